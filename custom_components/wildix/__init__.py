@@ -1,0 +1,61 @@
+"""The Wildix integration: Wildix PBX events as Home Assistant devices and triggers."""
+
+import logging
+
+from homeassistant.const import CONF_WEBHOOK_ID, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .const import CONF_CLOUDHOOK
+from .devices import user_extension
+from .hub import WildixConfigEntry, WildixHub
+from .webhook import async_register_webhook
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
+    """Set up a Wildix PBX from a config entry."""
+    hub = WildixHub(hass, entry)
+    await hub.async_start()
+    entry.runtime_data = hub
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(
+        async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID])
+    )
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
+    """Unload a config entry."""
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await entry.runtime_data.async_stop()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
+    """Delete the cloudhook and the saved state of a removed entry."""
+    if entry.data.get(CONF_CLOUDHOOK) and "cloud" in hass.config.components:
+        from homeassistant.components import cloud  # noqa: PLC0415
+
+        try:
+            await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+        except cloud.CloudNotAvailable:
+            _LOGGER.warning(
+                "Could not delete the cloudhook of %s: Home Assistant Cloud is not available",
+                entry.title,
+            )
+    await WildixHub(hass, entry).async_remove_store()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: WildixConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a user device; it returns with the user's next event."""
+    extension = user_extension(entry.entry_id, device)
+    if extension is None:
+        return False
+    entry.runtime_data.async_forget_user(extension)
+    return True

@@ -1,0 +1,70 @@
+"""Binary sensors: whether a user's phone rings and whether they are on a call."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import View, WildixUserEntity, async_add_user_entities
+from .hub import WildixConfigEntry
+from .model import PhoneState, User
+
+PARALLEL_UPDATES = 0
+
+_ON_CALL = (PhoneState.DIALING, PhoneState.TALKING, PhoneState.ON_HOLD)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WildixBinarySensorDescription(BinarySensorEntityDescription):
+    """Describes a binary sensor of a PBX user."""
+
+    is_on_fn: Callable[[User], bool]
+
+
+BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
+    WildixBinarySensorDescription(
+        key="ringing",
+        translation_key="ringing",
+        is_on_fn=lambda user: user.phone()[1],
+    ),
+    WildixBinarySensorDescription(
+        key="on_call",
+        translation_key="on_call",
+        is_on_fn=lambda user: user.phone()[0] in _ON_CALL,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: WildixConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors of every user, known now or later."""
+    hub = entry.runtime_data
+    async_add_user_entities(
+        hub,
+        async_add_entities,
+        lambda extension: (
+            WildixBinarySensor(hub, extension, description)
+            for description in BINARY_SENSORS
+        ),
+    )
+
+
+class WildixBinarySensor(WildixUserEntity, BinarySensorEntity):
+    """A binary sensor of a PBX user."""
+
+    entity_description: WildixBinarySensorDescription
+
+    def _render(self) -> View:
+        user = self.user
+        return (None if user is None else self.entity_description.is_on_fn(user),)
+
+    def _show(self, view: View) -> None:
+        (self._attr_is_on,) = view

@@ -1,0 +1,122 @@
+"""Config flow: show the webhook URL for Wildix WMS and take the secret Wildix generated."""
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import (
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .const import CONF_CLOUDHOOK, CONF_SECRET, DOMAIN
+
+DEFAULT_TITLE = "Wildix"
+
+USER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SECRET): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        vol.Optional(CONF_NAME): str,
+    }
+)
+
+
+class CloudNotConnectedError(Exception):
+    """Home Assistant Cloud is subscribed but not connected."""
+
+
+def secret_is_valid(secret: str) -> bool:
+    """Tell whether a secret can be one that Wildix generated."""
+    return bool(secret) and not any(char.isspace() for char in secret)
+
+
+class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Wildix PBX."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Initialise the flow."""
+        self._webhook_id: str | None = None
+        self._webhook_url = ""
+        self._cloudhook = False
+        self._public = True
+        self._created = False
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the webhook URL and ask for the secret."""
+        if self._webhook_id is None:
+            self._webhook_id = webhook.async_generate_id()
+            try:
+                await self._async_prepare_url(self._webhook_id)
+            except CloudNotConnectedError:
+                self._webhook_id = None
+                return self.async_abort(reason="cloud_not_connected")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            secret = user_input[CONF_SECRET]
+            if secret_is_valid(secret):
+                self._async_abort_entries_match({CONF_SECRET: secret})
+                self._created = True
+                return self.async_create_entry(
+                    title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
+                    data={
+                        CONF_WEBHOOK_ID: self._webhook_id,
+                        CONF_SECRET: secret,
+                        CONF_CLOUDHOOK: self._cloudhook,
+                    },
+                    description_placeholders={"webhook_url": self._webhook_url},
+                )
+            errors[CONF_SECRET] = "invalid_secret"
+        if not self._public:
+            errors.setdefault("base", "url_not_public")
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={"webhook_url": self._webhook_url},
+        )
+
+    async def _async_prepare_url(self, webhook_id: str) -> None:
+        """Find the URL Wildix must post to: a cloudhook, else the external URL."""
+        if "cloud" in self.hass.config.components:
+            from homeassistant.components import cloud  # noqa: PLC0415
+
+            if cloud.async_active_subscription(self.hass):
+                if not cloud.async_is_connected(self.hass):
+                    raise CloudNotConnectedError
+                self._webhook_url = await cloud.async_create_cloudhook(
+                    self.hass, webhook_id
+                )
+                self._cloudhook = True
+                return
+        try:
+            self._webhook_url = webhook.async_generate_url(
+                self.hass, webhook_id, allow_internal=False
+            )
+        except NoURLAvailableError:
+            self._public = False
+        else:
+            return
+        try:
+            self._webhook_url = webhook.async_generate_url(self.hass, webhook_id)
+        except NoURLAvailableError:
+            self._webhook_url = webhook.async_generate_path(webhook_id)
+
+    def async_remove(self) -> None:
+        """Delete a cloudhook made for a flow that did not create an entry."""
+        if self._cloudhook and not self._created and self._webhook_id is not None:
+            from homeassistant.components import cloud  # noqa: PLC0415
+
+            self.hass.async_create_task(
+                cloud.async_delete_cloudhook(self.hass, self._webhook_id)
+            )

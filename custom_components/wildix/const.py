@@ -1,0 +1,18 @@
+"""Constants of the Wildix integration."""
+
+from typing import Final
+
+DOMAIN: Final = "wildix"
+MANUFACTURER: Final = "Wildix"
+
+CONF_SECRET: Final = "secret"
+CONF_CLOUDHOOK: Final = "cloudhook"
+
+EVENT_WEBHOOK: Final = "wildix_webhook"
+EVENT_CALL: Final = "wildix_event"
+
+MAX_BODY_BYTES: Final = 1024 * 1024
+DUPLICATE_CACHE_SIZE: Final = 4096
+DEFAULT_MAX_EVENT_AGE: Final = 600.0
+SAVE_DELAY: Final = 10.0
+EXPIRY_INTERVAL: Final = 60.0

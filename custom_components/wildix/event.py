@@ -1,0 +1,62 @@
+"""Event entities: the moments of each user's calls (incoming, answered, missed...)."""
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util.signal_type import SignalType
+
+from .entity import View, WildixUserEntity, async_add_user_entities
+from .hub import WildixConfigEntry
+from .model import CallMoment, MomentType
+from .views import moment_data
+
+PARALLEL_UPDATES = 0
+
+CALLS = EventEntityDescription(
+    key="calls",
+    translation_key="calls",
+    event_types=[kind.value for kind in MomentType],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: WildixConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the call event entity of every user, known now or later."""
+    hub = entry.runtime_data
+    async_add_user_entities(
+        hub, async_add_entities, lambda extension: (WildixCallsEvent(hub, extension, CALLS),)
+    )
+
+
+class WildixCallsEvent(WildixUserEntity, EventEntity):
+    """Fires when a call reaches, is answered by, is missed by or leaves a user."""
+
+    @property
+    def _signal(self) -> SignalType[()] | None:
+        return None
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the user's call moments."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, self.hub.signal_moment(self.extension), self._async_moment
+            )
+        )
+
+    @callback
+    def _async_moment(self, moment: CallMoment) -> None:
+        data = moment_data(moment, self.hub.show_remote)
+        kind = data.pop("type")
+        self._trigger_event(kind, data)
+        self.async_write_ha_state()
+
+    def _render(self) -> View:
+        return ()
+
+    def _show(self, view: View) -> None:
+        """Event entities show only what they fire."""

@@ -1,0 +1,934 @@
+"""The PBX as state: its users, their presence and their calls.
+
+Built from parsed Wildix events; no Home Assistant imports. Ordering, duplicate
+tolerance and the expiry of calls whose end was lost live here.
+"""
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from .protocol import (
+    CallEvent,
+    CallFamily,
+    CallFlow,
+    CallPhase,
+    Direction,
+    LegStatus,
+    Location,
+    Party,
+    PresenceStatus,
+    TelephonyStatus,
+    UserPresence,
+    UserTelephony,
+    WildixEvent,
+)
+
+DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
+MAX_ACTIVE_CALLS = 1000
+MAX_ENDED_CALLS = 2048
+MAX_COUNTED_CALLS_PER_USER = 32
+
+
+class PhoneState(StrEnum):
+    """What a user's phone is doing."""
+
+    IDLE = "idle"
+    RINGING = "ringing"
+    DIALING = "dialing"
+    TALKING = "talking"
+    ON_HOLD = "on_hold"
+
+
+class MomentType(StrEnum):
+    """Moments of a call that automations react to."""
+
+    INCOMING_CALL = "incoming_call"
+    OUTGOING_CALL = "outgoing_call"
+    CALL_ANSWERED = "call_answered"
+    MISSED_CALL = "missed_call"
+    CALL_ENDED = "call_ended"
+
+
+_PRIORITY = {
+    PhoneState.TALKING: 4,
+    PhoneState.ON_HOLD: 3,
+    PhoneState.DIALING: 2,
+    PhoneState.RINGING: 1,
+}
+_TELEPHONY = {
+    TelephonyStatus.REGISTERED: (PhoneState.IDLE, False),
+    TelephonyStatus.RINGING: (PhoneState.RINGING, True),
+    TelephonyStatus.TALKING: (PhoneState.TALKING, False),
+    TelephonyStatus.RINGING_WHILE_TALKING: (PhoneState.TALKING, True),
+}
+_SOURCE_RANK = {CallFamily.LEGACY: 1, CallFamily.LIVE: 2, CallFamily.ANALYTICS: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class CallMoment:
+    """Something that happened to one user's side of a call."""
+
+    type: MomentType
+    extension: str
+    call_id: str
+    direction: Direction
+    remote_number: str | None
+    remote_name: str | None
+    remote_local: bool
+    time_ms: int
+    duration: float | None = None
+    missed: bool | None = None
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one event or expiry changed."""
+
+    users: set[str] = field(default_factory=set)
+    new_users: list[str] = field(default_factory=list)
+    pbx: bool = False
+    moments: list[CallMoment] = field(default_factory=list)
+
+    def merge(self, other: Changes) -> None:
+        """Add another set of changes to this one."""
+        self.users |= other.users
+        self.new_users.extend(u for u in other.new_users if u not in self.new_users)
+        self.pbx |= other.pbx
+        self.moments.extend(other.moments)
+
+
+@dataclass(slots=True)
+class Presence:
+    """A user's presence as last reported."""
+
+    status: str
+    message: str | None = None
+    until: datetime | None = None
+    location: Location | None = None
+
+    @property
+    def state(self) -> PresenceStatus | None:
+        """Return the known presence state, None for an unrecognised status."""
+        if not self.status:
+            return PresenceStatus.AVAILABLE
+        try:
+            return PresenceStatus(self.status)
+        except ValueError:
+            return None
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One user's side of a call, kept as history once it ends."""
+
+    call_id: str
+    direction: Direction
+    remote_number: str | None
+    remote_name: str | None
+    remote_local: bool
+    started_ms: int
+    ended_ms: int | None = None
+    answered: bool = False
+    duration_ms: int | None = None
+    duration_rank: int = 0
+    missed: bool | None = None
+    missed_rank: int = 0
+    end_cause: str | None = None
+    end_cause_rank: int = 0
+    recordings: tuple[str, ...] = ()
+
+    @property
+    def duration(self) -> float | None:
+        """Return the call's length in seconds, once it has ended."""
+        if self.duration_ms is not None:
+            return self.duration_ms / 1000
+        if self.ended_ms is None:
+            return None
+        return max(0, self.ended_ms - self.started_ms) / 1000
+
+
+@dataclass(slots=True)
+class Leg:
+    """A user's participation in a call."""
+
+    extension: str
+    caller: bool
+    record: CallRecord
+    state: PhoneState
+    updated_ms: int
+    flow_index: int = -1
+    ended: bool = False
+    fired: set[MomentType] = field(default_factory=set)
+
+    def moment(
+        self, kind: MomentType, time_ms: int, *, final: bool = False
+    ) -> CallMoment | None:
+        """Return a moment unless it already happened for this leg."""
+        if kind in self.fired:
+            return None
+        self.fired.add(kind)
+        record = self.record
+        return CallMoment(
+            type=kind,
+            extension=self.extension,
+            call_id=record.call_id,
+            direction=record.direction,
+            remote_number=record.remote_number,
+            remote_name=record.remote_name,
+            remote_local=record.remote_local,
+            time_ms=time_ms,
+            duration=record.duration if final else None,
+            missed=bool(record.missed) if final else None,
+        )
+
+
+@dataclass(slots=True)
+class Call:
+    """A call as far as the PBX told us about it."""
+
+    call_id: str
+    started_ms: int
+    last_ms: int
+    last_news: float
+    legs: dict[str, Leg] = field(default_factory=dict)
+    ended: bool = False
+
+
+@dataclass(slots=True)
+class User:
+    """A PBX user, keyed by extension."""
+
+    extension: str
+    name: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    group: str | None = None
+    department: str | None = None
+    presence: Presence | None = None
+    presence_ms: int = -1
+    telephony: str | None = None
+    telephony_ms: int = -1
+    calls_ms: int = -1
+    legs: dict[str, Leg] = field(default_factory=dict)
+    last_call: CallRecord | None = None
+    missed_calls: int = 0
+    counted: deque[str] = field(
+        default_factory=lambda: deque(maxlen=MAX_COUNTED_CALLS_PER_USER)
+    )
+
+    @property
+    def display_name(self) -> str:
+        """Return the user's name, or their extension when no name is known."""
+        return self.name or f"Extension {self.extension}"
+
+    def phone(self) -> tuple[PhoneState, bool, Leg | None]:
+        """Return the phone state, whether a call rings, and the call shown."""
+        primary: Leg | None = None
+        ringing = False
+        for leg in self.legs.values():
+            ringing |= leg.state is PhoneState.RINGING
+            if primary is None or (_PRIORITY[leg.state], leg.updated_ms) > (
+                _PRIORITY[primary.state],
+                primary.updated_ms,
+            ):
+                primary = leg
+        state = PhoneState.IDLE if primary is None else primary.state
+        if self.telephony_ms > self.calls_ms and self.telephony in _TELEPHONY:
+            state, ringing = _TELEPHONY[TelephonyStatus(self.telephony)]
+        if state is PhoneState.IDLE:
+            primary = None
+        return state, ringing, primary
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """How one event shows a local party of a call."""
+
+    party: Party
+    caller: bool
+    flow: CallFlow
+    other: Party | None
+
+
+class PbxModel:
+    """Users and calls of one PBX (one config entry)."""
+
+    def __init__(
+        self,
+        *,
+        stale_call_timeout: float = DEFAULT_STALE_CALL_TIMEOUT,
+        extensions: Iterable[str] | None = None,
+    ) -> None:
+        """Initialise an empty model."""
+        self.stale_call_timeout = stale_call_timeout
+        self.extensions: frozenset[str] | None = (
+            None if extensions is None else frozenset(extensions)
+        )
+        self.users: dict[str, User] = {}
+        self.calls: dict[str, Call] = {}
+        self.ended_calls: OrderedDict[str, Call] = OrderedDict()
+        self.pbx_serial: str | None = None
+        self.last_event: float | None = None
+
+    def tracks(self, extension: str) -> bool:
+        """Tell whether a user is wanted by the configured filter."""
+        return self.extensions is None or extension in self.extensions
+
+    def apply(self, event: WildixEvent, received: float) -> Changes:
+        """Apply one verified event received at an epoch time in seconds."""
+        changes = Changes(pbx=True)
+        self.last_event = received
+        if event.pbx is not None and event.pbx != self.pbx_serial:
+            self.pbx_serial = event.pbx
+        match event.body:
+            case CallEvent() as call_event:
+                self._apply_call(event.time, call_event, received, changes)
+            case UserPresence() as presence:
+                self._apply_presence(event.time, presence, changes)
+            case UserTelephony() as telephony:
+                self._apply_telephony(event.time, telephony, changes)
+        return changes
+
+    def expire(self, now: float) -> Changes:
+        """End calls that have had no news for longer than the stale-call timeout."""
+        changes = Changes()
+        deadline = now - self.stale_call_timeout
+        for call in [c for c in self.calls.values() if c.last_news < deadline]:
+            self._end_call(call, int(now * 1000), changes, cause="expired")
+        return changes
+
+    def forget_user(self, extension: str) -> Changes:
+        """Drop a user and everything known about them."""
+        changes = Changes()
+        user = self.users.pop(extension, None)
+        if user is None:
+            return changes
+        for call_id in user.legs:
+            if (call := self.calls.get(call_id)) is not None:
+                call.legs.pop(extension, None)
+        return changes
+
+    def set_extensions(self, extensions: Iterable[str] | None) -> list[str]:
+        """Change the user filter; return the users it now excludes."""
+        self.extensions = None if extensions is None else frozenset(extensions)
+        return [ext for ext in self.users if not self.tracks(ext)]
+
+    # Presence
+
+    def _apply_presence(
+        self, time_ms: int, presence: UserPresence, changes: Changes
+    ) -> None:
+        user = self._user(presence.extension, changes)
+        if user is None or time_ms < user.presence_ms:
+            return
+        user.presence_ms = time_ms
+        user.presence = Presence(
+            status=presence.status,
+            message=presence.message,
+            until=presence.until,
+            location=presence.location,
+        )
+        if presence.email:
+            user.email = presence.email
+        changes.users.add(user.extension)
+
+    def _apply_telephony(
+        self, time_ms: int, telephony: UserTelephony, changes: Changes
+    ) -> None:
+        user = self._user(telephony.extension, changes)
+        if user is None or time_ms < user.telephony_ms:
+            return
+        user.telephony_ms = time_ms
+        user.telephony = telephony.status
+        if telephony.email:
+            user.email = telephony.email
+        changes.users.add(user.extension)
+
+    # Calls
+
+    def _apply_call(
+        self, time_ms: int, event: CallEvent, received: float, changes: Changes
+    ) -> None:
+        seen = self._local_parties(event)
+        for party_seen in seen.values():
+            self._learn(party_seen.party, changes)
+        call = self.calls.get(event.call_id) or self.ended_calls.get(event.call_id)
+        if call is None:
+            call = Call(
+                call_id=event.call_id,
+                started_ms=_earliest(time_ms, event.start_ms),
+                last_ms=-1,
+                last_news=received,
+            )
+            if event.phase is CallPhase.HISTORY:
+                call.ended = True
+                self._remember_ended(call)
+            else:
+                self._admit(call, changes)
+        self._refine(call, time_ms, event, seen, changes)
+        if call.ended:
+            if event.phase is CallPhase.HISTORY:
+                self._history_only(call, time_ms, event, seen, changes)
+            return
+        call.last_news = received
+        if event.phase is not CallPhase.PROGRESS:
+            self._join(call, time_ms, seen, changes, fire=False)
+            self._end_call(call, time_ms, changes, event=event, seen=seen)
+            return
+        if time_ms < call.last_ms:
+            return
+        call.last_ms = time_ms
+        self._depart(call, time_ms, event, seen, changes)
+        self._join(call, time_ms, seen, changes, fire=True)
+
+    def _local_parties(self, event: CallEvent) -> dict[str, _Seen]:
+        """Return each local party of the event in the latest flow showing it."""
+        seen: dict[str, _Seen] = {}
+        for flow in event.flows:
+            for caller, party, other in (
+                (False, flow.callee, flow.caller),
+                (True, flow.caller, flow.callee),
+            ):
+                if party is not None and party.local and party.extension is not None:
+                    seen[party.extension] = _Seen(party, caller, flow, other)
+        return seen
+
+    def _learn(self, party: Party, changes: Changes) -> None:
+        """Fill in what a call tells about a user."""
+        assert party.extension is not None
+        user = self._user(party.extension, changes)
+        if user is None:
+            return
+        for attribute, value in (
+            ("name", party.name),
+            ("email", party.email),
+            ("user_id", party.user_id),
+            ("group", party.group),
+            ("department", party.department),
+        ):
+            if value and getattr(user, attribute) != value:
+                if attribute == "name" and value == party.extension:
+                    continue
+                setattr(user, attribute, value)
+                changes.users.add(user.extension)
+
+    def _refine(
+        self,
+        call: Call,
+        time_ms: int,
+        event: CallEvent,
+        seen: dict[str, _Seen],
+        changes: Changes,
+    ) -> None:
+        """Complete what is known of a call from any event, in any order."""
+        call.started_ms = _earliest(call.started_ms, time_ms, event.start_ms)
+        rank = _SOURCE_RANK[event.family]
+        final = event.phase is not CallPhase.PROGRESS
+        for extension, leg in call.legs.items():
+            record = leg.record
+            before = (
+                record.started_ms,
+                record.ended_ms,
+                record.duration_ms,
+                record.missed,
+                record.end_cause,
+                record.recordings,
+                record.answered,
+            )
+            record.started_ms = min(record.started_ms, call.started_ms)
+            party_seen = seen.get(extension)
+            flow = None if party_seen is None else party_seen.flow
+            if flow is not None:
+                record.started_ms = _earliest(record.started_ms, flow.start_ms)
+                if _answered(flow):
+                    record.answered = True
+                if flow.recordings:
+                    record.recordings = flow.recordings
+            if final:
+                if flow is not None and flow.duration_ms is not None:
+                    if rank > record.duration_rank:
+                        record.duration_ms = flow.duration_ms
+                        record.duration_rank = rank
+                    elif rank == record.duration_rank:
+                        record.duration_ms = max(
+                            record.duration_ms or 0, flow.duration_ms
+                        )
+                end_ms = time_ms if flow is None or flow.end_ms is None else flow.end_ms
+                if leg.ended or event.phase is CallPhase.END:
+                    record.ended_ms = _earliest(record.ended_ms, end_ms)
+                cause = event.end_cause_text or event.end_cause
+                if cause and rank > record.end_cause_rank:
+                    record.end_cause = cause
+                    record.end_cause_rank = rank
+                if flow is not None and flow.missed is not None:
+                    if rank >= record.missed_rank:
+                        record.missed = flow.missed
+                        record.missed_rank = rank
+            after = (
+                record.started_ms,
+                record.ended_ms,
+                record.duration_ms,
+                record.missed,
+                record.end_cause,
+                record.recordings,
+                record.answered,
+            )
+            if before != after and leg.ended:
+                self._count_missed(leg, changes)
+                user = self.users.get(extension)
+                if user is not None and user.last_call is record:
+                    changes.users.add(extension)
+
+    def _history_only(
+        self,
+        call: Call,
+        time_ms: int,
+        event: CallEvent,
+        seen: dict[str, _Seen],
+        changes: Changes,
+    ) -> None:
+        """Record a call known only from the call history (no live events)."""
+        fresh = False
+        for extension, party_seen in seen.items():
+            if extension in call.legs or not self.tracks(extension):
+                continue
+            leg = self._new_leg(call, party_seen, time_ms)
+            leg.ended = True
+            call.legs[extension] = leg
+            fresh = True
+        if fresh:
+            self._refine(call, time_ms, event, seen, changes)
+            for leg in call.legs.values():
+                self._finish(leg, changes)
+
+    def _admit(self, call: Call, changes: Changes) -> None:
+        if len(self.calls) >= MAX_ACTIVE_CALLS:
+            oldest = min(self.calls.values(), key=lambda c: c.last_news)
+            evicted_ms = int(oldest.last_news * 1000)
+            self._end_call(oldest, evicted_ms, changes, cause="evicted")
+        self.calls[call.call_id] = call
+        changes.pbx = True
+
+    def _new_leg(self, call: Call, party_seen: _Seen, time_ms: int) -> Leg:
+        party, flow, other = party_seen.party, party_seen.flow, party_seen.other
+        assert party.extension is not None
+        remote_local = other is not None and other.local
+        if remote_local:
+            direction = Direction.INTERNAL
+        elif other is not None:
+            direction = Direction.OUTBOUND if party_seen.caller else Direction.INBOUND
+        elif flow.direction is not None:
+            direction = flow.direction
+        else:
+            direction = Direction.OUTBOUND if party_seen.caller else Direction.INBOUND
+        if other is not None:
+            remote_number = other.extension if remote_local else other.phone
+            remote_name = other.name
+        else:
+            remote_number = flow.remote_phone if not party_seen.caller else None
+            if remote_number is None and direction is not Direction.INBOUND:
+                remote_number = flow.destination
+            remote_name = None
+        record = CallRecord(
+            call_id=call.call_id,
+            direction=direction,
+            remote_number=remote_number,
+            remote_name=remote_name if remote_name != remote_number else None,
+            remote_local=remote_local or direction is Direction.INTERNAL,
+            started_ms=_earliest(call.started_ms, flow.start_ms),
+        )
+        return Leg(
+            extension=party.extension,
+            caller=party_seen.caller,
+            record=record,
+            state=PhoneState.DIALING if party_seen.caller else PhoneState.RINGING,
+            updated_ms=time_ms,
+        )
+
+    def _join(
+        self,
+        call: Call,
+        time_ms: int,
+        seen: dict[str, _Seen],
+        changes: Changes,
+        *,
+        fire: bool,
+    ) -> None:
+        """Bring the legs of the parties this event shows up to date."""
+        for extension, party_seen in seen.items():
+            user = self.users.get(extension)
+            if user is None:
+                continue
+            leg = call.legs.get(extension)
+            flow = party_seen.flow
+            if leg is None:
+                leg = self._new_leg(call, party_seen, time_ms)
+                call.legs[extension] = leg
+                user.legs[call.call_id] = leg
+                if fire:
+                    kind = (
+                        MomentType.OUTGOING_CALL
+                        if party_seen.caller
+                        else MomentType.INCOMING_CALL
+                    )
+                    _add(changes, leg.moment(kind, time_ms))
+            elif leg.ended:
+                continue
+            else:
+                self._update_remote(leg, party_seen)
+            if flow.index < leg.flow_index:
+                continue
+            leg.flow_index = flow.index
+            state = _leg_state(flow, party_seen.caller, leg)
+            if _answered(flow):
+                leg.record.answered = True
+            if state is not leg.state:
+                leg.state = state
+            leg.updated_ms = time_ms
+            user.calls_ms = max(user.calls_ms, time_ms)
+            changes.users.add(extension)
+            if fire and leg.record.answered:
+                _add(changes, leg.moment(MomentType.CALL_ANSWERED, time_ms))
+
+    def _update_remote(self, leg: Leg, party_seen: _Seen) -> None:
+        other = party_seen.other
+        record = leg.record
+        if other is None:
+            return
+        if other.local and other.extension is not None:
+            record.direction = Direction.INTERNAL
+            record.remote_local = True
+            record.remote_number = other.extension
+        elif record.remote_number is None:
+            record.remote_number = other.phone
+        if other.name and other.name != record.remote_number:
+            record.remote_name = other.name
+
+    def _depart(
+        self,
+        call: Call,
+        time_ms: int,
+        event: CallEvent,
+        seen: dict[str, _Seen],
+        changes: Changes,
+    ) -> None:
+        """End the legs of users the call has moved away from (transfers)."""
+        for extension, leg in list(call.legs.items()):
+            if leg.ended or extension in seen:
+                continue
+            if event.family is CallFamily.LEGACY:
+                flow = event.flows[0]
+                replaced_by = flow.caller if leg.caller else flow.callee
+                gone = replaced_by is not None and replaced_by.local
+            else:
+                gone = any(
+                    _answered(flow) and flow.index > leg.flow_index
+                    for flow in event.flows
+                )
+            if gone:
+                self._end_leg(call, leg, time_ms, changes)
+
+    def _end_call(
+        self,
+        call: Call,
+        time_ms: int,
+        changes: Changes,
+        *,
+        event: CallEvent | None = None,
+        seen: dict[str, _Seen] | None = None,
+        cause: str | None = None,
+    ) -> None:
+        for extension, leg in list(call.legs.items()):
+            if leg.ended:
+                continue
+            party_seen = None if seen is None else seen.get(extension)
+            if party_seen is not None and _answered(party_seen.flow):
+                leg.record.answered = True
+            if cause is not None:
+                leg.record.end_cause = leg.record.end_cause or cause
+                if leg.record.missed is None:
+                    leg.record.missed = False
+            self._end_leg(call, leg, time_ms, changes, final=True)
+        if event is not None and seen is not None:
+            self._refine(call, time_ms, event, seen, changes)
+        self._retire(call, changes)
+
+    def _end_leg(
+        self,
+        call: Call,
+        leg: Leg,
+        time_ms: int,
+        changes: Changes,
+        *,
+        final: bool = False,
+    ) -> None:
+        record = leg.record
+        leg.ended = True
+        record.ended_ms = _earliest(record.ended_ms, time_ms)
+        if record.missed is None and final:
+            record.missed = record.direction is Direction.INBOUND and not record.answered
+        elif record.missed is None:
+            record.missed = False
+        user = self.users.get(leg.extension)
+        if user is not None:
+            user.legs.pop(call.call_id, None)
+            user.calls_ms = max(user.calls_ms, time_ms)
+        if record.missed:
+            _add(changes, leg.moment(MomentType.MISSED_CALL, time_ms, final=True))
+        _add(changes, leg.moment(MomentType.CALL_ENDED, time_ms, final=True))
+        self._finish(leg, changes)
+
+    def _finish(self, leg: Leg, changes: Changes) -> None:
+        """Make an ended leg the user's last call if it is the most recent one."""
+        user = self.users.get(leg.extension)
+        if user is None:
+            return
+        record = leg.record
+        if record.missed is None:
+            record.missed = False
+        last = user.last_call
+        if last is None or last is record or record.started_ms >= last.started_ms:
+            user.last_call = record
+        self._count_missed(leg, changes)
+        changes.users.add(leg.extension)
+
+    def _count_missed(self, leg: Leg, changes: Changes) -> None:
+        user = self.users.get(leg.extension)
+        if user is None or not leg.record.missed:
+            return
+        if leg.record.call_id in user.counted:
+            return
+        user.counted.append(leg.record.call_id)
+        user.missed_calls += 1
+        changes.users.add(leg.extension)
+
+    def _retire(self, call: Call, changes: Changes) -> None:
+        call.ended = True
+        if self.calls.pop(call.call_id, None) is not None:
+            changes.pbx = True
+        self._remember_ended(call)
+
+    def _remember_ended(self, call: Call) -> None:
+        self.ended_calls[call.call_id] = call
+        self.ended_calls.move_to_end(call.call_id)
+        while len(self.ended_calls) > MAX_ENDED_CALLS:
+            self.ended_calls.popitem(last=False)
+
+    def _user(self, extension: str, changes: Changes) -> User | None:
+        user = self.users.get(extension)
+        if user is not None:
+            return user
+        if not self.tracks(extension):
+            return None
+        user = self.users[extension] = User(extension)
+        changes.new_users.append(extension)
+        changes.users.add(extension)
+        return user
+
+    # Persistence
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the model as JSON-serialisable data."""
+        return {
+            "pbx_serial": self.pbx_serial,
+            "last_event": self.last_event,
+            "users": [_user_as_dict(user) for user in self.users.values()],
+            "calls": [_call_as_dict(call) for call in self.calls.values()],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load the model saved by as_dict."""
+        self.pbx_serial = data.get("pbx_serial")
+        self.last_event = data.get("last_event")
+        for raw in data.get("users", []):
+            user = _user_from_dict(raw)
+            self.users[user.extension] = user
+        for raw in data.get("calls", []):
+            call = _call_from_dict(raw)
+            self.calls[call.call_id] = call
+            for leg in call.legs.values():
+                user = self.users.get(leg.extension)
+                if user is not None and not leg.ended:
+                    user.legs[call.call_id] = leg
+
+
+def _add(changes: Changes, moment: CallMoment | None) -> None:
+    if moment is not None:
+        changes.moments.append(moment)
+
+
+def _answered(flow: CallFlow) -> bool:
+    return flow.status in (LegStatus.TALKING, LegStatus.HOLD) or bool(flow.talk_time_ms)
+
+
+def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
+    if flow.status is LegStatus.TALKING:
+        return PhoneState.TALKING
+    if flow.status is LegStatus.HOLD:
+        return PhoneState.ON_HOLD
+    if leg.record.answered or _answered(flow):
+        return leg.state if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD) else PhoneState.TALKING
+    return PhoneState.DIALING if caller else PhoneState.RINGING
+
+
+def _earliest(*values: int | None) -> int:
+    return min(value for value in values if value is not None)
+
+
+def _record_as_dict(record: CallRecord) -> dict[str, Any]:
+    return {
+        "call_id": record.call_id,
+        "direction": record.direction.value,
+        "remote_number": record.remote_number,
+        "remote_name": record.remote_name,
+        "remote_local": record.remote_local,
+        "started_ms": record.started_ms,
+        "ended_ms": record.ended_ms,
+        "answered": record.answered,
+        "duration_ms": record.duration_ms,
+        "duration_rank": record.duration_rank,
+        "missed": record.missed,
+        "missed_rank": record.missed_rank,
+        "end_cause": record.end_cause,
+        "end_cause_rank": record.end_cause_rank,
+        "recordings": list(record.recordings),
+    }
+
+
+def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
+    return CallRecord(
+        call_id=raw["call_id"],
+        direction=Direction(raw["direction"]),
+        remote_number=raw.get("remote_number"),
+        remote_name=raw.get("remote_name"),
+        remote_local=raw.get("remote_local", False),
+        started_ms=raw["started_ms"],
+        ended_ms=raw.get("ended_ms"),
+        answered=raw.get("answered", False),
+        duration_ms=raw.get("duration_ms"),
+        duration_rank=raw.get("duration_rank", 0),
+        missed=raw.get("missed"),
+        missed_rank=raw.get("missed_rank", 0),
+        end_cause=raw.get("end_cause"),
+        end_cause_rank=raw.get("end_cause_rank", 0),
+        recordings=tuple(raw.get("recordings", ())),
+    )
+
+
+def _user_as_dict(user: User) -> dict[str, Any]:
+    presence = user.presence
+    return {
+        "extension": user.extension,
+        "name": user.name,
+        "email": user.email,
+        "user_id": user.user_id,
+        "group": user.group,
+        "department": user.department,
+        "presence": None
+        if presence is None
+        else {
+            "status": presence.status,
+            "message": presence.message,
+            "until": None if presence.until is None else presence.until.isoformat(),
+            "location": None
+            if presence.location is None
+            else {
+                "address": presence.location.address,
+                "latitude": presence.location.latitude,
+                "longitude": presence.location.longitude,
+            },
+        },
+        "presence_ms": user.presence_ms,
+        "telephony": user.telephony,
+        "telephony_ms": user.telephony_ms,
+        "calls_ms": user.calls_ms,
+        "last_call": None if user.last_call is None else _record_as_dict(user.last_call),
+        "missed_calls": user.missed_calls,
+        "counted": list(user.counted),
+    }
+
+
+def _user_from_dict(raw: dict[str, Any]) -> User:
+    presence = None
+    if (raw_presence := raw.get("presence")) is not None:
+        location = None
+        if (raw_location := raw_presence.get("location")) is not None:
+            location = Location(
+                address=raw_location.get("address"),
+                latitude=raw_location.get("latitude"),
+                longitude=raw_location.get("longitude"),
+            )
+        until = raw_presence.get("until")
+        presence = Presence(
+            status=raw_presence.get("status", ""),
+            message=raw_presence.get("message"),
+            until=None if until is None else datetime.fromisoformat(until),
+            location=location,
+        )
+    user = User(
+        extension=raw["extension"],
+        name=raw.get("name"),
+        email=raw.get("email"),
+        user_id=raw.get("user_id"),
+        group=raw.get("group"),
+        department=raw.get("department"),
+        presence=presence,
+        presence_ms=raw.get("presence_ms", -1),
+        telephony=raw.get("telephony"),
+        telephony_ms=raw.get("telephony_ms", -1),
+        calls_ms=raw.get("calls_ms", -1),
+        last_call=None
+        if raw.get("last_call") is None
+        else _record_from_dict(raw["last_call"]),
+        missed_calls=raw.get("missed_calls", 0),
+    )
+    user.counted.extend(raw.get("counted", ()))
+    return user
+
+
+def _call_as_dict(call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.call_id,
+        "started_ms": call.started_ms,
+        "last_ms": call.last_ms,
+        "last_news": call.last_news,
+        "legs": [
+            {
+                "extension": leg.extension,
+                "caller": leg.caller,
+                "state": leg.state.value,
+                "updated_ms": leg.updated_ms,
+                "flow_index": leg.flow_index,
+                "ended": leg.ended,
+                "fired": sorted(leg.fired),
+                "record": _record_as_dict(leg.record),
+            }
+            for leg in call.legs.values()
+        ],
+    }
+
+
+def _call_from_dict(raw: dict[str, Any]) -> Call:
+    call = Call(
+        call_id=raw["call_id"],
+        started_ms=raw["started_ms"],
+        last_ms=raw["last_ms"],
+        last_news=raw["last_news"],
+    )
+    for raw_leg in raw.get("legs", []):
+        leg = Leg(
+            extension=raw_leg["extension"],
+            caller=raw_leg["caller"],
+            record=_record_from_dict(raw_leg["record"]),
+            state=PhoneState(raw_leg["state"]),
+            updated_ms=raw_leg["updated_ms"],
+            flow_index=raw_leg.get("flow_index", -1),
+            ended=raw_leg.get("ended", False),
+            fired={MomentType(kind) for kind in raw_leg.get("fired", ())},
+        )
+        call.legs[leg.extension] = leg
+    return call

@@ -1,0 +1,508 @@
+"""Wildix PBX events: parse the envelope and event families, verify signatures.
+
+This module knows the Wildix wire format and nothing of Home Assistant.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+import hashlib
+import hmac
+import re
+from typing import Any
+
+SIGNATURE_HEADER = "x-signature"
+SQS_SIGNATURE_ATTRIBUTE = "X-SIGNATURE"
+
+_EXTENSION = re.compile(r"[0-9A-Za-z_.+*#-]{1,32}")
+
+
+class ProtocolError(ValueError):
+    """A delivery that is not a Wildix event."""
+
+
+class EventType(StrEnum):
+    """Event types this integration understands."""
+
+    CALL_START = "call:start"
+    CALL_UPDATE = "call:update"
+    CALL_END = "call:end"
+    CALL_LIVE_PROGRESS = "call:live:progress"
+    CALL_LIVE_COMPLETED = "call:live:completed"
+    CALL_LIVE_INTERRUPTED = "call:live:interrupted"
+    CALL_COMPLETED = "call:completed"
+    PRESENCE_USER = "presence:user"
+    PRESENCE_TELEPHONY = "presence:telephony"
+
+
+class CallFamily(StrEnum):
+    """Which Wildix event family reported a call."""
+
+    LEGACY = "legacy"
+    LIVE = "live"
+    ANALYTICS = "analytics"
+
+
+class CallPhase(StrEnum):
+    """What a call event says about the call."""
+
+    PROGRESS = "progress"
+    END = "end"
+    HISTORY = "history"
+
+
+class Direction(StrEnum):
+    """Direction of a call as seen by one of its local parties."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class LegStatus(StrEnum):
+    """Status of a call leg as Wildix reports it."""
+
+    CONNECTING = "CONNECTING"
+    TALKING = "TALKING"
+    HOLD = "HOLD"
+    UNKNOWN = "UNKNOWN"
+
+
+class TelephonyStatus(StrEnum):
+    """Documented values of a user's telephony presence."""
+
+    REGISTERED = "registered"
+    RINGING = "ringing"
+    TALKING = "talking"
+    RINGING_WHILE_TALKING = "rt"
+
+
+class PresenceStatus(StrEnum):
+    """Known values of a user's presence."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    DND = "dnd"
+    BUSY = "busy"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One end of a call flow."""
+
+    local: bool
+    phone: str | None
+    name: str | None
+    extension: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    department: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallFlow:
+    """One leg of a call: who calls whom and in which state."""
+
+    index: int
+    caller: Party | None
+    callee: Party | None
+    status: LegStatus
+    direction: Direction | None
+    remote_phone: str | None = None
+    destination: str | None = None
+    talk_time_ms: int | None = None
+    duration_ms: int | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    missed: bool | None = None
+    recordings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """A call started, changed, ended, or was stored in the call history."""
+
+    call_id: str
+    family: CallFamily
+    phase: CallPhase
+    flows: tuple[CallFlow, ...]
+    start_ms: int | None = None
+    end_cause: str | None = None
+    end_cause_text: str | None = None
+    end_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a user said they are."""
+
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPresence:
+    """A user's presence changed (available, away, do not disturb...)."""
+
+    extension: str
+    email: str | None
+    status: str
+    message: str | None
+    until: datetime | None
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserTelephony:
+    """A user's phone line changed state (idle, ringing, talking)."""
+
+    extension: str
+    email: str | None
+    status: str
+
+
+type EventBody = CallEvent | UserPresence | UserTelephony
+
+
+@dataclass(frozen=True, slots=True)
+class WildixEvent:
+    """A verified Wildix delivery: the envelope and, for modelled types, its body."""
+
+    id: str
+    type: str
+    time: int
+    pbx: str | None
+    company: str | None
+    integration_id: str | None
+    data: Mapping[str, Any]
+    body: EventBody | None
+    problem: str | None = None
+
+
+def compute_signature(secret: str, body: bytes) -> str:
+    """Return the lowercase hex HMAC-SHA256 Wildix sends for a body."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
+    """Tell whether a signature was made for exactly these bytes with this secret."""
+    if not signature:
+        return False
+    given = signature.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(compute_signature(secret, body).encode(), given)
+
+
+def parse_event(payload: object) -> WildixEvent:
+    """Turn a decoded JSON delivery into an event; raise ProtocolError if it is none."""
+    if not isinstance(payload, dict):
+        raise ProtocolError("the body is not a JSON object")
+    event_type = payload.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise ProtocolError("the event has no type")
+    event_id = payload.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise ProtocolError("the event has no id")
+    time = _epoch_ms(payload.get("time"))
+    if time is None:
+        raise ProtocolError("the event has no valid time")
+    data = payload.get("data", {})
+    if not isinstance(data, dict):
+        raise ProtocolError("the event data is not an object")
+    body: EventBody | None = None
+    problem: str | None = None
+    try:
+        body = _parse_body(event_type, event_id, data)
+    except ProtocolError as err:
+        problem = str(err)
+    return WildixEvent(
+        id=event_id,
+        type=event_type,
+        time=time,
+        pbx=_text(payload.get("pbx")),
+        company=_text(payload.get("company")),
+        integration_id=_text(payload.get("integrationId")),
+        data=data,
+        body=body,
+        problem=problem,
+    )
+
+
+def _parse_body(event_type: str, event_id: str, data: dict[str, Any]) -> EventBody | None:
+    match event_type:
+        case EventType.CALL_START | EventType.CALL_UPDATE | EventType.CALL_END:
+            return _legacy_call(event_type, event_id, data)
+        case (
+            EventType.CALL_LIVE_PROGRESS
+            | EventType.CALL_LIVE_COMPLETED
+            | EventType.CALL_LIVE_INTERRUPTED
+        ):
+            phase = (
+                CallPhase.PROGRESS
+                if event_type == EventType.CALL_LIVE_PROGRESS
+                else CallPhase.END
+            )
+            return _flows_call(CallFamily.LIVE, phase, event_id, data)
+        case EventType.CALL_COMPLETED:
+            return _flows_call(CallFamily.ANALYTICS, CallPhase.HISTORY, event_id, data)
+        case EventType.PRESENCE_USER:
+            return _presence(data)
+        case EventType.PRESENCE_TELEPHONY:
+            return UserTelephony(
+                extension=_required_extension(data.get("extension")),
+                email=_text(data.get("email")),
+                status=_text(data.get("status")) or "",
+            )
+    return None
+
+
+def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
+    caller = _party(data.get("caller"))
+    callee = _party(data.get("callee"))
+    destination = _text(data.get("destination"))
+    flow = CallFlow(
+        index=0,
+        caller=caller,
+        callee=callee,
+        status=_leg_status(data.get("status")),
+        direction=_legacy_direction(caller, callee, destination, data),
+        remote_phone=_remote_phone(caller, callee),
+        destination=destination,
+    )
+    return CallEvent(
+        call_id=_text(data.get("id")) or event_id,
+        family=CallFamily.LEGACY,
+        phase=CallPhase.END if event_type == EventType.CALL_END else CallPhase.PROGRESS,
+        flows=(flow,),
+        end_cause=_text(data.get("endCause")),
+        end_cause_text=_text(data.get("endCauseStr")),
+        end_by=_text(data.get("endBy")),
+    )
+
+
+def _flows_call(
+    family: CallFamily, phase: CallPhase, event_id: str, data: dict[str, Any]
+) -> CallEvent:
+    raw_flows = data.get("flows")
+    flows: list[CallFlow] = []
+    if isinstance(raw_flows, list):
+        for position, raw in enumerate(raw_flows):
+            if isinstance(raw, dict):
+                flows.append(_flow(position, raw))
+    flows.sort(key=lambda flow: flow.index)
+    return CallEvent(
+        call_id=_text(data.get("id")) or event_id,
+        family=family,
+        phase=phase,
+        flows=tuple(flows),
+        start_ms=_iso_ms(data.get("start")),
+        end_cause=_text(data.get("endCause")),
+        end_cause_text=_text(data.get("endCauseStr")),
+        end_by=_text(data.get("endBy")),
+    )
+
+
+def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
+    caller = _party(raw.get("caller"))
+    callee = _party(raw.get("callee"))
+    call_status = _text(raw.get("callStatus"))
+    index = _integer(raw.get("flowIndex"))
+    return CallFlow(
+        index=position if index is None else index,
+        caller=caller,
+        callee=callee,
+        status=_leg_status(raw.get("status")),
+        direction=_direction(raw.get("direction")),
+        remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
+        destination=_text(raw.get("destination")),
+        talk_time_ms=_integer(raw.get("talkTime")),
+        duration_ms=_integer(raw.get("duration")),
+        start_ms=_epoch_ms(raw.get("startTime")),
+        end_ms=_epoch_ms(raw.get("endTime")),
+        missed=None if call_status is None else call_status.upper() == "MISSED",
+        recordings=_recordings(raw),
+    )
+
+
+def _presence(data: dict[str, Any]) -> UserPresence:
+    return UserPresence(
+        extension=_required_extension(data.get("extension")),
+        email=_text(data.get("email")),
+        status=(_text(data.get("status")) or "").lower(),
+        message=_text(data.get("message")),
+        until=_iso_datetime(data.get("until")),
+        location=_location(data.get("location")),
+    )
+
+
+def _party(raw: object) -> Party | None:
+    if not isinstance(raw, dict):
+        return None
+    local = _text(raw.get("type")) == "LOCAL"
+    phone = _text(raw.get("phone"))
+    extension = None
+    if local:
+        extension = _extension(raw.get("userExtension")) or _extension(phone)
+    return Party(
+        local=local and extension is not None,
+        phone=phone,
+        name=_text(raw.get("name")),
+        extension=extension,
+        email=_text(raw.get("email")),
+        user_id=_text(raw.get("userId")),
+        department=_text(raw.get("userDepartment")),
+        group=_text(raw.get("groupName")),
+    )
+
+
+def _legacy_direction(
+    caller: Party | None,
+    callee: Party | None,
+    destination: str | None,
+    data: dict[str, Any],
+) -> Direction | None:
+    """Derive the direction the legacy family does not state."""
+    if caller is None:
+        return None
+    if callee is not None:
+        if caller.local and callee.local:
+            return Direction.INTERNAL
+        return Direction.OUTBOUND if caller.local else Direction.INBOUND
+    if not caller.local:
+        return Direction.INBOUND
+    # The callee of a new outgoing call is not known yet: a short dialled
+    # number without a trunk is another extension.
+    if (
+        data.get("trunkName") is None
+        and destination is not None
+        and _EXTENSION.fullmatch(destination)
+        and len(destination) <= 6
+    ):
+        return Direction.INTERNAL
+    return Direction.OUTBOUND
+
+
+def _remote_phone(caller: Party | None, callee: Party | None) -> str | None:
+    for party in (caller, callee):
+        if party is not None and not party.local:
+            return party.phone
+    return None
+
+
+def _location(raw: object) -> Location | None:
+    if not isinstance(raw, dict):
+        return None
+    location = Location(
+        address=_text(raw.get("address")),
+        latitude=_coordinate(raw.get("lat"), 90),
+        longitude=_coordinate(raw.get("lng"), 180),
+    )
+    if location == Location(None, None, None):
+        return None
+    return location
+
+
+def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
+    names: list[str] = []
+    data = raw.get("recordingsData")
+    if isinstance(data, list):
+        names.extend(
+            name
+            for item in data
+            if isinstance(item, dict) and (name := _text(item.get("fileName")))
+        )
+    plain = raw.get("recordings")
+    if not names and isinstance(plain, list):
+        names.extend(name for item in plain if (name := _text(item)))
+    return tuple(names)
+
+
+def _leg_status(raw: object) -> LegStatus:
+    text = _text(raw)
+    if text is None:
+        return LegStatus.UNKNOWN
+    try:
+        return LegStatus(text.upper())
+    except ValueError:
+        return LegStatus.UNKNOWN
+
+
+def _direction(raw: object) -> Direction | None:
+    text = _text(raw)
+    if text is None:
+        return None
+    try:
+        return Direction(text.lower())
+    except ValueError:
+        return None
+
+
+def _required_extension(raw: object) -> str:
+    extension = _extension(raw)
+    if extension is None:
+        raise ProtocolError("the event names no valid extension")
+    return extension
+
+
+def _extension(raw: object) -> str | None:
+    text = _text(raw)
+    if text is None or not _EXTENSION.fullmatch(text):
+        return None
+    return text
+
+
+def _text(raw: object) -> str | None:
+    if isinstance(raw, str):
+        text = raw.strip()
+        return text or None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return None
+
+
+def _integer(raw: object) -> int | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    if raw != raw or raw in (float("inf"), float("-inf")):
+        return None
+    return int(raw)
+
+
+def _epoch_ms(raw: object) -> int | None:
+    value = _integer(raw)
+    if value is None or value < 0 or value > 253402300799999:
+        return None
+    return value
+
+
+def _coordinate(raw: object, limit: float) -> float | None:
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not -limit <= value <= limit:
+        return None
+    return value
+
+
+def _iso_datetime(raw: object) -> datetime | None:
+    text = _text(raw)
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _iso_ms(raw: object) -> int | None:
+    value = _iso_datetime(raw)
+    if value is None:
+        return None
+    return _epoch_ms(round(value.timestamp() * 1000))

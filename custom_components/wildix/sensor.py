@@ -1,0 +1,151 @@
+"""Sensors: presence, phone state, last call and missed calls of users; PBX activity."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import View, WildixPbxEntity, WildixUserEntity, async_add_user_entities
+from .hub import WildixConfigEntry, WildixHub
+from .model import PhoneState, User
+from .protocol import PresenceStatus
+from .views import call_attributes, last_call_attributes, presence_attributes, timestamp
+
+PARALLEL_UPDATES = 0
+
+type Value = str | int | datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WildixUserSensorDescription(SensorEntityDescription):
+    """Describes a sensor of a PBX user."""
+
+    value_fn: Callable[[User], Value]
+    attributes_fn: Callable[[WildixHub, User], dict[str, Any] | None] = (
+        lambda hub, user: None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WildixPbxSensorDescription(SensorEntityDescription):
+    """Describes a sensor of the PBX."""
+
+    value_fn: Callable[[WildixHub], Value]
+
+
+def _presence(user: User) -> str | None:
+    if user.presence is None or (state := user.presence.state) is None:
+        return None
+    return state.value
+
+
+def _last_call(user: User) -> datetime | None:
+    if user.last_call is None:
+        return None
+    return timestamp(user.last_call.started_ms)
+
+
+USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
+    WildixUserSensorDescription(
+        key="presence",
+        translation_key="presence",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in PresenceStatus],
+        value_fn=_presence,
+        attributes_fn=lambda hub, user: presence_attributes(user),
+    ),
+    WildixUserSensorDescription(
+        key="phone",
+        translation_key="phone",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in PhoneState],
+        value_fn=lambda user: user.phone()[0].value,
+        attributes_fn=lambda hub, user: call_attributes(user, hub.show_remote),
+    ),
+    WildixUserSensorDescription(
+        key="last_call",
+        translation_key="last_call",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_last_call,
+        attributes_fn=lambda hub, user: last_call_attributes(user, hub.show_remote),
+    ),
+    WildixUserSensorDescription(
+        key="missed_calls",
+        translation_key="missed_calls",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda user: user.missed_calls,
+    ),
+)
+
+PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
+    WildixPbxSensorDescription(
+        key="active_calls",
+        translation_key="active_calls",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda hub: len(hub.model.calls),
+    ),
+    WildixPbxSensorDescription(
+        key="last_event",
+        translation_key="last_event",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: None
+        if hub.model.last_event is None
+        else timestamp(hub.model.last_event * 1000),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: WildixConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of the PBX and of every user, known now or later."""
+    hub = entry.runtime_data
+    async_add_entities(WildixPbxSensor(hub, description) for description in PBX_SENSORS)
+    async_add_user_entities(
+        hub,
+        async_add_entities,
+        lambda extension: (
+            WildixUserSensor(hub, extension, description)
+            for description in USER_SENSORS
+        ),
+    )
+
+
+class WildixUserSensor(WildixUserEntity, SensorEntity):
+    """A sensor of a PBX user."""
+
+    entity_description: WildixUserSensorDescription
+
+    def _render(self) -> View:
+        if (user := self.user) is None:
+            return (None, None)
+        description = self.entity_description
+        return (description.value_fn(user), description.attributes_fn(self.hub, user))
+
+    def _show(self, view: View) -> None:
+        self._attr_native_value, self._attr_extra_state_attributes = view
+
+
+class WildixPbxSensor(WildixPbxEntity, SensorEntity):
+    """A sensor of the PBX."""
+
+    entity_description: WildixPbxSensorDescription
+
+    def _render(self) -> View:
+        return (self.entity_description.value_fn(self.hub),)
+
+    def _show(self, view: View) -> None:
+        (self._attr_native_value,) = view

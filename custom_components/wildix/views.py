@@ -1,0 +1,84 @@
+"""What users see of the model: entity attributes and event data, privacy applied."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .model import CallMoment, CallRecord, User
+
+
+def timestamp(epoch_ms: float) -> datetime:
+    """Return an aware datetime for epoch milliseconds."""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC)
+
+
+def remote_party(
+    record: CallRecord | CallMoment, show_remote: bool
+) -> dict[str, str | None]:
+    """Return the other party of a call, hidden for outside parties if asked."""
+    if not show_remote and not record.remote_local:
+        return {"remote_number": None, "remote_name": None}
+    return {"remote_number": record.remote_number, "remote_name": record.remote_name}
+
+
+def presence_attributes(user: User) -> dict[str, Any] | None:
+    """Return the attributes of a user's presence sensor."""
+    if (presence := user.presence) is None:
+        return None
+    location = presence.location
+    return {
+        "status": presence.status,
+        "message": presence.message,
+        "until": presence.until,
+        "location": None
+        if location is None
+        else {
+            "address": location.address,
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+        },
+    }
+
+
+def call_attributes(user: User, show_remote: bool) -> dict[str, Any]:
+    """Return the attributes of a user's phone sensor."""
+    attributes: dict[str, Any] = {"telephony_status": user.telephony}
+    _state, _ringing, leg = user.phone()
+    if leg is not None:
+        record = leg.record
+        attributes |= {
+            "call_id": record.call_id,
+            "direction": record.direction.value,
+            **remote_party(record, show_remote),
+            "started": timestamp(record.started_ms),
+            "answered": record.answered,
+        }
+    return attributes
+
+
+def last_call_attributes(user: User, show_remote: bool) -> dict[str, Any] | None:
+    """Return the attributes of a user's last call sensor."""
+    if (record := user.last_call) is None:
+        return None
+    return {
+        "call_id": record.call_id,
+        "direction": record.direction.value,
+        **remote_party(record, show_remote),
+        "duration": record.duration,
+        "missed": bool(record.missed),
+        "end_cause": record.end_cause,
+    }
+
+
+def moment_data(moment: CallMoment, show_remote: bool) -> dict[str, Any]:
+    """Return what automations see of a call moment."""
+    data: dict[str, Any] = {
+        "type": moment.type.value,
+        "call_id": moment.call_id,
+        "direction": moment.direction.value,
+        **remote_party(moment, show_remote),
+    }
+    if moment.duration is not None:
+        data["duration"] = moment.duration
+    if moment.missed is not None:
+        data["missed"] = moment.missed
+    return data

@@ -1,0 +1,87 @@
+"""HTTP transport: Wildix POSTs signed events to a Home Assistant webhook."""
+
+from functools import partial
+from http import HTTPStatus
+import logging
+
+from aiohttp.web import Request, Response
+
+from homeassistant.components import webhook
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.util.json import json_loads
+
+from .const import DOMAIN, MAX_BODY_BYTES
+from .hub import WildixHub
+from .protocol import SIGNATURE_HEADER, ProtocolError, parse_event, verify_signature
+
+_LOGGER = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+
+
+@callback
+def async_register_webhook(
+    hass: HomeAssistant, hub: WildixHub, webhook_id: str
+) -> CALLBACK_TYPE:
+    """Route POSTs to the entry's webhook to its hub; return how to stop."""
+
+    async def handle(
+        hass: HomeAssistant, webhook_id: str, request: Request
+    ) -> Response:
+        return await async_handle_request(hub, request)
+
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        hub.entry.title,
+        webhook_id,
+        handle,
+        local_only=False,
+        allowed_methods=("POST",),
+    )
+    return partial(webhook.async_unregister, hass, webhook_id)
+
+
+async def async_handle_request(hub: WildixHub, request: Request) -> Response:
+    """Verify, decode and hand over one delivery; answer with an HTTP status."""
+    body = await _read_body(request)
+    if body is None:
+        hub.async_reject("too_large")
+        _LOGGER.warning("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
+        return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if signature is None or not verify_signature(hub.secret, body, signature):
+        hub.async_reject("signature")
+        _LOGGER.debug(
+            "Rejected a Wildix delivery with a %s signature",
+            "missing" if signature is None else "wrong",
+        )
+        return Response(status=HTTPStatus.UNAUTHORIZED)
+    try:
+        event = parse_event(json_loads(body))
+    except (ValueError, ProtocolError) as err:
+        hub.async_reject("malformed")
+        _LOGGER.warning("Rejected a signed Wildix delivery: %s", _reason(err))
+        return Response(status=HTTPStatus.BAD_REQUEST)
+    hub.async_receive(event, signature.strip().lower())
+    return Response(status=HTTPStatus.OK)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """Read the body, or return None as soon as it exceeds the size limit."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, ProtocolError):
+        return str(err)
+    return "the body is not valid JSON"
