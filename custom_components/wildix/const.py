@@ -1,5 +1,6 @@
 """Constants of the Wildix integration."""
 
+from enum import StrEnum
 from typing import Final
 
 DOMAIN: Final = "wildix"
@@ -7,6 +8,7 @@ MANUFACTURER: Final = "Wildix"
 
 CONF_SECRET: Final = "secret"
 CONF_CLOUDHOOK: Final = "cloudhook"
+CONF_TRANSPORT: Final = "transport"
 
 EVENT_WEBHOOK: Final = "wildix_webhook"
 EVENT_CALL: Final = "wildix_event"
@@ -16,3 +18,10 @@ DUPLICATE_CACHE_SIZE: Final = 4096
 DEFAULT_MAX_EVENT_AGE: Final = 600.0
 SAVE_DELAY: Final = 10.0
 EXPIRY_INTERVAL: Final = 60.0
+
+
+class Transport(StrEnum):
+    """How Wildix delivers events to Home Assistant."""
+
+    WEBHOOK = "webhook"
+    SQS = "sqs"
