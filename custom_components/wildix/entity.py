@@ -34,9 +34,19 @@ class WildixEntity(Entity):
         """Return the signal that says the model changed for this entity."""
         raise NotImplementedError
 
+    @property
+    def available(self) -> bool:
+        """Return whether the entry's transport can currently receive events."""
+        return self.hub.available
+
     async def async_added_to_hass(self) -> None:
-        """Follow the model."""
+        """Follow the model and the transport's availability."""
         await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, self.hub.signal_available, self.async_write_ha_state
+            )
+        )
         if (signal := self._signal) is not None:
             self.async_on_remove(
                 async_dispatcher_connect(self.hass, signal, self._async_changed)

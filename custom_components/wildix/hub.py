@@ -12,10 +12,13 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 from homeassistant.util.signal_type import SignalType
 
 from .const import (
     CONF_SECRET,
+    CONF_SECRET_ACCESS_KEY,
+    CONF_TRANSPORT,
     DEFAULT_MAX_EVENT_AGE,
     DOMAIN,
     DUPLICATE_CACHE_SIZE,
@@ -23,10 +26,11 @@ from .const import (
     EVENT_WEBHOOK,
     EXPIRY_INTERVAL,
     SAVE_DELAY,
+    Transport,
 )
 from .devices import WildixDevices
 from .model import CallMoment, Changes, PbxModel
-from .protocol import WildixEvent
+from .protocol import ProtocolError, WildixEvent, parse_event, verify_signature
 from .views import moment_data
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,10 +41,12 @@ type WildixConfigEntry = ConfigEntry[WildixHub]
 
 
 class Outcome(StrEnum):
-    """What became of a verified delivery."""
+    """What became of a delivery."""
 
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
+    BAD_SIGNATURE = "signature"
+    MALFORMED = "malformed"
 
 
 class WildixHub:
@@ -64,11 +70,21 @@ class WildixHub:
             f"{DOMAIN}_{entry.entry_id}_new_user"
         )
         self.signal_pbx: SignalType[()] = SignalType(f"{DOMAIN}_{entry.entry_id}_pbx")
+        self.available = True
+        self.signal_available: SignalType[()] = SignalType(
+            f"{DOMAIN}_{entry.entry_id}_available"
+        )
+
+    @property
+    def transport(self) -> Transport:
+        """Return how this entry's events arrive; entries older than SQS support are webhooks."""
+        return Transport(self.entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK))
 
     @property
     def secret(self) -> str:
-        """Return the secret that signs this entry's events."""
-        secret: str = self.entry.data[CONF_SECRET]
+        """Return the secret that signs this entry's events (for SQS, the AWS secret key)."""
+        key = CONF_SECRET_ACCESS_KEY if self.transport is Transport.SQS else CONF_SECRET
+        secret: str = self.entry.data[key]
         return secret
 
     def signal_user(self, extension: str) -> SignalType[()]:
@@ -101,6 +117,30 @@ class WildixHub:
     async def async_remove_store(self) -> None:
         """Delete what this entry saved."""
         await self._store.async_remove()
+
+    @callback
+    def async_set_available(self, available: bool) -> None:
+        """Tell entities whether the transport can currently receive events."""
+        self.available = available
+        async_dispatcher_send(self.hass, self.signal_available)
+
+    @callback
+    def async_deliver(self, body: bytes, signature: str | None) -> Outcome:
+        """Verify and decode the exact bytes a transport received, then take the event."""
+        if signature is None or not verify_signature(self.secret, body, signature):
+            self.async_reject(Outcome.BAD_SIGNATURE)
+            _LOGGER.debug(
+                "Rejected a Wildix delivery with a %s signature",
+                "missing" if signature is None else "wrong",
+            )
+            return Outcome.BAD_SIGNATURE
+        try:
+            event = parse_event(json_loads(body))
+        except (ValueError, ProtocolError) as err:
+            self.async_reject(Outcome.MALFORMED)
+            _LOGGER.warning("Rejected a signed Wildix delivery: %s", _reason(err))
+            return Outcome.MALFORMED
+        return self.async_receive(event, signature.strip().lower())
 
     @callback
     def async_reject(self, reason: str) -> None:
@@ -192,3 +232,9 @@ class WildixHub:
     @callback
     def _async_schedule_save(self) -> None:
         self._store.async_delay_save(self.model.as_dict, SAVE_DELAY)
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, ProtocolError):
+        return str(err)
+    return "the body is not valid JSON"

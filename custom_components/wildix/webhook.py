@@ -8,15 +8,20 @@ from aiohttp.web import Request, Response
 
 from homeassistant.components import webhook
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.util.json import json_loads
 
 from .const import DOMAIN, MAX_BODY_BYTES
-from .hub import WildixHub
-from .protocol import SIGNATURE_HEADER, ProtocolError, parse_event, verify_signature
+from .hub import Outcome, WildixHub
+from .protocol import SIGNATURE_HEADER
 
 _LOGGER = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+_STATUS = {
+    Outcome.ACCEPTED: HTTPStatus.OK,
+    Outcome.DUPLICATE: HTTPStatus.OK,
+    Outcome.BAD_SIGNATURE: HTTPStatus.UNAUTHORIZED,
+    Outcome.MALFORMED: HTTPStatus.BAD_REQUEST,
+}
 
 
 @callback
@@ -49,22 +54,8 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
         hub.async_reject("too_large")
         _LOGGER.warning("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-    signature = request.headers.get(SIGNATURE_HEADER)
-    if signature is None or not verify_signature(hub.secret, body, signature):
-        hub.async_reject("signature")
-        _LOGGER.debug(
-            "Rejected a Wildix delivery with a %s signature",
-            "missing" if signature is None else "wrong",
-        )
-        return Response(status=HTTPStatus.UNAUTHORIZED)
-    try:
-        event = parse_event(json_loads(body))
-    except (ValueError, ProtocolError) as err:
-        hub.async_reject("malformed")
-        _LOGGER.warning("Rejected a signed Wildix delivery: %s", _reason(err))
-        return Response(status=HTTPStatus.BAD_REQUEST)
-    hub.async_receive(event, signature.strip().lower())
-    return Response(status=HTTPStatus.OK)
+    outcome = hub.async_deliver(body, request.headers.get(SIGNATURE_HEADER))
+    return Response(status=_STATUS[outcome])
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -80,8 +71,3 @@ async def _read_body(request: Request) -> bytes | None:
         chunks.append(chunk)
     return b"".join(chunks)
 
-
-def _reason(err: Exception) -> str:
-    if isinstance(err, ProtocolError):
-        return str(err)
-    return "the body is not valid JSON"
