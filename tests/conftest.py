@@ -1,12 +1,15 @@
 """Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
+from unittest.mock import patch
 
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
+from custom_components.wildix import sqs
 from custom_components.wildix.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
@@ -14,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, entry_data
+from .moto_sqs import SQS_ENTRY_ID, SQS_SECRET, MotoSqs, WildixQueueSender, sqs_data
 
 # aiohttp's access log asks a frozen time.localtime() for a UTC offset it lacks.
 freezegun.configure(extend_ignore_list=["aiohttp.web_log"])
@@ -29,6 +33,59 @@ def frozen_start(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
     """Start every test at the time the fixtures' calls begin."""
     freezer.move_to(START)
     return freezer
+
+
+@pytest.fixture
+def moto(socket_enabled: None) -> Iterator[MotoSqs]:
+    """Run a real SQS API on loopback; polls return at once.
+
+    moto holds a long poll until its (frozen) clock passes the wait time, so tests
+    poll without waiting and step the poller with the frozen clock instead.
+    """
+    server = MotoSqs()
+    with patch.object(sqs, "WAIT_TIME_SECONDS", 0):
+        yield server
+    server.close()
+
+
+@pytest.fixture
+def queue_url(moto: MotoSqs) -> str:
+    """Return the URL of a new queue."""
+    return moto.create_queue()
+
+
+@pytest.fixture
+def sqs_entry(hass: HomeAssistant, queue_url: str) -> MockConfigEntry:
+    """Return an SQS entry whose secret key is the one of the fixtures' signatures."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Wildix",
+        entry_id=SQS_ENTRY_ID,
+        unique_id=queue_url,
+        data=sqs_data(queue_url),
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def setup_sqs(
+    hass: HomeAssistant, sqs_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set up the SQS entry; unload it at the end so its client is closed."""
+    assert await hass.config_entries.async_setup(sqs_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    yield sqs_entry
+    if sqs_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(sqs_entry.entry_id)
+
+
+@pytest.fixture
+def queue(
+    hass: HomeAssistant, moto: MotoSqs, freezer: FrozenDateTimeFactory, queue_url: str
+) -> WildixQueueSender:
+    """Return a sender that writes signed events into the queue."""
+    return WildixQueueSender(hass, moto, freezer, queue_url, SQS_SECRET)
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_CLOUDHOOK
+from .const import CONF_CLOUDHOOK, Transport
 from .devices import user_extension
 from .hub import WildixConfigEntry, WildixHub
+from .sqs import async_connect
 from .webhook import async_register_webhook
 
 _LOGGER = logging.getLogger(__name__)
@@ -19,12 +20,16 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SE
 async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Set up a Wildix PBX from a config entry."""
     hub = WildixHub(hass, entry)
+    poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     await hub.async_start()
     entry.runtime_data = hub
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(
-        async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID])
-    )
+    if poller is None:
+        entry.async_on_unload(
+            async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID])
+        )
+    else:
+        poller.async_start()
     return True
 
 
