@@ -17,9 +17,14 @@ def pbx_device_info(entry_id: str) -> DeviceInfo:
     return DeviceInfo(identifiers={(DOMAIN, entry_id)})
 
 
+def user_identifier(entry_id: str, extension: str) -> tuple[str, str]:
+    """Return the device registry identifier of a user's device."""
+    return (DOMAIN, f"{entry_id}_{extension}")
+
+
 def user_device_info(entry_id: str, extension: str) -> DeviceInfo:
     """Return the device info that ties an entity to a user's device."""
-    return DeviceInfo(identifiers={(DOMAIN, f"{entry_id}_{extension}")})
+    return DeviceInfo(identifiers={user_identifier(entry_id, extension)})
 
 
 def user_extension(entry_id: str, device: dr.DeviceEntry) -> str | None:
@@ -69,7 +74,7 @@ class WildixDevices:
         registry = dr.async_get(self._hass)
         device = registry.async_get_or_create(
             config_entry_id=self._entry.entry_id,
-            identifiers={(DOMAIN, f"{self._entry.entry_id}_{user.extension}")},
+            identifiers={user_identifier(self._entry.entry_id, user.extension)},
             manufacturer=MANUFACTURER,
             model=USER_MODEL,
             name=user.display_name,
@@ -90,3 +95,16 @@ class WildixDevices:
     def async_forget(self, extension: str) -> None:
         """Forget the device of a user whose device was deleted."""
         self._users.pop(extension, None)
+
+    @callback
+    def async_remove(self, extension: str) -> None:
+        """Delete a user's device, and with it the user's entities."""
+        self.async_forget(extension)
+        registry = dr.async_get(self._hass)
+        device = registry.async_get_device(
+            identifiers={user_identifier(self._entry.entry_id, extension)}
+        )
+        if device is not None:
+            registry.async_update_device(
+                device.id, remove_config_entry_id=self._entry.entry_id
+            )

@@ -93,7 +93,7 @@ class Changes:
     pbx: bool = False
     moments: list[CallMoment] = field(default_factory=list)
 
-    def merge(self, other: Changes) -> None:
+    def merge(self, other: "Changes") -> None:
         """Add another set of changes to this one."""
         self.users |= other.users
         self.new_users.extend(u for u in other.new_users if u not in self.new_users)
