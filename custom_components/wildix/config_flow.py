@@ -1,6 +1,6 @@
 """Config flow: show the webhook URL for Wildix WMS and take the secret Wildix generated."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import voluptuous as vol
@@ -349,12 +349,12 @@ class WildixOptionsFlow(OptionsFlow):
 
     def _user_options(self, chosen: Iterable[str]) -> list[SelectOptionDict]:
         """Return the known users, and chosen extensions not seen yet."""
-        names: Mapping[str, str] = {}
-        entry = self.config_entry
-        if entry.state is ConfigEntryState.LOADED:
-            users = entry.runtime_data.model.users
-            names = {ext: f"{user.display_name} ({ext})" for ext, user in users.items()}
-        labels = {extension: extension for extension in chosen} | dict(names)
+        labels = {extension: extension for extension in chosen}
+        if (entry := self.config_entry).state is ConfigEntryState.LOADED:
+            for extension, user in entry.runtime_data.model.users.items():
+                labels[extension] = (
+                    f"{user.name} ({extension})" if user.name else extension
+                )
         return [
             SelectOptionDict(value=extension, label=labels[extension])
             for extension in sorted(labels)

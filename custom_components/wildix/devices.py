@@ -1,5 +1,7 @@
 """Device registry: one device for the PBX and one per PBX user."""
 
+from collections.abc import Collection
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -97,14 +99,12 @@ class WildixDevices:
         self._users.pop(extension, None)
 
     @callback
-    def async_remove(self, extension: str) -> None:
-        """Delete a user's device, and with it the user's entities."""
-        self.async_forget(extension)
+    def async_remove(self, extensions: Collection[str]) -> None:
+        """Delete users' devices, and with them the users' entities."""
+        for extension in extensions:
+            self.async_forget(extension)
         registry = dr.async_get(self._hass)
-        device = registry.async_get_device(
-            identifiers={user_identifier(self._entry.entry_id, extension)}
-        )
-        if device is not None:
-            registry.async_update_device(
-                device.id, remove_config_entry_id=self._entry.entry_id
-            )
+        entry_id = self._entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            if user_extension(entry_id, device) in extensions:
+                registry.async_remove_device(device.id)

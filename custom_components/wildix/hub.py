@@ -115,8 +115,9 @@ class WildixHub:
         if (stored := await self._store.async_load()) is not None:
             self.model.restore(stored)
         self.devices.async_setup_pbx(self.model.pbx_serial)
-        for extension in [e for e in self.model.users if not self.model.tracks(e)]:
-            self._async_remove_user(extension)
+        self._async_remove_users(
+            [ext for ext in self.model.users if not self.model.tracks(ext)]
+        )
         for user in self.model.users.values():
             self.devices.async_user_device(user)
         self._unsubscribe.append(
@@ -145,8 +146,7 @@ class WildixHub:
         options = WildixOptions.from_options(self.entry.options)
         self.max_event_age = options.max_event_age
         self.model.stale_call_timeout = options.stale_call_timeout
-        for extension in self.model.set_extensions(options.extensions):
-            self._async_remove_user(extension)
+        self._async_remove_users(self.model.set_extensions(options.extensions))
         if options.show_remote != self.show_remote:
             self.show_remote = options.show_remote
             for extension in self.model.users:
@@ -227,10 +227,13 @@ class WildixHub:
         self._async_schedule_save()
 
     @callback
-    def _async_remove_user(self, extension: str) -> None:
-        """Forget a user the options exclude, and delete their device."""
-        self.model.forget_user(extension)
-        self.devices.async_remove(extension)
+    def _async_remove_users(self, extensions: list[str]) -> None:
+        """Forget users the options exclude, and delete their devices."""
+        if not extensions:
+            return
+        for extension in extensions:
+            self.model.forget_user(extension)
+        self.devices.async_remove(extensions)
         self._async_schedule_save()
 
     @callback
