@@ -69,16 +69,13 @@ class CloudNotConnectedError(Exception):
     """Home Assistant Cloud is subscribed but not connected."""
 
 
-def secret_is_valid(secret: str) -> bool:
-    """Tell whether a secret can be one that Wildix generated."""
-    return bool(secret) and not any(char.isspace() for char in secret)
-
-
 def secret_error(secret: str) -> str | None:
     """Return the form error for a secret Wildix cannot have generated."""
-    if secret_is_valid(secret):
-        return None
-    return "invalid_secret" if secret else "secret_required"
+    if not secret:
+        return "secret_required"
+    if any(char.isspace() for char in secret):
+        return "invalid_secret"
+    return None
 
 
 class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
