@@ -8,10 +8,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from freezegun.api import FrozenDateTimeFactory
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from .common import ENTRY_ID, WildixSender, line, user_entity, user_state
+from .common import ENTRY_ID, WildixSender, line, load_event, user_entity, user_state
 
 
 async def test_reload_restores_users_and_states(
@@ -123,3 +127,21 @@ async def test_deleted_user_device_returns_only_with_a_new_event(
     await wildix.post("presence_user_available", follow_clock=False)
     assert user_state(hass, "201", "presence").state == "available"
     assert user_state(hass, "202", "presence").state == "away"
+
+
+async def test_state_is_saved_during_steady_traffic(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Events arriving every few seconds do not postpone saving forever."""
+    time_ms = load_event("presence_user_dnd")["time"]
+    for _ in range(5):
+        time_ms += 3000
+        await wildix.post("presence_user_dnd", time=time_ms, follow_clock=False)
+        freezer.tick(3)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
+    assert [user["extension"] for user in saved["users"]] == ["201"]
