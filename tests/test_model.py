@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.wildix.model import (
     MAX_ACTIVE_CALLS,
+    MAX_ENDED_CALLS,
     Changes,
     MomentType,
     PbxModel,
@@ -493,3 +494,61 @@ def test_forgotten_user_returns_with_a_new_event() -> None:
     assert "201" not in model.users
     changes = apply(model, "presence_user_dnd")
     assert changes.new_users == ["201"]
+
+
+def test_filtered_users_get_no_legs_but_calls_still_count() -> None:
+    """A call between a tracked and an ignored user only shows for the tracked one."""
+    model = PbxModel(extensions=["202"])
+    fired = []
+    for name in INTERNAL:
+        fired += moments(apply(model, name))
+    assert list(model.users) == ["202"]
+    assert fired == [("202", MomentType.INCOMING_CALL), ("202", MomentType.CALL_ENDED)]
+    record = model.users["202"].last_call
+    assert record is not None
+    assert (record.remote_number, record.remote_name) == ("203", "Carol Example")
+
+
+def test_ended_calls_are_remembered_within_a_cap() -> None:
+    """Late events of recently ended calls are recognised; the memory is bounded."""
+    model = PbxModel()
+    template = load_event("call_end_inbound_answered")
+    for index in range(MAX_ENDED_CALLS + 5):
+        payload = deepcopy(template)
+        payload["id"] = f"call-{index}"
+        apply(model, payload)
+    assert len(model.ended_calls) == MAX_ENDED_CALLS
+    assert "call-0" not in model.ended_calls
+    late = deepcopy(load_event("call_update_inbound_talking"))
+    late["id"] = f"call-{MAX_ENDED_CALLS + 4}"
+    assert moments(apply(model, late)) == []
+    assert model.calls == {}
+
+
+def test_a_user_can_be_in_several_flows_of_a_call() -> None:
+    """The latest flow showing a user decides their state; older flows do not."""
+    model = PbxModel()
+    payload = load_event("call_live_progress_talking")
+    older = deepcopy(payload["data"]["flows"][0])
+    older |= {"flowIndex": 0, "status": "CONNECTING", "talkTime": 0}
+    payload["data"]["flows"][0]["flowIndex"] = 1
+    payload["data"]["flows"].insert(0, older)
+    apply(model, payload)
+    assert phone(model, "201") == (PhoneState.TALKING, False)
+    stale_flow = load_event("call_live_progress_ringing_inbound", time=payload["time"] + 10)
+    apply(model, stale_flow)
+    assert phone(model, "201") == (PhoneState.TALKING, False)
+
+
+def test_unknown_leg_status_keeps_the_call_going() -> None:
+    """A leg status Wildix has not documented neither answers nor ends a call."""
+    model = PbxModel()
+    ringing = load_event("call_update_inbound_ringing")
+    ringing["data"]["status"] = "QUEUED"
+    apply(model, ringing)
+    assert phone(model, "201") == (PhoneState.RINGING, True)
+    apply(model, "call_update_inbound_talking")
+    later = load_event("call_update_inbound_talking", time=1741079720000)
+    later["data"]["status"] = "RECORDING"
+    apply(model, later)
+    assert phone(model, "201") == (PhoneState.TALKING, False)
