@@ -33,6 +33,8 @@ reexec_latest() {
     local py314=${PY314:-$REPO_ROOT/../shared/tools/py314}
     if [ -x "$py314" ]; then
         exec "$py314" "scripts/$(basename "$0")" "$@"
+    elif [ -r "$py314" ]; then  # a copy that lost its execute bit
+        exec sh "$py314" "scripts/$(basename "$0")" "$@"
     fi
     die "the latest lane needs python3.14 >= 3.14.2 on PATH (or ../shared/tools/py314 beside the repository, or PY314=/path/to/py314)"
 }
