@@ -20,6 +20,7 @@ SECRET = "Zq4Wm8Tr2Yx6Np0Lk3Hs7Vb1Dc5Fg9"
 WEBHOOK_ID = "a" * 64
 ENTRY_ID = "01JWILDIXENTRY"
 START = datetime(2025, 3, 4, 9, 14, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def entry_data(**overrides: Any) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 def event_time(payload: dict[str, Any]) -> datetime:
     """Return the envelope time of an event."""
-    return datetime.fromtimestamp(payload["time"] / 1000, UTC)
+    return EPOCH + timedelta(milliseconds=payload["time"])
 
 
 class WildixSender:
@@ -89,7 +90,8 @@ class WildixSender:
         """Sign and post an event (a fixture name or a payload)."""
         payload = load_event(event, **changes) if isinstance(event, str) else event
         if follow_clock:
-            moment = event_time(payload) + timedelta(milliseconds=150)
+            # The next whole second: exact in any float or rounding of it.
+            moment = EPOCH + timedelta(seconds=payload["time"] // 1000 + 1)
             if moment > datetime.now(UTC):
                 self.freezer.move_to(moment)
         body = compact(payload)
@@ -110,3 +112,22 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
 def user_entity(hass: HomeAssistant, platform: str, extension: str, key: str) -> str:
     """Return the entity id of a user's entity."""
     return entity_id(hass, platform, f"{ENTRY_ID}_{extension}_{key}")
+
+
+def user_state(hass: HomeAssistant, extension: str, key: str) -> Any:
+    """Return the state object of a user's entity by key."""
+    platform = "binary_sensor" if key in ("ringing", "on_call") else "sensor"
+    if key == "calls":
+        platform = "event"
+    state = hass.states.get(user_entity(hass, platform, extension, key))
+    assert state is not None
+    return state
+
+
+def line(hass: HomeAssistant, extension: str) -> tuple[str, str, str]:
+    """Return a user's phone state and the ringing and on-call sensors."""
+    return (
+        user_state(hass, extension, "phone").state,
+        user_state(hass, extension, "ringing").state,
+        user_state(hass, extension, "on_call").state,
+    )

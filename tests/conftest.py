@@ -20,15 +20,18 @@ freezegun.configure(extend_ignore_list=["aiohttp.web_log"])
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load this repository's integration instead of the harness's own."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load this repository's integration in every test that runs Home Assistant."""
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
 
 
 @pytest.fixture(autouse=True)
-def frozen_start(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """Start every test at the time the fixtures' calls begin."""
-    freezer.move_to(START)
-    return freezer
+def frozen_start(request: pytest.FixtureRequest) -> None:
+    """Start every Home Assistant test at the time the fixtures' calls begin."""
+    if "hass" in request.fixturenames:
+        freezer: FrozenDateTimeFactory = request.getfixturevalue("freezer")
+        freezer.move_to(START)
 
 
 @pytest.fixture

@@ -1,18 +1,15 @@
 """The Wildix integration: Wildix PBX events as Home Assistant devices and triggers."""
 
-import logging
-
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK
 from .devices import user_extension
 from .hub import WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
-from .webhook import async_delete_cloudhook, async_register_webhook
-
-_LOGGER = logging.getLogger(__name__)
+from .webhook import async_register_webhook
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
@@ -45,7 +42,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> b
 
 async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
     """Delete the cloudhook, the repair issues and the saved state of a removed entry."""
-    if entry.data.get(CONF_CLOUDHOOK) and "cloud" in hass.config.components:
+    if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     async_clear_issues(hass, entry.entry_id)
     await WildixHub(hass, entry).async_remove_store()

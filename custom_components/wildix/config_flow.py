@@ -3,8 +3,6 @@
 from collections.abc import Iterable
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -30,6 +28,12 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .cloudhook import (
+    CloudNotConnectedError,
+    async_create_cloudhook,
+    async_delete_cloudhook,
+    async_get_cloudhook,
+)
 from .const import (
     CONF_CLOUDHOOK,
     CONF_EXTENSIONS,
@@ -43,30 +47,32 @@ from .const import (
 )
 from .options import DEFAULT_OPTIONS
 from .protocol import is_extension
-from .webhook import async_delete_cloudhook
+from .schema import vol
 
 DEFAULT_TITLE = "Wildix"
 
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
-USER_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
-            SelectSelectorConfig(
-                options=[transport.value for transport in Transport],
-                mode=SelectSelectorMode.LIST,
-                translation_key=CONF_TRANSPORT,
-            )
-        ),
-        vol.Optional(CONF_SECRET): SECRET_SELECTOR,
-        vol.Optional(CONF_NAME): str,
-    }
-)
+
+
+def _user_schema(name: str | None) -> vol.Schema:
+    """Return the first form: transport, secret and an optional name."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
+                SelectSelectorConfig(
+                    options=[transport.value for transport in Transport],
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_TRANSPORT,
+                )
+            ),
+            vol.Optional(CONF_SECRET): SECRET_SELECTOR,
+            vol.Optional(CONF_NAME, description={"suggested_value": name}): str,
+        }
+    )
+
+
 SECRET_SCHEMA = vol.Schema({vol.Optional(CONF_SECRET): SECRET_SELECTOR})
-
-
-class CloudNotConnectedError(Exception):
-    """Home Assistant Cloud is subscribed but not connected."""
 
 
 def secret_error(secret: str) -> str | None:
@@ -122,7 +128,9 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                     description_placeholders={"webhook_url": self._webhook_url},
                 )
             errors[CONF_SECRET] = error
-        return self._async_show_webhook_form("user", USER_SCHEMA, user_input, errors)
+        return self._async_show_webhook_form(
+            "user", _user_schema((user_input or {}).get(CONF_NAME)), errors
+        )
 
     async def async_step_sqs(
         self, user_input: dict[str, Any] | None = None
@@ -154,13 +162,13 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         """Take the secret of a recreated Wildix integration posting to the same URL."""
         entry = self._get_reconfigure_entry()
         webhook_id: str = entry.data[CONF_WEBHOOK_ID]
-        try:
-            if entry.data.get(CONF_CLOUDHOOK):
-                await self._async_existing_cloudhook(webhook_id)
-            else:
-                self._http_url(webhook_id)
-        except CloudNotConnectedError:
-            return self.async_abort(reason="cloud_not_connected")
+        if not entry.data.get(CONF_CLOUDHOOK):
+            self._http_url(webhook_id)
+        else:
+            try:
+                self._webhook_url = await async_get_cloudhook(self.hass, webhook_id)
+            except CloudNotConnectedError:
+                return self.async_abort(reason="cloud_not_connected")
         return await self._async_reconfigure_step(
             "reconfigure_secret", entry, user_input, {}
         )
@@ -211,21 +219,17 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                     description_placeholders={"webhook_url": self._webhook_url},
                 )
             errors[CONF_SECRET] = error
-        return self._async_show_webhook_form(step_id, SECRET_SCHEMA, user_input, errors)
+        return self._async_show_webhook_form(step_id, SECRET_SCHEMA, errors)
 
     def _async_show_webhook_form(
-        self,
-        step_id: str,
-        schema: vol.Schema,
-        user_input: dict[str, Any] | None,
-        errors: dict[str, str],
+        self, step_id: str, schema: vol.Schema, errors: dict[str, str]
     ) -> ConfigFlowResult:
-        """Show a form that gives Wildix's URL and asks for its secret."""
+        """Show a form that gives Wildix's URL and asks for its secret (never echoed)."""
         if not self._public:
             errors.setdefault("base", "url_not_public")
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            data_schema=schema,
             errors=errors,
             description_placeholders={"webhook_url": self._webhook_url},
         )
@@ -235,32 +239,17 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         if self._webhook_id is not None:
             return True
         webhook_id = webhook.async_generate_id()
-        if "cloud" in self.hass.config.components:
-            from homeassistant.components import cloud  # noqa: PLC0415
-
-            if cloud.async_active_subscription(self.hass):
-                if not cloud.async_is_connected(self.hass):
-                    return False
-                self._webhook_url = await cloud.async_create_cloudhook(
-                    self.hass, webhook_id
-                )
-                self._cloudhook = True
-                self._webhook_id = webhook_id
-                return True
-        self._http_url(webhook_id)
+        try:
+            cloudhook = await async_create_cloudhook(self.hass, webhook_id)
+        except CloudNotConnectedError:
+            return False
+        if cloudhook is None:
+            self._http_url(webhook_id)
+        else:
+            self._webhook_url = cloudhook
+            self._cloudhook = True
         self._webhook_id = webhook_id
         return True
-
-    async def _async_existing_cloudhook(self, webhook_id: str) -> None:
-        """Look up the URL of an entry's cloudhook."""
-        from homeassistant.components import cloud  # noqa: PLC0415
-
-        try:
-            self._webhook_url = await cloud.async_get_or_create_cloudhook(
-                self.hass, webhook_id
-            )
-        except (cloud.CloudNotConnected, cloud.CloudNotAvailable) as err:
-            raise CloudNotConnectedError from err
 
     def _http_url(self, webhook_id: str) -> None:
         """Find the URL of a webhook: external if possible, else internal."""

@@ -91,6 +91,7 @@ class WildixHub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._save_pending = False
         self.signal_new_user: SignalType[str] = SignalType(
             f"{DOMAIN}_{entry.entry_id}_new_user"
         )
@@ -289,7 +290,16 @@ class WildixHub:
 
     @callback
     def _async_schedule_save(self) -> None:
-        self._store.async_delay_save(self.model.as_dict, SAVE_DELAY)
+        # Store pushes a pending delayed save back on every call, so under steady
+        # traffic it would never write; ask once per delay instead.
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        self._save_pending = False
+        return self.model.as_dict()
 
 
 def _transport_data(entry: ConfigEntry) -> dict[str, Any]:

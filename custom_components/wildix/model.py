@@ -93,13 +93,6 @@ class Changes:
     pbx: bool = False
     moments: list[CallMoment] = field(default_factory=list)
 
-    def merge(self, other: "Changes") -> None:
-        """Add another set of changes to this one."""
-        self.users |= other.users
-        self.new_users.extend(u for u in other.new_users if u not in self.new_users)
-        self.pbx |= other.pbx
-        self.moments.extend(other.moments)
-
 
 @dataclass(slots=True)
 class Presence:
@@ -618,16 +611,23 @@ class PbxModel:
     ) -> None:
         """End the legs of users the call has moved away from (transfers)."""
         for extension, leg in list(call.legs.items()):
-            if leg.ended or extension in seen:
+            if leg.ended:
                 continue
+            party_seen = seen.get(extension)
             if event.family is CallFamily.LEGACY:
                 flow = event.flows[0]
                 replaced_by = flow.caller if leg.caller else flow.callee
-                gone = replaced_by is not None and replaced_by.local
+                gone = (
+                    party_seen is None
+                    and replaced_by is not None
+                    and replaced_by.local
+                )
             else:
+                latest = max(
+                    leg.flow_index, -1 if party_seen is None else party_seen.flow.index
+                )
                 gone = any(
-                    _answered(flow) and flow.index > leg.flow_index
-                    for flow in event.flows
+                    _answered(flow) and flow.index > latest for flow in event.flows
                 )
             if gone:
                 self._end_leg(call, leg, time_ms, changes)
@@ -751,9 +751,9 @@ class PbxModel:
             call = _call_from_dict(raw)
             self.calls[call.call_id] = call
             for leg in call.legs.values():
-                user = self.users.get(leg.extension)
-                if user is not None and not leg.ended:
-                    user.legs[call.call_id] = leg
+                member = self.users.get(leg.extension)
+                if member is not None and not leg.ended:
+                    member.legs[call.call_id] = leg
 
 
 def _add(changes: Changes, moment: CallMoment | None) -> None:

@@ -42,18 +42,6 @@ def async_register_webhook(
     return partial(webhook.async_unregister, hass, webhook_id)
 
 
-async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
-    """Delete a Home Assistant Cloud webhook; say so when the cloud cannot."""
-    from homeassistant.components import cloud  # noqa: PLC0415
-
-    try:
-        await cloud.async_delete_cloudhook(hass, webhook_id)
-    except cloud.CloudNotAvailable:
-        _LOGGER.warning(
-            "Could not delete a Wildix cloudhook: Home Assistant Cloud is not available"
-        )
-
-
 async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     """Verify, decode and hand over one delivery; answer with an HTTP status."""
     body = await _read_body(request)
