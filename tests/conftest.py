@@ -1,17 +1,14 @@
 """Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
 
-from collections.abc import AsyncGenerator
-
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix.const import DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix.const import DOMAIN
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, entry_data
 
@@ -61,6 +58,6 @@ async def wildix(
     setup_integration: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
-) -> AsyncGenerator[WildixSender]:
+) -> WildixSender:
     """Return a sender that posts signed events to the entry's webhook."""
-    yield WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+    return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)

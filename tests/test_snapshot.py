@@ -3,10 +3,9 @@
 from enum import Enum
 from typing import Any
 
-from syrupy.assertion import SnapshotAssertion
-
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from syrupy.assertion import SnapshotAssertion
 
 from .common import ENTRY_ID, WildixSender, load_event
 
@@ -61,7 +60,9 @@ def _surface(hass: HomeAssistant) -> dict[str, Any]:
             "entity_category": _plain(entry.entity_category),
             "disabled_by": _plain(entry.disabled_by),
             "state": state.state[:19] if entry.domain == "event" else state.state,
-            "attributes": {str(key): _plain(value) for key, value in state.attributes.items()},
+            "attributes": {
+                str(key): _plain(value) for key, value in state.attributes.items()
+            },
         }
     return surface
 

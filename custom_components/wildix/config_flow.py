@@ -2,7 +2,6 @@
 
 from typing import Any
 
-
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
@@ -104,7 +103,9 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_prepare_url(self, webhook_id: str) -> None:
         """Find the URL Wildix must post to: a cloudhook, else the external URL."""
-        if (cloudhook := await async_create_cloudhook(self.hass, webhook_id)) is not None:
+        if (
+            cloudhook := await async_create_cloudhook(self.hass, webhook_id)
+        ) is not None:
             self._webhook_url = cloudhook
             self._cloudhook = True
             return
