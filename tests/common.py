@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
-
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -69,9 +68,7 @@ class WildixSender:
         self.webhook_id = webhook_id
         self.secret = secret
 
-    async def post_raw(
-        self, body: bytes, headers: dict[str, str] | None = None
-    ) -> int:
+    async def post_raw(self, body: bytes, headers: dict[str, str] | None = None) -> int:
         """Post bytes with the given headers; return the HTTP status."""
         response = await self.client.post(
             f"/api/webhook/{self.webhook_id}", data=body, headers=headers or {}
@@ -96,7 +93,11 @@ class WildixSender:
                 self.freezer.move_to(moment)
         body = compact(payload)
         status = await self.post_raw(
-            body, {"x-signature": sign(body, self.secret), "content-type": "application/json"}
+            body,
+            {
+                "x-signature": sign(body, self.secret),
+                "content-type": "application/json",
+            },
         )
         assert status == expect, f"{payload['type']} answered {status}"
         return payload

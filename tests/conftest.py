@@ -1,17 +1,17 @@
 """Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
 
-from collections.abc import AsyncGenerator
+from collections.abc import Iterator
+from unittest.mock import PropertyMock, patch
 
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix.const import DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix.const import DOMAIN
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, entry_data
 
@@ -61,6 +61,17 @@ async def wildix(
     setup_integration: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
-) -> AsyncGenerator[WildixSender]:
+) -> WildixSender:
     """Return a sender that posts signed events to the entry's webhook."""
-    yield WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+    return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Enable the entities that are disabled by default (the PBX's last event)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

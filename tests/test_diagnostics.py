@@ -4,9 +4,6 @@ from http import HTTPStatus
 import json
 from typing import Any
 
-import pytest
-from syrupy.assertion import SnapshotAssertion
-
 # Diagnostics import hassio for the system info; on Home Assistant 2025.4 that import
 # fails under the frozen clock, so it happens here, before any clock is frozen.
 import homeassistant.components.hassio  # noqa: F401
@@ -14,13 +11,14 @@ from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
-
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
     get_diagnostics_for_device,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from .common import ENTRY_ID, SECRET, WEBHOOK_ID, WildixSender
 
@@ -95,14 +93,13 @@ async def test_user_device_diagnostics(
     hass_client: ClientSessionGenerator,
     setup_integration: MockConfigEntry,
     wildix: WildixSender,
-    device_registry: dr.DeviceRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
     """A user's device shows that user and their calls; the PBX device shows the entry."""
     await _scenario(wildix)
     devices = {
         next(iter(device.identifiers))[1]: device
-        for device in dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), ENTRY_ID)
     }
     alice = await get_diagnostics_for_device(
         hass, hass_client, setup_integration, devices[f"{ENTRY_ID}_201"]

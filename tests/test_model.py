@@ -38,7 +38,11 @@ INBOUND_MISSED = (
     "call_end_inbound_missed",
 )
 OUTBOUND = ("call_start_outbound", "call_update_outbound_talking", "call_end_outbound")
-INTERNAL = ("call_start_internal", "call_update_internal_ringing", "call_end_internal_rejected")
+INTERNAL = (
+    "call_start_internal",
+    "call_update_internal_ringing",
+    "call_end_internal_rejected",
+)
 
 
 def apply(model: PbxModel, event: str | dict[str, Any], **changes: Any) -> Changes:
@@ -156,7 +160,9 @@ def test_outbound_call() -> None:
         ("202", MomentType.CALL_ANSWERED)
     ]
     assert phone(model, "202") == (PhoneState.TALKING, False)
-    assert moments(apply(model, "call_end_outbound")) == [("202", MomentType.CALL_ENDED)]
+    assert moments(apply(model, "call_end_outbound")) == [
+        ("202", MomentType.CALL_ENDED)
+    ]
     record = model.users["202"].last_call
     assert record is not None
     assert (record.direction, record.remote_number, record.missed) == (
@@ -344,8 +350,13 @@ def test_transfer_with_two_flows() -> None:
     first = transfer["data"]["flows"][0]
     second = deepcopy(first)
     second["flowIndex"] = 1
-    second["callee"] |= {"phone": "202", "name": "Bob Example", "userExtension": "202",
-                         "email": "bob@example.com", "userId": "4401202"}
+    second["callee"] |= {
+        "phone": "202",
+        "name": "Bob Example",
+        "userExtension": "202",
+        "email": "bob@example.com",
+        "userId": "4401202",
+    }
     second["status"] = "CONNECTING"
     second["talkTime"] = 0
     transfer["data"]["flows"].append(second)
@@ -372,7 +383,11 @@ def test_legacy_transfer_replaces_the_callee() -> None:
     model = PbxModel()
     apply(model, "call_update_inbound_talking")
     transferred = load_event("call_update_inbound_ringing", time=1741079710000)
-    transferred["data"]["callee"] |= {"phone": "202", "name": "Bob Example", "userExtension": "202"}
+    transferred["data"]["callee"] |= {
+        "phone": "202",
+        "name": "Bob Example",
+        "userExtension": "202",
+    }
     changes = apply(model, transferred)
     assert sorted(moments(changes)) == [
         ("201", MomentType.CALL_ENDED),
@@ -459,15 +474,21 @@ def test_extensions_keep_leading_zeros_and_filter_users() -> None:
 def test_saved_model_restores_users_calls_and_history() -> None:
     """What is saved comes back identical, including calls in progress."""
     model = PbxModel()
-    for name in (*INBOUND_MISSED, "presence_user_available_with_location",
-                 "presence_user_dnd", "call_start_outbound"):
+    for name in (
+        *INBOUND_MISSED,
+        "presence_user_available_with_location",
+        "presence_user_dnd",
+        "call_start_outbound",
+    ):
         apply(model, name)
     restored = PbxModel()
     restored.restore(model.as_dict())
     assert restored.as_dict() == model.as_dict()
     assert final_view(restored) == final_view(model)
     assert moments(apply(restored, "call_start_outbound")) == []
-    assert moments(apply(restored, "call_end_outbound")) == [("202", MomentType.CALL_ENDED)]
+    assert moments(apply(restored, "call_end_outbound")) == [
+        ("202", MomentType.CALL_ENDED)
+    ]
 
 
 def test_active_calls_are_capped() -> None:
@@ -535,7 +556,9 @@ def test_a_user_can_be_in_several_flows_of_a_call() -> None:
     payload["data"]["flows"].insert(0, older)
     apply(model, payload)
     assert phone(model, "201") == (PhoneState.TALKING, False)
-    stale_flow = load_event("call_live_progress_ringing_inbound", time=payload["time"] + 10)
+    stale_flow = load_event(
+        "call_live_progress_ringing_inbound", time=payload["time"] + 10
+    )
     apply(model, stale_flow)
     assert phone(model, "201") == (PhoneState.TALKING, False)
 

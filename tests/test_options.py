@@ -4,13 +4,11 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -234,7 +232,6 @@ async def test_max_event_age_suppresses_late_triggers(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
     wildix: WildixSender,
-    freezer: FrozenDateTimeFactory,
     max_age: int,
     fired: int,
 ) -> None:
@@ -242,7 +239,7 @@ async def test_max_event_age_suppresses_late_triggers(
     await _set_options(hass, setup_integration, max_event_age=max_age)
     events = async_capture_events(hass, "wildix_event")
     payload = load_event("call_live_progress_ringing_inbound")
-    freezer.move_to(event_time(payload) + timedelta(minutes=2))
+    wildix.freezer.move_to(event_time(payload) + timedelta(minutes=2))
 
     await wildix.post(payload)
     assert (

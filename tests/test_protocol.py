@@ -156,7 +156,9 @@ def test_presence_user() -> None:
 def test_presence_telephony() -> None:
     """presence:telephony carries the raw line status."""
     body = parse_event(load_event("presence_telephony_rt")).body
-    assert body == UserTelephony(extension="201", email="alice@example.com", status="rt")
+    assert body == UserTelephony(
+        extension="201", email="alice@example.com", status="rt"
+    )
 
 
 @pytest.mark.parametrize(
@@ -184,8 +186,13 @@ def test_not_an_envelope(payload: object) -> None:
 def test_tolerant_of_unknown_and_missing_fields() -> None:
     """Unknown keys are ignored; missing optional keys are None."""
     event = parse_event(
-        {"type": "presence:telephony", "id": "x", "time": 5, "future": [1],
-         "data": {"extension": "0201", "status": "talking", "new": {}}}
+        {
+            "type": "presence:telephony",
+            "id": "x",
+            "time": 5,
+            "future": [1],
+            "data": {"extension": "0201", "status": "talking", "new": {}},
+        }
     )
     assert event.pbx is None
     assert event.body == UserTelephony(extension="0201", email=None, status="talking")
@@ -215,11 +222,14 @@ def test_signature_vectors(vector: dict) -> None:
 
 def test_reserialised_non_ascii_body_does_not_verify() -> None:
     """Re-encoding a body with escaped non-ASCII changes the bytes and the HMAC."""
-    vector = next(v for v in VECTORS if "signature_of_ascii_escaped_reserialisation" in v)
+    vector = next(
+        v for v in VECTORS if "signature_of_ascii_escaped_reserialisation" in v
+    )
     reencoded = json.dumps(json.loads(vector["body"]), separators=(",", ":")).encode()
-    assert compute_signature(vector["secret"], reencoded) == vector[
-        "signature_of_ascii_escaped_reserialisation"
-    ]
+    assert (
+        compute_signature(vector["secret"], reencoded)
+        == vector["signature_of_ascii_escaped_reserialisation"]
+    )
     assert not verify_signature(vector["secret"], reencoded, vector["signature"])
 
 

@@ -6,19 +6,18 @@ import sys
 from types import ModuleType, SimpleNamespace
 from unittest.mock import AsyncMock, MagicMock, patch
 
-import pytest
-
-from custom_components.wildix.const import DOMAIN
 from homeassistant import components
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
+
+from custom_components.wildix.const import DOMAIN
 
 from .common import SECRET, WEBHOOK_ID, WildixSender, entry_data, user_entity
 

@@ -8,20 +8,19 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix.const import DOMAIN
-from custom_components.wildix.issues import Issue, async_raise_issue
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix.const import DOMAIN
+from custom_components.wildix.issues import Issue, async_raise_issue
 
 from .common import ENTRY_ID, WildixSender, compact, load_event, sign
 

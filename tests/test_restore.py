@@ -2,13 +2,11 @@
 
 from typing import Any
 
-import pytest
-
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -62,8 +60,12 @@ async def test_start_from_saved_state(
                 {
                     "extension": "0201",
                     "name": "Alice Example",
-                    "presence": {"status": "dnd", "message": "Workshop", "until": None,
-                                 "location": None},
+                    "presence": {
+                        "status": "dnd",
+                        "message": "Workshop",
+                        "until": None,
+                        "location": None,
+                    },
                     "presence_ms": 1741089600318,
                     "missed_calls": 3,
                 }
@@ -73,7 +75,10 @@ async def test_start_from_saved_state(
     }
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    assert user_entity(hass, "sensor", "0201", "presence") == "sensor.alice_example_presence"
+    assert (
+        user_entity(hass, "sensor", "0201", "presence")
+        == "sensor.alice_example_presence"
+    )
     assert user_state(hass, "0201", "presence").state == "dnd"
     assert user_state(hass, "0201", "missed_calls").state == "3"
     assert line(hass, "0201") == ("idle", "off", "off")
@@ -105,24 +110,36 @@ async def test_deleted_user_device_returns_only_with_a_new_event(
     by_name = {d.name: d for d in dr.async_entries_for_config_entry(devices, ENTRY_ID)}
 
     await client.send_json_auto_id(
-        {"type": "config/device_registry/remove_config_entry",
-         "config_entry_id": ENTRY_ID, "device_id": by_name["Wildix"].id}
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": ENTRY_ID,
+            "device_id": by_name["Wildix"].id,
+        }
     )
     assert not (await client.receive_json())["success"]
 
     await client.send_json_auto_id(
-        {"type": "config/device_registry/remove_config_entry",
-         "config_entry_id": ENTRY_ID, "device_id": by_name["Extension 201"].id}
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": ENTRY_ID,
+            "device_id": by_name["Extension 201"].id,
+        }
     )
     assert (await client.receive_json())["success"]
     await hass.async_block_till_done()
     entities = er.async_get(hass)
-    assert entities.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_201_presence") is None
+    assert (
+        entities.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_201_presence")
+        is None
+    )
     assert hass.states.get("sensor.extension_201_presence") is None
 
     await hass.config_entries.async_reload(ENTRY_ID)
     await hass.async_block_till_done()
-    assert entities.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_201_presence") is None
+    assert (
+        entities.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_201_presence")
+        is None
+    )
 
     await wildix.post("presence_user_available", follow_clock=False)
     assert user_state(hass, "201", "presence").state == "available"

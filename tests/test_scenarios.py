@@ -5,11 +5,9 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from .common import WildixSender, line, load_event, user_state
@@ -31,7 +29,9 @@ async def test_inbound_call_answered_and_hung_up(
     assert phone.attributes["direction"] == "inbound"
     assert phone.attributes["remote_number"] == "+4930555010203"
     assert phone.attributes["remote_name"] is None
-    assert phone.attributes["started"] == dt_util.parse_datetime("2025-03-04T09:15:00.412+00:00")
+    assert phone.attributes["started"] == dt_util.parse_datetime(
+        "2025-03-04T09:15:00.412+00:00"
+    )
     assert phone.attributes["answered"] is False
     assert phone.attributes["telephony_status"] is None
 
@@ -63,7 +63,9 @@ async def test_inbound_call_answered_and_hung_up(
     assert line(hass, "201") == IDLE
 
 
-async def test_inbound_missed_counts_once(hass: HomeAssistant, wildix: WildixSender) -> None:
+async def test_inbound_missed_counts_once(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """An unanswered call is one missed call, however often its end arrives."""
     await wildix.post("call_start_inbound_missed")
     await wildix.post("call_update_inbound_missed_ringing")
@@ -93,7 +95,9 @@ async def test_outbound_call(hass: HomeAssistant, wildix: WildixSender) -> None:
     assert last.attributes["missed"] is False
 
 
-async def test_internal_call_between_two_users(hass: HomeAssistant, wildix: WildixSender) -> None:
+async def test_internal_call_between_two_users(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """Carol calls Bob: both devices follow the call."""
     await wildix.post("call_start_internal")
     assert line(hass, "203") == ("dialing", "off", "on")
@@ -109,7 +113,9 @@ async def test_internal_call_between_two_users(hass: HomeAssistant, wildix: Wild
     await wildix.post("call_end_internal_rejected")
     assert line(hass, "202") == IDLE
     assert line(hass, "203") == IDLE
-    assert user_state(hass, "202", "last_call").attributes["end_cause"] == "Call Rejected"
+    assert (
+        user_state(hass, "202", "last_call").attributes["end_cause"] == "Call Rejected"
+    )
     assert user_state(hass, "202", "missed_calls").state == "0"
 
 
@@ -129,7 +135,9 @@ async def test_talking_with_a_second_call_ringing(
     assert hass.states.get("sensor.wildix_active_calls").state == "2"
 
 
-async def test_telephony_presence_alone(hass: HomeAssistant, wildix: WildixSender) -> None:
+async def test_telephony_presence_alone(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """Users who only send telephony presence still get a correct phone state."""
     await wildix.post("presence_telephony_ringing")
     assert line(hass, "201") == ("ringing", "on", "off")
@@ -141,7 +149,9 @@ async def test_telephony_presence_alone(hass: HomeAssistant, wildix: WildixSende
     assert line(hass, "201") == IDLE
 
 
-async def test_transfer_with_two_flows(hass: HomeAssistant, wildix: WildixSender) -> None:
+async def test_transfer_with_two_flows(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """Alice transfers her caller to Bob; she leaves once Bob answers."""
     talking = await wildix.post("call_live_progress_talking")
     transfer = deepcopy(talking)
@@ -163,21 +173,30 @@ async def test_transfer_with_two_flows(hass: HomeAssistant, wildix: WildixSender
     assert user_state(hass, "201", "last_call").attributes["missed"] is False
     assert hass.states.get("sensor.wildix_active_calls").state == "1"
 
-    completed = load_event("call_live_completed_inbound", time=answered["time"] + 30_000)
+    completed = load_event(
+        "call_live_completed_inbound", time=answered["time"] + 30_000
+    )
     completed["data"]["flows"] = answered["data"]["flows"]
     await wildix.post(completed)
     assert line(hass, "202") == IDLE
     assert hass.states.get("sensor.wildix_active_calls").state == "0"
 
 
-async def test_same_call_from_both_families(hass: HomeAssistant, wildix: WildixSender) -> None:
+async def test_same_call_from_both_families(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """Legacy and live events of one call make one call, not two."""
     names = (
-        "call_start_inbound", "call_live_progress_start_inbound",
-        "call_update_inbound_ringing", "call_live_progress_ringing_inbound",
-        "call_update_inbound_talking", "call_live_progress_talking",
-        "call_update_inbound_hold", "call_live_progress_hold",
-        "call_end_inbound_answered", "call_live_completed_inbound",
+        "call_start_inbound",
+        "call_live_progress_start_inbound",
+        "call_update_inbound_ringing",
+        "call_live_progress_ringing_inbound",
+        "call_update_inbound_talking",
+        "call_live_progress_talking",
+        "call_update_inbound_hold",
+        "call_live_progress_hold",
+        "call_end_inbound_answered",
+        "call_live_completed_inbound",
     )
     payloads = sorted((load_event(name) for name in names), key=lambda p: p["time"])
     for payload in payloads:
@@ -191,8 +210,12 @@ async def test_same_call_from_both_families(hass: HomeAssistant, wildix: WildixS
 
 async def test_events_out_of_order(hass: HomeAssistant, wildix: WildixSender) -> None:
     """An end overtaking the updates ends the call; the late updates change nothing."""
-    for name in ("call_end_inbound_answered", "call_update_inbound_talking",
-                 "call_update_inbound_ringing", "call_start_inbound"):
+    for name in (
+        "call_end_inbound_answered",
+        "call_update_inbound_talking",
+        "call_update_inbound_ringing",
+        "call_start_inbound",
+    ):
         await wildix.post(name)
         assert line(hass, "201") == IDLE
     last = user_state(hass, "201", "last_call")
@@ -223,7 +246,9 @@ async def test_presence_changes(hass: HomeAssistant, wildix: WildixSender) -> No
     presence = user_state(hass, "201", "presence")
     assert presence.state == "dnd"
     assert presence.attributes["message"] == "Customer workshop"
-    assert presence.attributes["until"] == dt_util.parse_datetime("2025-03-04T13:00:00+00:00")
+    assert presence.attributes["until"] == dt_util.parse_datetime(
+        "2025-03-04T13:00:00+00:00"
+    )
     assert presence.attributes["location"] is None
     await wildix.post("presence_user_available")
     presence = user_state(hass, "201", "presence")
@@ -240,7 +265,9 @@ async def test_presence_changes(hass: HomeAssistant, wildix: WildixSender) -> No
     }
 
 
-async def test_unknown_presence_status(hass: HomeAssistant, wildix: WildixSender) -> None:
+async def test_unknown_presence_status(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """A status we do not know shows as unknown with the raw value kept."""
     payload = load_event("presence_user_away")
     payload["data"]["status"] = "in-a-meeting"
@@ -250,7 +277,10 @@ async def test_unknown_presence_status(hass: HomeAssistant, wildix: WildixSender
     assert presence.attributes["status"] == "in-a-meeting"
 
 
-async def test_state_writes_only_on_change(hass: HomeAssistant, wildix: WildixSender) -> None:
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_state_writes_only_on_change(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
     """Entities write state only when what they show changed."""
     await wildix.post("presence_user_dnd")
     writes: list[Any] = []

@@ -5,16 +5,27 @@ import json
 import logging
 from typing import Any
 
-import pytest
-
-from custom_components.wildix.const import EVENT_WEBHOOK, MAX_BODY_BYTES
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from custom_components.wildix.const import EVENT_WEBHOOK, MAX_BODY_BYTES
 
-from .common import ENTRY_ID, FIXTURES, SECRET, WildixSender, compact, load_event, sign, user_entity
+from .common import (
+    ENTRY_ID,
+    FIXTURES,
+    SECRET,
+    WildixSender,
+    compact,
+    load_event,
+    sign,
+    user_entity,
+)
 
 VECTORS = json.loads((FIXTURES / "signature_vectors.json").read_text())["vectors"]
 
@@ -42,7 +53,9 @@ async def test_signed_event_is_fired_on_the_bus(
             "data": payload["data"],
         }
     ]
-    assert hass.states.get(user_entity(hass, "sensor", "201", "presence")).state == "dnd"
+    assert (
+        hass.states.get(user_entity(hass, "sensor", "201", "presence")).state == "dnd"
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,6 +63,7 @@ async def test_signed_event_is_fired_on_the_bus(
     [{}, {"x-signature": ""}, {"x-signature": "0" * 64}, {"x-signature": sign(b"{}")}],
     ids=["missing", "empty", "zeros", "other-body"],
 )
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_unsigned_or_wrongly_signed_is_401(
     hass: HomeAssistant,
     wildix: WildixSender,
@@ -82,7 +96,10 @@ async def test_header_name_is_case_insensitive(
 ) -> None:
     """Proxies may capitalise the header name."""
     body = compact(load_event("presence_user_dnd"))
-    assert await wildix.post_raw(body, {"X-Signature": sign(body).upper()}) == HTTPStatus.OK
+    assert (
+        await wildix.post_raw(body, {"X-Signature": sign(body).upper()})
+        == HTTPStatus.OK
+    )
     assert len(received) == 1
 
 
@@ -98,7 +115,10 @@ async def test_signed_body_that_is_no_event_is_400(
     body: bytes,
 ) -> None:
     """A signed body that is not a Wildix JSON object is a bad request."""
-    assert await wildix.post_raw(body, {"x-signature": sign(body)}) == HTTPStatus.BAD_REQUEST
+    assert (
+        await wildix.post_raw(body, {"x-signature": sign(body)})
+        == HTTPStatus.BAD_REQUEST
+    )
     assert received == []
     assert "Rejected a signed Wildix delivery" in caplog.text
 
@@ -140,6 +160,7 @@ async def test_body_of_exactly_one_mebibyte_is_accepted(
     assert len(received) == 1
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_unmodelled_event_is_acknowledged_and_fired(
     hass: HomeAssistant,
     wildix: WildixSender,
@@ -171,7 +192,9 @@ async def test_duplicate_delivery_is_processed_once(
     hub = wildix.hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
     assert hub.counters["duplicate"] == 4
     assert hub.counters["accepted"] == 2
-    assert hass.states.get(user_entity(hass, "sensor", "201", "missed_calls")).state == "1"
+    assert (
+        hass.states.get(user_entity(hass, "sensor", "201", "missed_calls")).state == "1"
+    )
 
 
 async def test_same_event_with_new_time_is_not_a_duplicate(
@@ -187,9 +210,14 @@ async def test_non_ascii_body_verifies_over_raw_bytes(
     wildix: WildixSender, received: list[Event[dict[str, Any]]]
 ) -> None:
     """The HMAC is over the bytes sent, so 'Jürgen Müller' verifies as is."""
-    vector = next(v for v in VECTORS if "signature_of_ascii_escaped_reserialisation" in v)
+    vector = next(
+        v for v in VECTORS if "signature_of_ascii_escaped_reserialisation" in v
+    )
     body = vector["body"].encode()
-    assert await wildix.post_raw(body, {"x-signature": vector["signature"]}) == HTTPStatus.OK
+    assert (
+        await wildix.post_raw(body, {"x-signature": vector["signature"]})
+        == HTTPStatus.OK
+    )
     assert received[0].data["data"]["caller"]["name"] == "Jürgen Müller"
     escaped = json.dumps(json.loads(body), separators=(",", ":")).encode()
     assert await wildix.post_raw(escaped, {"x-signature": vector["signature"]}) == (
@@ -205,12 +233,12 @@ async def test_pretty_printed_body_needs_its_own_signature(
         v for v in VECTORS if v["fixture"] == "call_start_inbound.json"
     )
     pretty = pretty_vector["body"].encode()
-    assert await wildix.post_raw(pretty, {"x-signature": compact_vector["signature"]}) == (
-        HTTPStatus.UNAUTHORIZED
-    )
-    assert await wildix.post_raw(pretty, {"x-signature": pretty_vector["signature"]}) == (
-        HTTPStatus.OK
-    )
+    assert await wildix.post_raw(
+        pretty, {"x-signature": compact_vector["signature"]}
+    ) == (HTTPStatus.UNAUTHORIZED)
+    assert await wildix.post_raw(
+        pretty, {"x-signature": pretty_vector["signature"]}
+    ) == (HTTPStatus.OK)
     assert len(received) == 1
 
 
@@ -218,7 +246,9 @@ async def test_only_post_is_allowed(wildix: WildixSender) -> None:
     """Other methods are refused by Home Assistant's webhook component."""
     url = f"/api/webhook/{wildix.webhook_id}"
     assert (await wildix.client.get(url)).status == HTTPStatus.METHOD_NOT_ALLOWED
-    assert (await wildix.client.put(url, data=b"{}")).status == HTTPStatus.METHOD_NOT_ALLOWED
+    assert (
+        await wildix.client.put(url, data=b"{}")
+    ).status == HTTPStatus.METHOD_NOT_ALLOWED
 
 
 async def test_unloaded_entry_stops_listening(
@@ -246,29 +276,53 @@ async def test_two_entries_are_kept_apart(
     other = MockConfigEntry(
         domain="wildix",
         title="Branch office",
-        data={"webhook_id": "b" * 64, "secret": "Other0Secret1Of2Thirty3Chars45", "cloudhook": False},
+        data={
+            "webhook_id": "b" * 64,
+            "secret": "Other0Secret1Of2Thirty3Chars45",
+            "cloudhook": False,
+        },
         entry_id="01JOTHERENTRY",
     )
     other.add_to_hass(hass)
     assert await hass.config_entries.async_setup(other.entry_id)
     await hass.async_block_till_done()
-    branch = WildixSender(hass, wildix.client, wildix.freezer, "b" * 64, other.data["secret"])
+    branch = WildixSender(
+        hass, wildix.client, wildix.freezer, "b" * 64, other.data["secret"]
+    )
 
     await wildix.post("presence_user_dnd")
     await branch.post("presence_user_away")
     body = compact(load_event("presence_user_available"))
-    assert await branch.post_raw(body, {"x-signature": sign(body)}) == HTTPStatus.UNAUTHORIZED
+    assert (
+        await branch.post_raw(body, {"x-signature": sign(body)})
+        == HTTPStatus.UNAUTHORIZED
+    )
 
     assert [(e.data["config_entry_id"], e.data["type"]) for e in received] == [
         (ENTRY_ID, "presence:user"),
         ("01JOTHERENTRY", "presence:user"),
     ]
     registry = er.async_get(hass)
-    assert registry.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_202_presence") is None
-    assert registry.async_get_entity_id("sensor", "wildix", "01JOTHERENTRY_201_presence") is None
-    assert hass.states.get(user_entity(hass, "sensor", "201", "presence")).state == "dnd"
-    branch_bob = registry.async_get_entity_id("sensor", "wildix", "01JOTHERENTRY_202_presence")
+    assert (
+        registry.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_202_presence")
+        is None
+    )
+    assert (
+        registry.async_get_entity_id("sensor", "wildix", "01JOTHERENTRY_201_presence")
+        is None
+    )
+    assert (
+        hass.states.get(user_entity(hass, "sensor", "201", "presence")).state == "dnd"
+    )
+    branch_bob = registry.async_get_entity_id(
+        "sensor", "wildix", "01JOTHERENTRY_202_presence"
+    )
     assert branch_bob is not None
     assert hass.states.get(branch_bob).state == "away"
-    branch_devices = dr.async_entries_for_config_entry(dr.async_get(hass), "01JOTHERENTRY")
-    assert sorted(device.name for device in branch_devices) == ["Branch office", "Extension 202"]
+    branch_devices = dr.async_entries_for_config_entry(
+        dr.async_get(hass), "01JOTHERENTRY"
+    )
+    assert sorted(device.name for device in branch_devices) == [
+        "Branch office",
+        "Extension 202",
+    ]

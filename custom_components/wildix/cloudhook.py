@@ -45,4 +45,6 @@ async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
     try:
         await cloud.async_delete_cloudhook(hass, webhook_id)
     except cloud.CloudNotAvailable:
-        _LOGGER.warning("Could not delete a cloudhook: Home Assistant Cloud is not available")
+        _LOGGER.warning(
+            "Could not delete a cloudhook: Home Assistant Cloud is not available"
+        )

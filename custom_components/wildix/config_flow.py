@@ -54,7 +54,6 @@ DEFAULT_TITLE = "Wildix"
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
-
 def _user_schema(name: str | None) -> vol.Schema:
     """Return the first form: transport, secret and an optional name."""
     return vol.Schema(

@@ -190,7 +190,9 @@ class WildixHub:
         self._async_signature_accepted()
         if key in self._seen:
             self.counters["duplicate"] += 1
-            self.recent.append(Delivery(dt_util.utcnow(), event.type, Outcome.DUPLICATE))
+            self.recent.append(
+                Delivery(dt_util.utcnow(), event.type, Outcome.DUPLICATE)
+            )
             return Outcome.DUPLICATE
         self._seen[key] = None
         if len(self._seen) > DUPLICATE_CACHE_SIZE:

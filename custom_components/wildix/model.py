@@ -618,9 +618,7 @@ class PbxModel:
                 flow = event.flows[0]
                 replaced_by = flow.caller if leg.caller else flow.callee
                 gone = (
-                    party_seen is None
-                    and replaced_by is not None
-                    and replaced_by.local
+                    party_seen is None and replaced_by is not None and replaced_by.local
                 )
             else:
                 latest = max(
@@ -670,7 +668,9 @@ class PbxModel:
         leg.ended = True
         record.ended_ms = _earliest(record.ended_ms, time_ms)
         if record.missed is None and final:
-            record.missed = record.direction is Direction.INBOUND and not record.answered
+            record.missed = (
+                record.direction is Direction.INBOUND and not record.answered
+            )
         elif record.missed is None:
             record.missed = False
         user = self.users.get(leg.extension)
@@ -771,7 +771,11 @@ def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
     if flow.status is LegStatus.HOLD:
         return PhoneState.ON_HOLD
     if leg.record.answered or _answered(flow):
-        return leg.state if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD) else PhoneState.TALKING
+        return (
+            leg.state
+            if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD)
+            else PhoneState.TALKING
+        )
     return PhoneState.DIALING if caller else PhoneState.RINGING
 
 
@@ -846,7 +850,9 @@ def _user_as_dict(user: User) -> dict[str, Any]:
         "telephony": user.telephony,
         "telephony_ms": user.telephony_ms,
         "calls_ms": user.calls_ms,
-        "last_call": None if user.last_call is None else _record_as_dict(user.last_call),
+        "last_call": None
+        if user.last_call is None
+        else _record_as_dict(user.last_call),
         "missed_calls": user.missed_calls,
         "counted": list(user.counted),
     }

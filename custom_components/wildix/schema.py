@@ -2,7 +2,7 @@
 
 try:
     import probatio as vol
-except ImportError:  # Home Assistant before probatio replaced voluptuous
+except ImportError:  # pragma: no cover - Home Assistant before probatio
     import voluptuous as vol  # type: ignore[no-redef]
 
 __all__ = ["vol"]

@@ -101,9 +101,11 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         # Changes with every event: recorder churn few people want.
         entity_registry_enabled_default=False,
-        value_fn=lambda hub: None
-        if hub.model.last_event is None
-        else timestamp(hub.model.last_event * 1000),
+        value_fn=lambda hub: (
+            None
+            if hub.model.last_event is None
+            else timestamp(hub.model.last_event * 1000)
+        ),
     ),
 )
 
