@@ -65,6 +65,7 @@ def mock_cloud(hass: HomeAssistant) -> Iterator[SimpleNamespace]:
             get=fake.async_get_or_create_cloudhook,
             delete=fake.async_delete_cloudhook,
             connected=fake.async_is_connected,
+            subscribed=fake.async_active_subscription,
         )
 
 
@@ -240,6 +241,44 @@ async def test_new_secret_shows_existing_cloudhook(
     assert result["description_placeholders"] == {"webhook_url": OLD_HOOK}
     mock_cloud.get.assert_awaited_once_with(hass, WEBHOOK_ID)
     mock_cloud.create.assert_not_awaited()
+
+
+async def test_cloud_given_up_moves_to_the_external_url(
+    hass: HomeAssistant, mock_cloud: SimpleNamespace, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a subscription the new URL is the external one; a lost cloud is logged."""
+    entry = MockConfigEntry(domain=DOMAIN, data=entry_data(cloudhook=True))
+    entry.add_to_hass(hass)
+    mock_cloud.subscribed.return_value = False
+    mock_cloud.delete.side_effect = CloudNotAvailable
+
+    result = await _choose(hass, entry, "reconfigure_webhook")
+    new_url = result["description_placeholders"]["webhook_url"]
+    assert new_url.startswith(f"{EXTERNAL}/api/webhook/")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"secret": NEW_SECRET}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == entry_data(
+        webhook_id=new_url.rsplit("/", 1)[1], secret=NEW_SECRET, cloudhook=False
+    )
+    mock_cloud.create.assert_not_awaited()
+    mock_cloud.delete.assert_awaited_once_with(hass, WEBHOOK_ID)
+    assert "Home Assistant Cloud is not available" in caplog.text
+
+
+async def test_cloud_removed_moves_to_the_external_url(hass: HomeAssistant) -> None:
+    """Once the cloud component is gone, a cloudhook entry moves to the external URL."""
+    entry = MockConfigEntry(domain=DOMAIN, data=entry_data(cloudhook=True))
+    entry.add_to_hass(hass)
+    result = await _choose(hass, entry, "reconfigure_webhook")
+    new_url = result["description_placeholders"]["webhook_url"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"secret": NEW_SECRET}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["cloudhook"] is False
+    assert new_url == f"{EXTERNAL}/api/webhook/{entry.data['webhook_id']}"
 
 
 async def test_abandoned_new_url_deletes_its_cloudhook(
