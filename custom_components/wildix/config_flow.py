@@ -108,7 +108,6 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask how Wildix delivers events; for the webhook, show its URL and take the secret."""
         if not await self._async_new_webhook():
             return self.async_abort(reason="cloud_not_connected")
-        assert self._webhook_id is not None
         errors: dict[str, str] = {}
         if user_input is not None:
             if user_input.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
