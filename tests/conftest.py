@@ -1,8 +1,5 @@
 """Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
 
-from collections.abc import Iterator
-from unittest.mock import PropertyMock, patch
-
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -64,14 +61,3 @@ async def wildix(
 ) -> WildixSender:
     """Return a sender that posts signed events to the entry's webhook."""
     return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
-
-
-@pytest.fixture
-def entity_registry_enabled_by_default() -> Iterator[None]:
-    """Enable the entities that are disabled by default (the PBX's last event)."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
-    ):
-        yield

@@ -63,7 +63,6 @@ async def test_signed_event_is_fired_on_the_bus(
     [{}, {"x-signature": ""}, {"x-signature": "0" * 64}, {"x-signature": sign(b"{}")}],
     ids=["missing", "empty", "zeros", "other-body"],
 )
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_unsigned_or_wrongly_signed_is_401(
     hass: HomeAssistant,
     wildix: WildixSender,
@@ -160,7 +159,6 @@ async def test_body_of_exactly_one_mebibyte_is_accepted(
     assert len(received) == 1
 
 
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_unmodelled_event_is_acknowledged_and_fired(
     hass: HomeAssistant,
     wildix: WildixSender,

@@ -99,8 +99,6 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
         translation_key="last_event",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        # Changes with every event: recorder churn few people want.
-        entity_registry_enabled_default=False,
         value_fn=lambda hub: (
             None
             if hub.model.last_event is None
