@@ -125,7 +125,10 @@ async def test_incoming_call_notification_privacy(
 ) -> None:
     """With outside numbers hidden the notification still goes out, without them."""
     devices = await async_known_users(hass, wildix, "201")
-    setup_integration.runtime_data.show_remote = False
+    hass.config_entries.async_update_entry(
+        setup_integration, options={"show_remote": False}
+    )
+    await hass.async_block_till_done()
     notified = async_mock_service(hass, "notify", "phone")
     await use_blueprints(
         hass,

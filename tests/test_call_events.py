@@ -77,30 +77,6 @@ async def test_bus_events(
     assert data == snapshot
 
 
-async def test_privacy_hides_outside_parties(
-    hass: HomeAssistant, wildix: WildixSender, setup_integration: MockConfigEntry
-) -> None:
-    """With the remote party hidden, outside numbers go nowhere; colleagues still show."""
-    setup_integration.runtime_data.show_remote = False
-    events = async_capture_events(hass, "wildix_event")
-    await wildix.post("call_update_inbound_ringing")
-    await wildix.post("call_update_internal_ringing")
-    assert sorted(
-        (
-            event.data["extension"],
-            event.data["remote_number"],
-            event.data["remote_name"],
-        )
-        for event in events
-    ) == [
-        ("201", None, None),
-        ("202", "203", "Carol Example"),
-        ("203", "202", "Bob Example"),
-    ]
-    attributes = calls_state(hass, "201").attributes
-    assert (attributes["remote_number"], attributes["remote_name"]) == (None, None)
-
-
 async def test_event_entity_follows_the_moments(
     hass: HomeAssistant, wildix: WildixSender, snapshot: SnapshotAssertion
 ) -> None:

@@ -110,7 +110,10 @@ async def test_names_follow_the_device_registry(
     setup_integration: MockConfigEntry,
 ) -> None:
     """A renamed device shows its new name; a deleted one its extension."""
-    setup_integration.runtime_data.show_remote = False
+    hass.config_entries.async_update_entry(
+        setup_integration, options={"show_remote": False}
+    )
+    await hass.async_block_till_done()
     talking = await wildix.post("call_live_progress_talking")
     registry = dr.async_get(hass)
     registry.async_update_device(
