@@ -10,7 +10,10 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import async_get_device_automations
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_get_device_automations,
+)
 
 from custom_components.wildix.const import DOMAIN
 
@@ -297,6 +300,25 @@ async def test_end_overtaking_the_call(
         wildix, "call_start_inbound_missed", "call_update_inbound_missed_ringing"
     )
     assert fired(runs) == []
+
+
+async def test_lost_end_still_ends_the_call(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    runs: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A call whose end never arrives ends after the stale-call timeout (4 h)."""
+    await post_all(wildix, "call_update_inbound_ringing", "call_update_inbound_talking")
+    fired(runs)
+    freezer.tick(timedelta(hours=3, minutes=58))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert fired(runs) == []
+    freezer.tick(timedelta(minutes=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert fired(runs) == ["201 call_ended"]
 
 
 async def test_stale_events_fire_nothing(
