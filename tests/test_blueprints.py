@@ -174,22 +174,30 @@ async def test_missed_call_notification(
     ]
 
 
+async def pause_media_for(
+    hass: HomeAssistant, device_id: str, player_state: str
+) -> tuple[list[ServiceCall], list[ServiceCall]]:
+    """Run the media blueprint for a user's device; return the pauses and plays."""
+    paused = async_mock_service(hass, "media_player", "media_pause")
+    played = async_mock_service(hass, "media_player", "media_play")
+    hass.states.async_set("media_player.tv", player_state)
+    await use_blueprints(
+        hass,
+        (
+            "pause_media_during_calls.yaml",
+            {"pbx_user": device_id, "media_player": "media_player.tv"},
+        ),
+    )
+    return paused, played
+
+
 @pytest.mark.usefixtures("blueprints_installed")
 async def test_pause_media_during_calls(
     hass: HomeAssistant, wildix: WildixSender
 ) -> None:
     """A playing player pauses when a call rings and resumes when that call ends."""
     devices = await async_known_users(hass, wildix, "201")
-    paused = async_mock_service(hass, "media_player", "media_pause")
-    played = async_mock_service(hass, "media_player", "media_play")
-    hass.states.async_set("media_player.tv", "playing")
-    await use_blueprints(
-        hass,
-        (
-            "pause_media_during_calls.yaml",
-            {"pbx_user": devices["201"], "media_player": "media_player.tv"},
-        ),
-    )
+    paused, played = await pause_media_for(hass, devices["201"], "playing")
     await post_while_waiting(hass, wildix, "call_update_inbound_ringing")
     assert [call.data["entity_id"] for call in paused] == [["media_player.tv"]]
     hass.states.async_set("media_player.tv", "paused")
@@ -211,16 +219,7 @@ async def test_pause_media_leaves_idle_or_resumed_players(
 ) -> None:
     """A player that was not playing, or was resumed by hand, is left alone."""
     devices = await async_known_users(hass, wildix, "202")
-    paused = async_mock_service(hass, "media_player", "media_pause")
-    played = async_mock_service(hass, "media_player", "media_play")
-    hass.states.async_set("media_player.tv", "idle")
-    await use_blueprints(
-        hass,
-        (
-            "pause_media_during_calls.yaml",
-            {"pbx_user": devices["202"], "media_player": "media_player.tv"},
-        ),
-    )
+    paused, played = await pause_media_for(hass, devices["202"], "idle")
     await wildix.post("call_start_outbound")
     await wildix.post("call_end_outbound")
     assert (paused, played) == ([], [])
