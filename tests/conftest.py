@@ -5,16 +5,15 @@ from unittest.mock import patch
 
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix import sqs
-from custom_components.wildix.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix import sqs
+from custom_components.wildix.const import DOMAIN
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, entry_data
 from .moto_sqs import SQS_ENTRY_ID, SQS_SECRET, MotoSqs, WildixQueueSender, sqs_data
@@ -24,15 +23,50 @@ freezegun.configure(extend_ignore_list=["aiohttp.web_log"])
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load this repository's integration instead of the harness's own."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load this repository's integration in every test that runs Home Assistant."""
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
 
 
 @pytest.fixture(autouse=True)
-def frozen_start(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """Start every test at the time the fixtures' calls begin."""
-    freezer.move_to(START)
-    return freezer
+def frozen_start(request: pytest.FixtureRequest) -> None:
+    """Start every Home Assistant test at the time the fixtures' calls begin."""
+    if "hass" in request.fixturenames:
+        freezer: FrozenDateTimeFactory = request.getfixturevalue("freezer")
+        freezer.move_to(START)
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a Wildix entry with a known secret and webhook id."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Wildix", data=entry_data(), entry_id="01JWILDIXENTRY"
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def setup_integration(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the Wildix entry."""
+    assert await async_setup_component(hass, "webhook", {})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+@pytest.fixture
+async def wildix(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> WildixSender:
+    """Return a sender that posts signed events to the entry's webhook."""
+    return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
 
 
 @pytest.fixture
@@ -86,35 +120,3 @@ def queue(
 ) -> WildixQueueSender:
     """Return a sender that writes signed events into the queue."""
     return WildixQueueSender(hass, moto, freezer, queue_url, SQS_SECRET)
-
-
-@pytest.fixture
-def config_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """Return a Wildix entry with a known secret and webhook id."""
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="Wildix", data=entry_data(), entry_id="01JWILDIXENTRY"
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
-@pytest.fixture
-async def setup_integration(
-    hass: HomeAssistant, config_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """Set up the Wildix entry."""
-    assert await async_setup_component(hass, "webhook", {})
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
-
-
-@pytest.fixture
-async def wildix(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    hass_client_no_auth: ClientSessionGenerator,
-    freezer: FrozenDateTimeFactory,
-) -> AsyncGenerator[WildixSender]:
-    """Return a sender that posts signed events to the entry's webhook."""
-    yield WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)

@@ -5,12 +5,11 @@ from http import HTTPStatus
 import logging
 
 from aiohttp.web import Request, Response
-
 from homeassistant.components import webhook
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
 from .const import DOMAIN, MAX_BODY_BYTES
-from .hub import Outcome, WildixHub
+from .hub import Outcome, Rejection, WildixHub
 from .protocol import SIGNATURE_HEADER
 
 _LOGGER = logging.getLogger(__name__)
@@ -19,8 +18,8 @@ _CHUNK = 64 * 1024
 _STATUS = {
     Outcome.ACCEPTED: HTTPStatus.OK,
     Outcome.DUPLICATE: HTTPStatus.OK,
-    Outcome.BAD_SIGNATURE: HTTPStatus.UNAUTHORIZED,
-    Outcome.MALFORMED: HTTPStatus.BAD_REQUEST,
+    Rejection.SIGNATURE: HTTPStatus.UNAUTHORIZED,
+    Rejection.MALFORMED: HTTPStatus.BAD_REQUEST,
 }
 
 
@@ -51,8 +50,10 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     """Verify, decode and hand over one delivery; answer with an HTTP status."""
     body = await _read_body(request)
     if body is None:
-        hub.async_reject("too_large")
-        _LOGGER.warning("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
+        hub.async_reject(Rejection.TOO_LARGE)
+        _LOGGER.warning(
+            "Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES
+        )
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     outcome = hub.async_deliver(body, request.headers.get(SIGNATURE_HEADER))
     return Response(status=_STATUS[outcome])
