@@ -11,16 +11,14 @@ import urllib.request
 from botocore.client import BaseClient
 from botocore.session import Session
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import BaseWSGIServer, make_server
-
-from homeassistant.core import HomeAssistant
-
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from .common import FIXTURES, compact, entity_id, event_time, load_event, sign
 

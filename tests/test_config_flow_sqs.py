@@ -7,16 +7,15 @@ from typing import Any
 from unittest.mock import AsyncMock, Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix.const import DOMAIN
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
-
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wildix.const import DOMAIN
 
 from .common import entity_id
 from .moto_sqs import READ_PERMISSIONS, MotoSqs, WildixQueueSender, poll, sqs_data
@@ -226,3 +225,73 @@ async def test_reauth_takes_new_keys_and_reloads(
     assert entry.data == sqs_data(queue_url, key_id, secret)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_moves_to_another_queue(
+    hass: HomeAssistant,
+    moto: MotoSqs,
+    queue_url: str,
+    keys: tuple[str, str],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A loaded entry can move to another queue; it reloads and polls the new one."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=queue_url, data=sqs_data(queue_url, *keys)
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    other = await hass.async_add_executor_job(moto.create_queue, "pbx-events")
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure_sqs"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form("https://sqs.eu-central-1.amazonaws.com/x", *keys)
+    )
+    assert result["errors"] == {"queue_url": "invalid_queue_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(other, keys[0], "wrong")
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(other, *keys)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_sqs_successful"
+    assert entry.unique_id == other
+    assert entry.data == sqs_data(other, *keys)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+
+    sender = WildixQueueSender(hass, moto, freezer, other, keys[1])
+    await sender.send("presence_telephony_ringing")
+    await poll(hass, freezer)
+    phone = entity_id(hass, "sensor", f"{entry.entry_id}_201_phone")
+    assert hass.states.get(phone).state == "ringing"
+
+
+async def test_reconfigure_keeps_the_queue_of_another_entry(
+    hass: HomeAssistant, moto: MotoSqs, queue_url: str
+) -> None:
+    """Reconfigure cannot take a queue another entry polls; keeping its own queue is fine."""
+    other = await hass.async_add_executor_job(moto.create_queue, "pbx-events")
+    MockConfigEntry(domain=DOMAIN, unique_id=other, data=sqs_data(other)).add_to_hass(
+        hass
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=queue_url, data=sqs_data(queue_url)
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(other, "AKIAEXAMPLE", "secret")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(queue_url, "AKIANEW", "new")
+    )
+    assert result["reason"] == "reconfigure_sqs_successful"
+    assert entry.data == sqs_data(queue_url, "AKIANEW", "new")

@@ -325,20 +325,3 @@ async def test_internal_url_is_flagged(hass: HomeAssistant) -> None:
     assert result["description_placeholders"] == {
         "webhook_url": f"http://192.168.1.10:8123/api/webhook/{WEBHOOK_ID}"
     }
-
-
-async def test_sqs_entry_cannot_be_reconfigured_yet(hass: HomeAssistant) -> None:
-    """An SQS entry gets a clear answer instead of the webhook steps."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        data={
-            "transport": "sqs",
-            "queue_url": "https://sqs.eu-central-1.amazonaws.com/123456789012/wildix",
-            "access_key_id": "AKIAEXAMPLE",
-            "secret_access_key": "example",
-        },
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_sqs_not_supported"

@@ -9,22 +9,20 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix import hub
-from custom_components.wildix.const import DOMAIN, EVENT_CALL, EVENT_WEBHOOK
-from custom_components.wildix.sqs import parse_queue_url
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
-
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
+
+from custom_components.wildix import hub
+from custom_components.wildix.const import DOMAIN, EVENT_CALL, EVENT_WEBHOOK
 
 from .common import ENTRY_ID, WildixSender, event_time, load_event, sign
 from .moto_sqs import (
@@ -412,13 +410,13 @@ async def test_refused_keys_at_setup_start_reauth(
     ]
 
 
-async def test_revoked_keys_while_polling_start_reauth(
+async def test_revoked_keys_while_polling_ask_for_new_ones(
     hass: HomeAssistant,
     moto: MotoSqs,
     queue_url: str,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Keys revoked while polling make entities unavailable and start reauthentication once."""
+    """Revoked keys make entities unavailable and start reauth once; new keys restart polling."""
     moto.require_auth()
     key_id, secret = moto.create_key("homeassistant", READ_PERMISSIONS)
     entry = MockConfigEntry(
@@ -437,70 +435,22 @@ async def test_revoked_keys_while_polling_start_reauth(
     await poll(hass, freezer)
     await poll(hass, freezer, 2)
     assert hass.states.get(phone).state == STATE_UNAVAILABLE
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    await poll(hass, freezer, 4)
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == SOURCE_REAUTH
 
-
-@pytest.mark.parametrize(
-    ("url", "endpoint", "region"),
-    [
-        (
-            "https://sqs.eu-central-1.amazonaws.com/123456789012/wildix",
-            "https://sqs.eu-central-1.amazonaws.com",
-            "eu-central-1",
-        ),
-        (
-            " https://SQS.us-gov-west-1.amazonaws.com/123456789012/wildix.fifo/ ",
-            "https://sqs.us-gov-west-1.amazonaws.com",
-            "us-gov-west-1",
-        ),
-        (
-            "https://eu-west-1.queue.amazonaws.com/123456789012/pbx-events",
-            "https://eu-west-1.queue.amazonaws.com",
-            "eu-west-1",
-        ),
-        (
-            "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/wildix",
-            "https://sqs.cn-north-1.amazonaws.com.cn",
-            "cn-north-1",
-        ),
-        (
-            "http://127.0.0.1:5000/123456789012/wildix",
-            "http://127.0.0.1:5000",
-            "us-east-1",
-        ),
-        ("http://[::1]:4566/000000000000/wildix", "http://[::1]:4566", "us-east-1"),
-        (
-            "http://sqs.eu-south-1.localhost:4566/000000000000/wildix",
-            "http://sqs.eu-south-1.localhost:4566",
-            "eu-south-1",
-        ),
-    ],
-)
-def test_queue_url_gives_endpoint_and_region(
-    url: str, endpoint: str, region: str
-) -> None:
-    """The endpoint and the region come from the queue URL."""
-    queue = parse_queue_url(url)
-    assert (queue.endpoint_url, queue.region) == (endpoint, region)
-    assert queue.url.startswith(endpoint)
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "sqs.eu-central-1.amazonaws.com/123456789012/wildix",
-        "http://sqs.eu-central-1.amazonaws.com/123456789012/wildix",
-        "https://sqs.eu-central-1.amazonaws.com/wildix",
-        "https://sqs.eu-central-1.amazonaws.com/123456789012/wil dix",
-        "https://sqs.eu-central-1.amazonaws.com/123456789012/wildix?Action=x",
-        "https://user:pass@sqs.eu-central-1.amazonaws.com/123456789012/wildix",
-        "https://sqs.eu-central-1.amazonaws.com:99999/123456789012/wildix",
-        "ftp://127.0.0.1/123456789012/wildix",
-        "",
-    ],
-)
-def test_malformed_queue_urls_are_refused(url: str) -> None:
-    """Anything but an https (or loopback http) queue URL is refused."""
-    with pytest.raises(ValueError):
-        parse_queue_url(url)
+    # The admin gives Wildix and Home Assistant a new key; the entry restarts with it.
+    key_id, secret = await hass.async_add_executor_job(
+        moto.create_key, "homeassistant-2", READ_PERMISSIONS
+    )
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"access_key_id": key_id, "secret_access_key": secret}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(phone).state == "ringing"
+    sender.secret = secret
+    await sender.send("presence_telephony_talking")
+    await poll(hass, freezer)
+    assert hass.states.get(phone).state == "talking"

@@ -14,7 +14,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import callback
 from homeassistant.helpers.network import NoURLAvailableError
-from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -28,6 +27,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
 from .cloudhook import (
     CloudNotConnectedError,
@@ -206,7 +206,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             keys = _keys(user_input)
             if (error := await self._async_check(queue, keys)) is None:
-                return self._async_save_sqs(entry, keys)
+                return self._async_save_sqs(entry, keys, "reauth_successful")
             errors["base"] = error
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -236,15 +236,16 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         self,
         entry: ConfigEntry,
         updates: dict[str, str],
+        reason: str,
         unique_id: str | UndefinedType = UNDEFINED,
-        reason: str | UndefinedType = UNDEFINED,
     ) -> ConfigFlowResult:
         """Save new queue data and finish; the entry restarts with it."""
         if entry.state is ConfigEntryState.LOADED:
             # Its update listener reloads it: the queue and keys belong to the transport.
-            return self.async_update_and_abort(
-                entry, unique_id=unique_id, data_updates=updates, reason=reason
+            self.hass.config_entries.async_update_entry(
+                entry, unique_id=unique_id, data={**entry.data, **updates}
             )
+            return self.async_abort(reason=reason)
         return self.async_update_reload_and_abort(
             entry, unique_id=unique_id, data_updates=updates, reason=reason
         )
@@ -281,8 +282,8 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                     return self._async_save_sqs(
                         entry,
                         {CONF_QUEUE_URL: queue.url, **keys},
+                        "reconfigure_sqs_successful",
                         unique_id=queue.url,
-                        reason="reconfigure_sqs_successful",
                     )
                 errors["base"] = error
         return self.async_show_form(

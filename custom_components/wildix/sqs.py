@@ -14,17 +14,11 @@ from urllib.parse import urlsplit
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import BotoCoreError, ClientError
-
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.event import async_call_later
 
-from .const import (
-    CONF_ACCESS_KEY_ID,
-    CONF_QUEUE_URL,
-    CONF_SECRET_ACCESS_KEY,
-    DOMAIN,
-)
+from .const import CONF_ACCESS_KEY_ID, CONF_QUEUE_URL, CONF_SECRET_ACCESS_KEY, DOMAIN
 from .hub import WildixHub
 from .protocol import SQS_SIGNATURE_ATTRIBUTE
 
