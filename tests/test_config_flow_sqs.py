@@ -156,8 +156,9 @@ async def test_sqs_flow_errors_then_recovers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+@pytest.mark.usefixtures("sqs_entry")
 async def test_sqs_flow_aborts_for_a_configured_queue(
-    hass: HomeAssistant, sqs_entry: MockConfigEntry, queue_url: str
+    hass: HomeAssistant, queue_url: str
 ) -> None:
     """The same queue cannot be added twice."""
     result = await _sqs_form(hass)
@@ -193,11 +194,7 @@ async def test_sqs_flow_deletes_the_unused_cloudhook(
 
 
 async def test_reauth_takes_new_keys_and_reloads(
-    hass: HomeAssistant,
-    moto: MotoSqs,
-    queue_url: str,
-    keys: tuple[str, str],
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, queue_url: str, keys: tuple[str, str]
 ) -> None:
     """Keys AWS refuses lead to a reauth form; working keys update the entry and reload it."""
     entry = MockConfigEntry(

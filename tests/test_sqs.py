@@ -93,9 +93,9 @@ def _data(events: list[Event], entry_id: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.usefixtures("setup_sqs")
 async def test_wildix_message_reaches_entities(
     hass: HomeAssistant,
-    setup_sqs: MockConfigEntry,
     queue: WildixQueueSender,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -115,10 +115,10 @@ async def test_wildix_message_reaches_entities(
     assert await queue.counts() == (0, 0)
 
 
+@pytest.mark.usefixtures("setup_sqs")
 async def test_sqs_delivers_exactly_like_the_webhook(
     hass: HomeAssistant,
     wildix: WildixSender,
-    setup_sqs: MockConfigEntry,
     queue: WildixQueueSender,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -180,9 +180,9 @@ async def test_unsigned_and_malformed_messages_are_dropped(
     assert await queue.counts() == (0, 0)
 
 
+@pytest.mark.usefixtures("setup_sqs")
 async def test_message_that_breaks_processing_is_dropped(
     hass: HomeAssistant,
-    setup_sqs: MockConfigEntry,
     queue: WildixQueueSender,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
@@ -267,9 +267,9 @@ async def test_backlog_is_drained_without_stale_triggers(
     assert moto.actions["ReceiveMessage"] == 3
 
 
+@pytest.mark.usefixtures("setup_sqs")
 async def test_empty_queue_is_polled_without_busy_loop(
     hass: HomeAssistant,
-    setup_sqs: MockConfigEntry,
     moto: MotoSqs,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -383,7 +383,7 @@ async def test_setup_retries_until_the_queue_can_be_reached(
 
 
 async def test_setup_with_missing_queue_retries(
-    hass: HomeAssistant, moto: MotoSqs, queue_url: str
+    hass: HomeAssistant, queue_url: str
 ) -> None:
     """A queue that does not exist (yet) means not ready."""
     entry = MockConfigEntry(

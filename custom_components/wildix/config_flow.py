@@ -164,26 +164,16 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         """Take the SQS queue and the keys entered in WMS; check them before creating."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                queue = parse_queue_url(user_input[CONF_QUEUE_URL])
-            except ValueError:
-                errors[CONF_QUEUE_URL] = "invalid_queue_url"
-            else:
-                await self.async_set_unique_id(queue.url)
-                self._abort_if_unique_id_configured()
-                keys = _keys(user_input)
-                if (error := await self._async_check(queue, keys)) is None:
-                    return self.async_create_entry(
-                        title=self._title,
-                        data={
-                            CONF_TRANSPORT: Transport.SQS.value,
-                            CONF_QUEUE_URL: queue.url,
-                            **keys,
-                        },
-                        description=Transport.SQS.value,
-                        description_placeholders={"queue": queue.name},
-                    )
-                errors["base"] = error
+            data, errors = await self._async_check_queue_form(user_input)
+            if data:
+                return self.async_create_entry(
+                    title=self._title,
+                    data={CONF_TRANSPORT: Transport.SQS.value, **data},
+                    description=Transport.SQS.value,
+                    description_placeholders={
+                        "queue": parse_queue_url(data[CONF_QUEUE_URL]).name
+                    },
+                )
         return self.async_show_form(
             step_id="sqs",
             data_schema=self.add_suggested_values_to_schema(SQS_SCHEMA, user_input),
@@ -217,6 +207,25 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"queue": queue.name},
         )
+
+    async def _async_check_queue_form(
+        self, user_input: Mapping[str, Any], own_url: str | None = None
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Check a queue URL and keys; return the entry data (empty if refused) and errors.
+
+        Aborts when another entry polls the queue.
+        """
+        try:
+            queue = parse_queue_url(user_input[CONF_QUEUE_URL])
+        except ValueError:
+            return {}, {CONF_QUEUE_URL: "invalid_queue_url"}
+        if queue.url != own_url:
+            await self.async_set_unique_id(queue.url)
+            self._abort_if_unique_id_configured()
+        keys = _keys(user_input)
+        if (error := await self._async_check(queue, keys)) is not None:
+            return {}, {"base": error}
+        return {CONF_QUEUE_URL: queue.url, **keys}, {}
 
     async def _async_check(self, queue: SqsQueue, keys: dict[str, str]) -> str | None:
         """Return the form error for keys that cannot use the queue, None if they can."""
@@ -269,23 +278,16 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                queue = parse_queue_url(user_input[CONF_QUEUE_URL])
-            except ValueError:
-                errors[CONF_QUEUE_URL] = "invalid_queue_url"
-            else:
-                if queue.url != entry.unique_id:
-                    await self.async_set_unique_id(queue.url)
-                    self._abort_if_unique_id_configured()
-                keys = _keys(user_input)
-                if (error := await self._async_check(queue, keys)) is None:
-                    return self._async_save_sqs(
-                        entry,
-                        {CONF_QUEUE_URL: queue.url, **keys},
-                        "reconfigure_sqs_successful",
-                        unique_id=queue.url,
-                    )
-                errors["base"] = error
+            data, errors = await self._async_check_queue_form(
+                user_input, entry.unique_id
+            )
+            if data:
+                return self._async_save_sqs(
+                    entry,
+                    data,
+                    "reconfigure_sqs_successful",
+                    unique_id=data[CONF_QUEUE_URL],
+                )
         return self.async_show_form(
             step_id="reconfigure_sqs",
             data_schema=self.add_suggested_values_to_schema(
