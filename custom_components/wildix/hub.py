@@ -56,6 +56,7 @@ class WildixHub:
         self.show_remote = True
         self.counters: Counter[str] = Counter()
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._save_pending = False
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
@@ -191,4 +192,12 @@ class WildixHub:
 
     @callback
     def _async_schedule_save(self) -> None:
-        self._store.async_delay_save(self.model.as_dict, SAVE_DELAY)
+        # Store.async_delay_save moves a pending save later on every call, so
+        # under steady traffic it would never write: schedule once per save.
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def _data_to_save(self) -> dict[str, Any]:
+        self._save_pending = False
+        return self.model.as_dict()
