@@ -1,17 +1,14 @@
 """The Wildix integration: Wildix PBX events as Home Assistant devices and triggers."""
 
-import logging
-
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK
 from .devices import user_extension
 from .hub import WildixConfigEntry, WildixHub
 from .webhook import async_register_webhook
-
-_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
@@ -37,16 +34,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> b
 
 async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
     """Delete the cloudhook and the saved state of a removed entry."""
-    if entry.data.get(CONF_CLOUDHOOK) and "cloud" in hass.config.components:
-        from homeassistant.components import cloud  # noqa: PLC0415
-
-        try:
-            await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
-        except cloud.CloudNotAvailable:
-            _LOGGER.warning(
-                "Could not delete the cloudhook of %s: Home Assistant Cloud is not available",
-                entry.title,
-            )
+    if entry.data.get(CONF_CLOUDHOOK):
+        await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     await WildixHub(hass, entry).async_remove_store()
 
 

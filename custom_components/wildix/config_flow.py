@@ -2,8 +2,6 @@
 
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
@@ -17,29 +15,34 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .cloudhook import (
+    CloudNotConnectedError,
+    async_create_cloudhook,
+    async_delete_cloudhook,
+)
 from .const import CONF_CLOUDHOOK, CONF_SECRET, CONF_TRANSPORT, DOMAIN, Transport
+from .schema import vol
 
 DEFAULT_TITLE = "Wildix"
 
-USER_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
-            SelectSelectorConfig(
-                options=[transport.value for transport in Transport],
-                mode=SelectSelectorMode.LIST,
-                translation_key=CONF_TRANSPORT,
-            )
-        ),
-        vol.Optional(CONF_SECRET): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.PASSWORD)
-        ),
-        vol.Optional(CONF_NAME): str,
-    }
-)
 
-
-class CloudNotConnectedError(Exception):
-    """Home Assistant Cloud is subscribed but not connected."""
+def _user_schema(name: str | None) -> vol.Schema:
+    """Return the first form: transport, secret and an optional name."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
+                SelectSelectorConfig(
+                    options=[transport.value for transport in Transport],
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_TRANSPORT,
+                )
+            ),
+            vol.Optional(CONF_SECRET): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
+            vol.Optional(CONF_NAME, description={"suggested_value": name}): str,
+        }
+    )
 
 
 def secret_is_valid(secret: str) -> bool:
@@ -93,24 +96,19 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
             errors.setdefault("base", "url_not_public")
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            data_schema=_user_schema((user_input or {}).get(CONF_NAME)),
             errors=errors,
             description_placeholders={"webhook_url": self._webhook_url},
         )
 
     async def _async_prepare_url(self, webhook_id: str) -> None:
         """Find the URL Wildix must post to: a cloudhook, else the external URL."""
-        if "cloud" in self.hass.config.components:
-            from homeassistant.components import cloud  # noqa: PLC0415
-
-            if cloud.async_active_subscription(self.hass):
-                if not cloud.async_is_connected(self.hass):
-                    raise CloudNotConnectedError
-                self._webhook_url = await cloud.async_create_cloudhook(
-                    self.hass, webhook_id
-                )
-                self._cloudhook = True
-                return
+        if (
+            cloudhook := await async_create_cloudhook(self.hass, webhook_id)
+        ) is not None:
+            self._webhook_url = cloudhook
+            self._cloudhook = True
+            return
         try:
             self._webhook_url = webhook.async_generate_url(
                 self.hass, webhook_id, allow_internal=False
@@ -133,8 +131,6 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_remove(self) -> None:
         """Delete a cloudhook made for a flow that did not create an entry."""
         if self._cloudhook and not self._created and self._webhook_id is not None:
-            from homeassistant.components import cloud  # noqa: PLC0415
-
             self.hass.async_create_task(
-                cloud.async_delete_cloudhook(self.hass, self._webhook_id)
+                async_delete_cloudhook(self.hass, self._webhook_id)
             )

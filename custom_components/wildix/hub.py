@@ -56,11 +56,11 @@ class WildixHub:
         self.show_remote = True
         self.counters: Counter[str] = Counter()
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._save_pending = False
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._save_pending = False
         self.signal_new_user: SignalType[str] = SignalType(
             f"{DOMAIN}_{entry.entry_id}_new_user"
         )
@@ -192,12 +192,13 @@ class WildixHub:
 
     @callback
     def _async_schedule_save(self) -> None:
-        # Store.async_delay_save moves a pending save later on every call, so
-        # under steady traffic it would never write: schedule once per save.
+        # Store pushes a pending delayed save back on every call, so under steady
+        # traffic it would never write; ask once per delay instead.
         if not self._save_pending:
             self._save_pending = True
             self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    @callback
     def _data_to_save(self) -> dict[str, Any]:
         self._save_pending = False
         return self.model.as_dict()

@@ -5,7 +5,6 @@ from http import HTTPStatus
 import logging
 
 from aiohttp.web import Request, Response
-
 from homeassistant.components import webhook
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util.json import json_loads
@@ -47,7 +46,9 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     body = await _read_body(request)
     if body is None:
         hub.async_reject("too_large")
-        _LOGGER.warning("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
+        _LOGGER.warning(
+            "Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES
+        )
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     signature = request.headers.get(SIGNATURE_HEADER)
     if signature is None or not verify_signature(hub.secret, body, signature):
