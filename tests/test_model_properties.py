@@ -21,7 +21,9 @@ PARTIES = {
 }
 
 
-def call_events(kind: CallKind, family: Family, analytics: bool) -> list[dict[str, Any]]:
+def call_events(
+    kind: CallKind, family: Family, analytics: bool
+) -> list[dict[str, Any]]:
     """Return the call events (no presence) of one generated call."""
     workload = Workload("secret", ["201", "202", "203"], start_ms=1741079700000)
     events = workload.call(kind, family, PARTIES[kind], analytics=analytics)
@@ -46,13 +48,17 @@ def final_state(model: PbxModel) -> dict[str, Any]:
     return shown
 
 
-def apply_all(events: list[dict[str, Any]]) -> tuple[PbxModel, Counter[tuple[str, str]]]:
+def apply_all(
+    events: list[dict[str, Any]],
+) -> tuple[PbxModel, Counter[tuple[str, str]]]:
     """Apply events to a new model; count the moments per user and type."""
     model = PbxModel()
     moments: Counter[tuple[str, str]] = Counter()
     for payload in events:
         changes = model.apply(parse_event(json.loads(json.dumps(payload))), RECEIVED)
-        moments.update((moment.extension, moment.type.value) for moment in changes.moments)
+        moments.update(
+            (moment.extension, moment.type.value) for moment in changes.moments
+        )
     return model, moments
 
 
@@ -66,9 +72,7 @@ def shuffled_call(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str,
     order = draw(st.permutations(events))
     repeats = draw(
         st.lists(
-            st.tuples(
-                st.integers(0, len(events) - 1), st.integers(0, len(events))
-            ),
+            st.tuples(st.integers(0, len(events) - 1), st.integers(0, len(events))),
             max_size=4,
         )
     )

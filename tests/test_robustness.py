@@ -4,14 +4,14 @@ from http import HTTPStatus
 import logging
 from typing import Any
 
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.wildix.const import DOMAIN
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import device_registry as dr
 
-from .common import ENTRY_ID, WildixSender, compact, sign
+from .common import ENTRY_ID, WildixSender, compact, hub_of, sign
 
 pytestmark = pytest.mark.usefixtures("setup_integration")
 
@@ -35,11 +35,15 @@ scalars = (
 )
 anything = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=12,
 )
-extensions = st.sampled_from(["201", " 202 ", "2 03", "", "x" * 40, "+49301234567"]) | scalars
+extensions = (
+    st.sampled_from(["201", " 202 ", "2 03", "", "x" * 40, "+49301234567"]) | scalars
+)
 times = st.integers(min_value=-1, max_value=2**53) | scalars
 party = st.fixed_dictionaries(
     {},
@@ -58,7 +62,8 @@ flow = st.fixed_dictionaries(
         "flowIndex": st.integers(-3, 5) | scalars,
         "caller": party | anything,
         "callee": party | anything,
-        "status": st.sampled_from(["CONNECTING", "TALKING", "HOLD", "talking"]) | scalars,
+        "status": st.sampled_from(["CONNECTING", "TALKING", "HOLD", "talking"])
+        | scalars,
         "direction": st.sampled_from(["INBOUND", "OUTBOUND", "INTERNAL"]) | scalars,
         "talkTime": times,
         "duration": times,
@@ -79,7 +84,8 @@ data = st.fixed_dictionaries(
         "callee": party | anything,
         "flows": st.lists(flow | anything, max_size=3) | anything,
         "extension": extensions,
-        "start": st.sampled_from(["2025-03-04T09:15:00.402Z", "2025-13-99", ""]) | scalars,
+        "start": st.sampled_from(["2025-03-04T09:15:00.402Z", "2025-13-99", ""])
+        | scalars,
         "until": st.sampled_from(["2025-03-04T13:00:00Z", "soon"]) | scalars,
         "location": st.fixed_dictionaries(
             {}, optional={"address": scalars, "lat": scalars, "lng": scalars}
@@ -199,7 +205,7 @@ async def test_unsigned_bytes_are_refused_without_effect(
     signature: str | None,
 ) -> None:
     """Bytes with a signature that is not theirs get 401 and change nothing."""
-    hub = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    hub = hub_of(hass)
     fired: list[Event] = []
     unsubscribe = hass.bus.async_listen("wildix_webhook", fired.append)
     counters = dict(hub.counters)

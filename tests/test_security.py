@@ -1,6 +1,7 @@
 """Security of the webhook: what is signed, what is answered, what is logged, what is bounded."""
 
 from collections.abc import AsyncIterator
+import hmac
 from http import HTTPStatus
 import json
 import logging
@@ -8,12 +9,9 @@ import re
 import tracemalloc
 from typing import Any
 
-import pytest
-
-from custom_components.wildix import protocol
-from custom_components.wildix.hub import WildixHub
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+import pytest
 
 from .common import (
     ENTRY_ID,
@@ -22,6 +20,7 @@ from .common import (
     WEBHOOK_ID,
     WildixSender,
     compact,
+    hub_of,
     load_event,
     sign,
 )
@@ -30,21 +29,15 @@ VECTORS: list[dict[str, str]] = json.loads(
     (FIXTURES / "signature_vectors.json").read_text()
 )["vectors"]
 NON_ASCII = next(vector for vector in VECTORS if "non-ASCII" in vector["fixture"])
-PRETTY = next(vector for vector in VECTORS if "pretty-printed" in vector.get("note", ""))
+PRETTY = next(
+    vector for vector in VECTORS if "pretty-printed" in vector.get("note", "")
+)
 COMPACT = next(
     vector
     for vector in VECTORS
     if vector["fixture"] == PRETTY["fixture"] and vector is not PRETTY
 )
 MIB = 1024 * 1024
-
-
-def hub_of(hass: HomeAssistant) -> WildixHub:
-    """Return the hub of the test entry."""
-    entry = hass.config_entries.async_get_entry(ENTRY_ID)
-    assert entry is not None
-    hub: WildixHub = entry.runtime_data
-    return hub
 
 
 async def test_the_signature_covers_the_raw_bytes(
@@ -79,7 +72,7 @@ async def test_compare_digest_decides(
         compared.append((a, b))
         return verdict
 
-    monkeypatch.setattr(protocol.hmac, "compare_digest", compare_digest)
+    monkeypatch.setattr(hmac, "compare_digest", compare_digest)
     assert await wildix.post_raw(body, {"x-signature": wrong}) == 401
     assert compared == [(sign(body).encode(), wrong.encode())]
 
@@ -89,7 +82,11 @@ async def test_compare_digest_decides(
 
 @pytest.mark.parametrize(
     ("method", "status"),
-    [("GET", HTTPStatus.METHOD_NOT_ALLOWED), ("PUT", HTTPStatus.METHOD_NOT_ALLOWED), ("HEAD", HTTPStatus.OK)],
+    [
+        ("GET", HTTPStatus.METHOD_NOT_ALLOWED),
+        ("PUT", HTTPStatus.METHOD_NOT_ALLOWED),
+        ("HEAD", HTTPStatus.OK),
+    ],
 )
 async def test_methods_other_than_post(
     hass: HomeAssistant, wildix: WildixSender, method: str, status: HTTPStatus
@@ -97,7 +94,10 @@ async def test_methods_other_than_post(
     """GET and PUT are refused; HEAD answers as Home Assistant does for every webhook."""
     body = compact(load_event("presence_user_dnd"))
     response = await wildix.client.request(
-        method, f"/api/webhook/{WEBHOOK_ID}", data=body, headers={"x-signature": sign(body)}
+        method,
+        f"/api/webhook/{WEBHOOK_ID}",
+        data=body,
+        headers={"x-signature": sign(body)},
     )
     assert response.status == status
     assert not hub_of(hass).counters
@@ -107,7 +107,12 @@ async def test_methods_other_than_post(
     ("body", "signed", "status", "reason"),
     [
         (b"", False, HTTPStatus.UNAUTHORIZED, "rejected_signature"),
-        (b'{"type":"presence:user"}', False, HTTPStatus.UNAUTHORIZED, "rejected_signature"),
+        (
+            b'{"type":"presence:user"}',
+            False,
+            HTTPStatus.UNAUTHORIZED,
+            "rejected_signature",
+        ),
         (b"", True, HTTPStatus.BAD_REQUEST, "rejected_malformed"),
         (b"not json", True, HTTPStatus.BAD_REQUEST, "rejected_malformed"),
         (b"[]", True, HTTPStatus.BAD_REQUEST, "rejected_malformed"),
@@ -118,6 +123,7 @@ async def test_methods_other_than_post(
 async def test_bad_deliveries_get_a_clear_answer(
     hass: HomeAssistant,
     wildix: WildixSender,
+    *,
     body: bytes,
     signed: bool,
     status: HTTPStatus,

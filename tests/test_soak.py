@@ -2,13 +2,20 @@
 
 import random
 
-import pytest
-
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+import pytest
 
 from .bench.workload import Delivery, Workload
-from .common import ENTRY_ID, SECRET, START, WEBHOOK_ID, WildixSender, user_entity
+from .common import (
+    ENTRY_ID,
+    SECRET,
+    START,
+    WEBHOOK_ID,
+    WildixSender,
+    hub_of,
+    user_entity,
+)
 
 pytestmark = pytest.mark.soak
 
@@ -36,7 +43,9 @@ def perturb(
     for _ in range(forged):
         victim = rng.choice(good)
         wrong = victim.signature[:-1] + ("0" if victim.signature[-1] != "0" else "1")
-        stream.insert(rng.randrange(len(stream)), Delivery(victim.body, wrong, victim.type))
+        stream.insert(
+            rng.randrange(len(stream)), Delivery(victim.body, wrong, victim.type)
+        )
     assert len(stream) == TOTAL
     return stream, DUPLICATES, forged
 
@@ -59,7 +68,7 @@ async def test_soak(hass: HomeAssistant, wildix: WildixSender) -> None:
         statuses[response.status] = statuses.get(response.status, 0) + 1
     await hass.async_block_till_done()
 
-    hub = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    hub = hub_of(hass)
     assert statuses == {200: TOTAL - forged, 401: forged}
     assert dict(hub.counters) == {
         "received": TOTAL,
@@ -77,8 +86,12 @@ async def test_soak(hass: HomeAssistant, wildix: WildixSender) -> None:
         last = hass.states.get(user_entity(hass, "sensor", extension, "last_call"))
         missed = hass.states.get(user_entity(hass, "sensor", extension, "missed_calls"))
         presence = hass.states.get(user_entity(hass, "sensor", extension, "presence"))
-        ringing = hass.states.get(user_entity(hass, "binary_sensor", extension, "ringing"))
-        on_call = hass.states.get(user_entity(hass, "binary_sensor", extension, "on_call"))
+        ringing = hass.states.get(
+            user_entity(hass, "binary_sensor", extension, "ringing")
+        )
+        on_call = hass.states.get(
+            user_entity(hass, "binary_sensor", extension, "on_call")
+        )
         assert phone is not None and phone.state == "idle", extension
         assert ringing is not None and ringing.state == "off", extension
         assert on_call is not None and on_call.state == "off", extension

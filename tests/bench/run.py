@@ -26,7 +26,6 @@ import time
 from typing import Any
 
 import aiohttp
-
 from homeassistant.const import __version__ as HA_VERSION
 
 from .workload import Delivery, Workload
@@ -119,9 +118,31 @@ class HomeAssistantProcess:
         settings in storage once it has read them from YAML.
         """
         self._write_config()
-        log = (self.config_dir / "bench-hass.log").open("ab")
         began = time.perf_counter()
-        self.process = subprocess.Popen(
+        self.process = self._spawn()
+        deadline = began + 120
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"Home Assistant exited; see {self.config_dir / 'bench-hass.log'}"
+                )
+            try:
+                stats = await self.stats(session)
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+                continue
+            if (
+                stats["ready"]
+                and stats["states"] >= entities
+                and stats["entities"] >= entities
+            ):
+                return time.perf_counter() - began, stats
+            await asyncio.sleep(0.05)
+        raise TimeoutError("Home Assistant did not get ready in 120 s")
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        log = (self.config_dir / "bench-hass.log").open("ab")
+        return subprocess.Popen(
             [
                 sys.executable,
                 str(Path(__file__).with_name("hass.py")),
@@ -133,19 +154,6 @@ class HomeAssistantProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = began + 120
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Home Assistant exited; see {log.name}")
-            try:
-                stats = await self.stats(session)
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
-                continue
-            if stats["ready"] and stats["states"] >= entities and stats["entities"] >= entities:
-                return time.perf_counter() - began, stats
-            await asyncio.sleep(0.05)
-        raise TimeoutError("Home Assistant did not get ready in 120 s")
 
     async def stats(self, session: aiohttp.ClientSession) -> dict[str, Any]:
         """Return what the benchmark component measures."""
@@ -155,7 +163,9 @@ class HomeAssistantProcess:
 
     async def command(self, session: aiohttp.ClientSession, **command: Any) -> None:
         """Switch accounting or profiling."""
-        async with session.post(f"{self.base}/api/wildix_bench", json=command) as response:
+        async with session.post(
+            f"{self.base}/api/wildix_bench", json=command
+        ) as response:
             response.raise_for_status()
 
     def stop(self) -> None:
@@ -316,7 +326,9 @@ class Bench:
             many = await self.rounds(
                 {NOOP: main, WILDIX: fresh}, args.rounds, args.events
             )
-            self.results["scaling"] = self._scaling(runs, many, len(users), len(users) + len(new_users))
+            self.results["scaling"] = self._scaling(
+                runs, many, len(users), len(users) + len(new_users)
+            )
 
             self.say(f"Memory over {args.memory_events} events")
             self.results["memory"] = await self._memory(fresh, args.memory_events)
@@ -348,12 +360,15 @@ class Bench:
                 "events_per_second": statistics.median(r.rate for r in runs[name]),
                 "p50_ms": statistics.median(r.p50 for r in runs[name]) * 1000,
                 "p99_ms": statistics.median(r.p99 for r in runs[name]) * 1000,
-                "cpu_ms_per_event": statistics.median(r.cpu_per_event for r in runs[name]) * 1000,
+                "cpu_ms_per_event": statistics.median(
+                    r.cpu_per_event for r in runs[name]
+                )
+                * 1000,
             }
 
         def ratio(attribute: str, base: str) -> float:
             return statistics.median(
-                getattr(ours, attribute) / getattr(theirs, attribute)
+                float(getattr(ours, attribute) / getattr(theirs, attribute))
                 for ours, theirs in zip(runs[WILDIX], runs[base], strict=True)
             )
 
@@ -365,7 +380,7 @@ class Bench:
             }
             for base in (NOOP, MINIMAL)
         }
-        result = {
+        result: dict[str, Any] = {
             "rounds": len(runs[WILDIX]),
             "events_per_round": runs[WILDIX][0].events,
             NOOP: summary(NOOP),
@@ -427,8 +442,14 @@ class Bench:
         return {
             "few_users": few_users,
             "many_users": many_users,
-            "cpu_ms_per_event_few": statistics.median(r.cpu_per_event for r in few[WILDIX]) * 1000,
-            "cpu_ms_per_event_many": statistics.median(r.cpu_per_event for r in many[WILDIX]) * 1000,
+            "cpu_ms_per_event_few": statistics.median(
+                r.cpu_per_event for r in few[WILDIX]
+            )
+            * 1000,
+            "cpu_ms_per_event_many": statistics.median(
+                r.cpu_per_event for r in many[WILDIX]
+            )
+            * 1000,
             "ratio": ratio,
             "target": TARGETS["cost_1000_vs_100_users"],
             "met": ratio <= TARGETS["cost_1000_vs_100_users"],
@@ -463,10 +484,9 @@ class Bench:
 
     async def _profile(self, workload: Workload, path: Path) -> None:
         """Profile the event loop while wildix takes a batch."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         await self.hass.command(self.session, action="profile")
         await self.drive(WILDIX, workload.mix(self.args.events), self.args.concurrency)
-        await self.hass.command(self.session, action="unprofile", path=str(path.resolve()))
+        await self.hass.command(self.session, action="unprofile", path=str(path))
         self.say(f"  profile written to {path}")
         stats = pstats.Stats(str(path))
         stats.sort_stats("tottime").print_stats(25)
@@ -477,7 +497,9 @@ class Bench:
         for _ in range(10):
             await self.drive(WILDIX, workload.mix(chunk), self.args.concurrency)
             stats = await self.hass.stats(self.session)
-            samples.append({"events": self.sent, "rss_mib": stats["rss"] / MIB, **stats["model"]})
+            samples.append(
+                {"events": self.sent, "rss_mib": stats["rss"] / MIB, **stats["model"]}
+            )
         growth = samples[-1]["rss_mib"] - samples[0]["rss_mib"]
         self.say(
             f"  RSS {samples[0]['rss_mib']:.1f} MiB -> {samples[-1]['rss_mib']:.1f} MiB"
@@ -507,17 +529,25 @@ def machine() -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("--users", type=int, default=100, help="users in the traffic (U)")
+    parser.add_argument(
+        "--users", type=int, default=100, help="users in the traffic (U)"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="connections (C)")
     parser.add_argument("--events", type=int, default=5000, help="deliveries per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
-    parser.add_argument("--new-users", type=int, default=1000, help="users added at once")
+    parser.add_argument(
+        "--new-users", type=int, default=1000, help="users added at once"
+    )
     parser.add_argument("--memory-events", type=int, default=100_000)
     parser.add_argument("--output", default=str(REPO / "build" / "bench.json"))
     parser.add_argument("--profile", help="write a cProfile of a wildix batch here")
-    parser.add_argument("--keep", action="store_true", help="keep the configuration dir")
     parser.add_argument(
-        "--smoke", action="store_true", help="tiny run for CI: checks it works, not its speed"
+        "--keep", action="store_true", help="keep the configuration dir"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run for CI: checks it works, not its speed",
     )
     args = parser.parse_args(argv)
     if args.smoke:
@@ -529,6 +559,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print and save the figures; fail on functional problems."""
     args = parse_args(argv)
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
+        Path(args.profile).parent.mkdir(parents=True, exist_ok=True)
     (REPO / "build").mkdir(exist_ok=True)
     config_dir = Path(tempfile.mkdtemp(prefix="bench-config-", dir=REPO / "build"))
     bench = Bench(args, config_dir)
@@ -545,7 +578,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine(),
         "options": {
             key: getattr(args, key)
-            for key in ("users", "concurrency", "events", "rounds", "new_users", "memory_events", "smoke")
+            for key in (
+                "users",
+                "concurrency",
+                "events",
+                "rounds",
+                "new_users",
+                "memory_events",
+                "smoke",
+            )
         },
         "seconds": time.perf_counter() - began,
         **results,

@@ -171,7 +171,7 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def _call_second(call_id: str) -> int:
-    return int(call_id.rsplit("_", 1)[1].split(".")[0])
+    return int(call_id.rsplit("_", 1)[1].split(".", maxsplit=1)[0])
 
 
 class Workload:
@@ -299,7 +299,8 @@ class Workload:
         end_ms = max(
             event["time"]
             for event in events
-            if event["type"] in ("call:end", "call:live:completed", "call:live:interrupted")
+            if event["type"]
+            in ("call:end", "call:live:completed", "call:live:interrupted")
         )
         for role, steps in _TELEPHONY[kind].items():
             for status, offset in steps:
@@ -335,12 +336,20 @@ class Workload:
                 return {k: walk(v, k) for k, v in value.items()}
             if isinstance(value, list):
                 return [walk(v, None) for v in value]
-            if isinstance(value, int) and not isinstance(value, bool) and key in _TIME_KEYS:
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and key in _TIME_KEYS
+            ):
                 return value + shift
             if isinstance(value, str):
                 if key == "start":
-                    moved = datetime.fromisoformat(value) + timedelta(milliseconds=shift)
-                    return moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                    moved = datetime.fromisoformat(value) + timedelta(
+                        milliseconds=shift
+                    )
+                    return moved.isoformat(timespec="milliseconds").replace(
+                        "+00:00", "Z"
+                    )
                 if key == "id" and value.endswith(_FIXTURE_CALLS):
                     return call_id
                 return strings.get(value, value)
@@ -365,7 +374,9 @@ class Workload:
                 extension = self.random.choice(self.extensions)
                 status = self.random.choice(("available", "away", "dnd", "busy"))
                 self.next_ms += 1
-                out.append(self.delivery(self.presence(extension, status, self.next_ms)))
+                out.append(
+                    self.delivery(self.presence(extension, status, self.next_ms))
+                )
                 continue
             stream = self.random.choice(active)
             event = next(stream, None)

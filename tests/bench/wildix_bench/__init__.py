@@ -15,20 +15,25 @@ import time
 from typing import Any
 
 from aiohttp.web import Request, Response
-import voluptuous as vol
-
 from homeassistant.components import webhook
-from homeassistant.components.http import HomeAssistantView
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_STARTED,
     EVENT_STATE_CHANGED,
     EVENT_STATE_REPORTED,
 )
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.setup import async_get_setup_timings
 from homeassistant.util.json import json_loads
+import voluptuous as vol
 
 DOMAIN = "wildix_bench"
 WILDIX = "wildix"
@@ -119,12 +124,12 @@ class Accounting:
         self.events[self.current] += 1
 
     @callback
-    def _changed(self, event: Event) -> None:
+    def _changed(self, event: Event[EventStateChangedData]) -> None:
         if (key := self._key(event.data["entity_id"])) is not None:
             self.changed[f"{self.current} {key}"] += 1
 
     @callback
-    def _reported(self, event: Event) -> None:
+    def _reported(self, event: Event[EventStateReportedData]) -> None:
         if (key := self._key(event.data["entity_id"])) is not None:
             self.reported[f"{self.current} {key}"] += 1
 
@@ -172,7 +177,9 @@ class StatsView(HomeAssistantView):
                 "ready": True,
                 "webhook_id": entry.data["webhook_id"],
                 "counters": dict(hub.counters),
-                "entities": len(er.async_entries_for_config_entry(registry, entry.entry_id)),
+                "entities": len(
+                    er.async_entries_for_config_entry(registry, entry.entry_id)
+                ),
                 "states": sum(
                     1
                     for state in hass.states.async_all()
@@ -180,13 +187,15 @@ class StatsView(HomeAssistantView):
                     and found.config_entry_id == entry.entry_id
                 ),
                 "devices": len(
-                    dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+                    dr.async_entries_for_config_entry(
+                        dr.async_get(hass), entry.entry_id
+                    )
                 ),
                 "model": {
                     "users": len(model.users),
                     "active_calls": len(model.calls),
                     "ended_calls": len(model.ended_calls),
-                    "duplicate_cache": len(hub._seen),  # noqa: SLF001
+                    "duplicate_cache": len(hub._seen),
                     "max_user_legs": max(
                         (len(user.legs) for user in model.users.values()), default=0
                     ),
@@ -220,7 +229,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the baselines and the statistics view; add a wildix entry if there is none."""
     secret: str = config[DOMAIN]["secret"]
     webhook.async_register(
-        hass, DOMAIN, "No-op", NOOP_WEBHOOK, _noop, local_only=False, allowed_methods=("POST",)
+        hass,
+        DOMAIN,
+        "No-op",
+        NOOP_WEBHOOK,
+        _noop,
+        local_only=False,
+        allowed_methods=("POST",),
     )
     webhook.async_register(
         hass,
@@ -236,7 +251,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async def add_entry(_event: Event) -> None:
         if hass.config_entries.async_entries(WILDIX):
             return
-        flow = await hass.config_entries.flow.async_init(WILDIX, context={"source": "user"})
+        flow = await hass.config_entries.flow.async_init(
+            WILDIX, context={"source": "user"}
+        )
         await hass.config_entries.flow.async_configure(
             flow["flow_id"], {"transport": "webhook", "secret": secret}
         )
