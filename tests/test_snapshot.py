@@ -3,7 +3,7 @@
 from enum import Enum
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from syrupy.assertion import SnapshotAssertion
 
@@ -51,7 +51,7 @@ def _surface(hass: HomeAssistant) -> dict[str, Any]:
         er.async_entries_for_config_entry(entities, ENTRY_ID), key=lambda e: e.entity_id
     ):
         state = hass.states.get(entry.entity_id)
-        assert state is not None
+        assert (state is None) is (entry.disabled_by is not None)
         surface["entities"][entry.entity_id] = {
             "unique_id": entry.unique_id,
             "device": device_names[entry.device_id],
@@ -59,12 +59,21 @@ def _surface(hass: HomeAssistant) -> dict[str, Any]:
             "original_device_class": _plain(entry.original_device_class),
             "entity_category": _plain(entry.entity_category),
             "disabled_by": _plain(entry.disabled_by),
-            "state": state.state[:19] if entry.domain == "event" else state.state,
-            "attributes": {
-                str(key): _plain(value) for key, value in state.attributes.items()
-            },
+            **_shown(entry, state),
         }
     return surface
+
+
+def _shown(entry: er.RegistryEntry, state: State | None) -> dict[str, Any]:
+    """Return an entity's state and attributes; a disabled entity has none."""
+    if state is None:
+        return {"state": None, "attributes": {}}
+    return {
+        "state": state.state[:19] if entry.domain == "event" else state.state,
+        "attributes": {
+            str(key): _plain(value) for key, value in state.attributes.items()
+        },
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -25,6 +25,17 @@ async def async_create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str | 
     return url
 
 
+async def async_get_cloudhook(hass: HomeAssistant, webhook_id: str) -> str:
+    """Return the URL of an existing cloudhook."""
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    try:
+        url: str = await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+    except cloud.CloudNotAvailable as err:
+        raise CloudNotConnectedError from err
+    return url
+
+
 async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
     """Delete a cloudhook; a cloud that is gone is logged, not raised."""
     if "cloud" not in hass.config.components:

@@ -443,6 +443,11 @@ def _direction(raw: object) -> Direction | None:
         return None
 
 
+def is_extension(text: str) -> bool:
+    """Tell whether a string can be a Wildix extension."""
+    return _EXTENSION.fullmatch(text) is not None
+
+
 def _required_extension(raw: object) -> str:
     extension = _extension(raw)
     if extension is None:
@@ -452,7 +457,7 @@ def _required_extension(raw: object) -> str:
 
 def _extension(raw: object) -> str | None:
     text = _text(raw)
-    if text is None or not _EXTENSION.fullmatch(text):
+    if text is None or not is_extension(text):
         return None
     return text
 
