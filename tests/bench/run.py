@@ -198,36 +198,60 @@ class Bench:
         print(text, flush=True)
 
     async def drive(
-        self, target: str, deliveries: Sequence[Delivery], concurrency: int
+        self,
+        target: str,
+        deliveries: Sequence[Delivery],
+        concurrency: int,
+        *,
+        rate: float | None = None,
     ) -> Run:
-        """Post deliveries to a webhook from `concurrency` connections; measure."""
+        """Post deliveries to a webhook; measure.
+
+        Closed loop by default: `concurrency` connections, each posting as soon as
+        its last answer came. With `rate`, open loop: one delivery every 1/rate
+        seconds whatever the answers, so latency is service time, not queueing.
+        """
         url = f"{self.hass.base}/api/webhook/{self.webhooks[target]}"
         latencies = [0.0] * len(deliveries)
         statuses: Counter[int] = Counter()
         position = 0
 
+        async def post(index: int) -> None:
+            delivery = deliveries[index]
+            began = time.perf_counter()
+            async with self.session.post(
+                url,
+                data=delivery.body,
+                headers={
+                    "x-signature": delivery.signature,
+                    "content-type": "application/json",
+                },
+            ) as response:
+                await response.read()
+                statuses[response.status] += 1
+            latencies[index] = time.perf_counter() - began
+
         async def worker() -> None:
             nonlocal position
             while position < len(deliveries):
-                index = position
                 position += 1
-                delivery = deliveries[index]
-                began = time.perf_counter()
-                async with self.session.post(
-                    url,
-                    data=delivery.body,
-                    headers={
-                        "x-signature": delivery.signature,
-                        "content-type": "application/json",
-                    },
-                ) as response:
-                    await response.read()
-                    statuses[response.status] += 1
-                latencies[index] = time.perf_counter() - began
+                await post(position - 1)
+
+        async def paced(rate: float) -> None:
+            tasks = []
+            start = time.perf_counter()
+            for index in range(len(deliveries)):
+                if (delay := start + index / rate - time.perf_counter()) > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(post(index)))
+            await asyncio.gather(*tasks)
 
         before = await self.hass.stats(self.session)
         began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        if rate is None:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            await paced(rate)
         seconds = time.perf_counter() - began
         after = await self.hass.stats(self.session)
         if target == WILDIX:
@@ -264,7 +288,12 @@ class Bench:
         return seconds
 
     async def rounds(
-        self, workloads: dict[str, Workload], rounds: int, events: int
+        self,
+        workloads: dict[str, Workload],
+        rounds: int,
+        events: int,
+        *,
+        rate: float | None = None,
     ) -> dict[str, list[Run]]:
         """Alternate the targets over several rounds with fresh events for each round."""
         runs: dict[str, list[Run]] = {name: [] for name in workloads}
@@ -278,7 +307,9 @@ class Bench:
             for name in order[shift:] + order[:shift]:
                 target = name if name in (NOOP, MINIMAL) else WILDIX
                 batch = batches[name]
-                runs[name].append(await self.drive(target, batch, concurrency))
+                runs[name].append(
+                    await self.drive(target, batch, concurrency, rate=rate)
+                )
             self.say(
                 f"  round {number + 1}/{rounds}: "
                 + ", ".join(
@@ -308,6 +339,15 @@ class Bench:
                 {NOOP: main, MINIMAL: main, WILDIX: main}, args.rounds, args.events
             )
             self.results["throughput"] = self._throughput(runs)
+
+            self.say(f"Latency at a steady {args.rate:g} events/s")
+            steady = await self.rounds(
+                {NOOP: main, MINIMAL: main, WILDIX: main},
+                args.rounds,
+                args.rate_events,
+                rate=args.rate,
+            )
+            self.results["steady_latency"] = self._steady(steady, args.rate)
             await self._account(main)
             if args.profile:
                 await self._profile(main, Path(args.profile))
@@ -417,6 +457,35 @@ class Bench:
             "  wildix / minimal: throughput {throughput:.2f}, p99 {p99:.2f}, cpu {cpu_per_event:.2f}".format(
                 **ratios[MINIMAL]
             )
+        )
+        return result
+
+    def _steady(self, runs: dict[str, list[Run]], rate: float) -> dict[str, Any]:
+        result: dict[str, Any] = {"rate": rate}
+        for name in (NOOP, MINIMAL, WILDIX):
+            result[name] = {
+                "p50_ms": statistics.median(r.p50 for r in runs[name]) * 1000,
+                "p99_ms": statistics.median(r.p99 for r in runs[name]) * 1000,
+                "cpu_ms_per_event": statistics.median(
+                    r.cpu_per_event for r in runs[name]
+                )
+                * 1000,
+            }
+        for base in (NOOP, MINIMAL):
+            result[f"p99_vs_{base}"] = statistics.median(
+                ours.p99 / theirs.p99
+                for ours, theirs in zip(runs[WILDIX], runs[base], strict=True)
+            )
+        result["target"] = TARGETS["p99_vs_noop"]
+        result["met"] = result[f"p99_vs_{NOOP}"] <= TARGETS["p99_vs_noop"]
+        for name in (NOOP, MINIMAL, WILDIX):
+            self.say(
+                f"  {name:14} p50 {result[name]['p50_ms']:.2f} ms"
+                f"  p99 {result[name]['p99_ms']:.2f} ms"
+            )
+        self.say(
+            f"  wildix p99 / no-op: {result['p99_vs_bench_noop']:.2f},"
+            f" / minimal: {result['p99_vs_bench_minimal']:.2f}"
         )
         return result
 
@@ -537,6 +606,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--new-users", type=int, default=1000, help="users added at once"
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=300,
+        help="events/s of the steady-rate latency rounds",
+    )
+    parser.add_argument(
+        "--rate-events", type=int, default=1500, help="deliveries per steady-rate round"
+    )
     parser.add_argument("--memory-events", type=int, default=100_000)
     parser.add_argument("--output", default=str(REPO / "build" / "bench.json"))
     parser.add_argument("--profile", help="write a cProfile of a wildix batch here")
@@ -552,6 +630,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.users, args.events, args.rounds = 10, 150, 2
         args.new_users, args.memory_events, args.concurrency = 30, 500, 4
+        args.rate, args.rate_events = 200, 100
     return args
 
 
@@ -578,6 +657,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "options": {
             key: getattr(args, key)
             for key in (
+                "rate",
+                "rate_events",
                 "users",
                 "concurrency",
                 "events",
