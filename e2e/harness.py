@@ -8,9 +8,13 @@ flow, the config-flow REST API and WebSocket commands.
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+import ctypes
 from dataclasses import dataclass
+from datetime import UTC, datetime
+import json
 import os
 from pathlib import Path
+import signal
 import socket
 import subprocess
 import sys
@@ -37,10 +41,7 @@ homeassistant:
   longitude: 13.40
   elevation: 34
   internal_url: "http://127.0.0.1:{port}"
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-{integrations}
+{external}{integrations}
 logger:
   default: warning
   logs:
@@ -55,6 +56,12 @@ class HarnessError(Exception):
     """Home Assistant did not do what the harness asked."""
 
 
+def _die_with_parent() -> None:
+    """Have the kernel stop Home Assistant when the process that started it dies."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 nobody listens on."""
     with socket.socket() as sock:
@@ -67,11 +74,16 @@ class HomeAssistantProcess:
     """A `hass` process with its own configuration directory."""
 
     def __init__(
-        self, config_dir: Path, port: int, integrations: str = MINIMAL
+        self,
+        config_dir: Path,
+        port: int,
+        integrations: str = MINIMAL,
+        external_url: str | None = None,
     ) -> None:
         """Prepare a configuration directory that loads this checkout's integration."""
         self.config_dir = config_dir
         self.port = port
+        self.external_url = external_url
         self.url = f"http://127.0.0.1:{port}"
         self._integrations = integrations
         self._process: asyncio.subprocess.Process | None = None
@@ -86,9 +98,20 @@ class HomeAssistantProcess:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         configuration = self.config_dir / "configuration.yaml"
         if not configuration.exists():
+            external = ""
+            if self.external_url:
+                external = f'  external_url: "{self.external_url}"\n'
             configuration.write_text(
-                _CONFIGURATION.format(port=self.port, integrations=self._integrations)
+                _CONFIGURATION.format(
+                    port=self.port, external=external, integrations=self._integrations
+                )
             )
+        http = self.config_dir / ".storage" / "http"
+        if not http.exists():
+            # Home Assistant 2026 keeps the HTTP settings in storage; a YAML `http:`
+            # would be migrated as a trial that reverts (and restarts) after 5 minutes.
+            http.parent.mkdir(exist_ok=True)
+            http.write_text(json.dumps(_http_storage(self.port), indent=2))
         custom = self.config_dir / "custom_components"
         custom.mkdir(exist_ok=True)
         link = custom / "wildix"
@@ -112,6 +135,7 @@ class HomeAssistantProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=_die_with_parent,
         )
         output.close()
         async with aiohttp.ClientSession() as session:
@@ -229,6 +253,28 @@ class WebSocket:
         }
 
 
+def _http_storage(port: int) -> dict[str, Any]:
+    """Return Home Assistant's stored HTTP settings: 127.0.0.1 on `port`, confirmed."""
+    stable = {
+        "server_host": ["127.0.0.1"],
+        "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": datetime.now(UTC).isoformat(),
+        "error": None,
+        "error_message": None,
+    }
+    return {
+        "version": 2,
+        "minor_version": 2,
+        "key": "http",
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }
+
+
 @dataclass(slots=True)
 class WildixEntry:
     """A Wildix config entry created through the config flow."""
@@ -305,6 +351,50 @@ class Client:
         if result.get("type") != "create_entry":
             raise HarnessError(f"login failed: {result}")
         await self._exchange(result["result"])
+
+    async def tidy(self, settle: float = 3, timeout: float = 30) -> None:
+        """Wait until Home Assistant runs; drop what onboarding adds and machine notices.
+
+        Onboarding sets up weather, radio, shopping list and text-to-speech integrations,
+        and Home Assistant warns about a core installation and about libraries missing
+        here. None of it concerns Wildix; it would only clutter the demo and screenshots.
+        """
+        extras = {"google_translate", "met", "radio_browser", "shopping_list"}
+        loop = asyncio.get_running_loop()
+        async with self.websocket() as ws:
+            await ws.wait_running()
+            began = loop.time()
+            while loop.time() < began + timeout:
+                busy = any(
+                    flow["handler"] in extras
+                    for flow in await ws.command("config_entries/flow/progress")
+                )
+                entries = [
+                    entry
+                    for entry in await self.rest(
+                        "GET", "/api/config/config_entries/entry"
+                    )
+                    if entry["domain"] in extras
+                ]
+                for entry in entries:
+                    await self.rest(
+                        "DELETE",
+                        f"/api/config/config_entries/entry/{entry['entry_id']}",
+                    )
+                if not busy and not entries and loop.time() > began + settle:
+                    break
+                await asyncio.sleep(0.5)
+            for issue in (await ws.command("repairs/list_issues"))["issues"]:
+                if issue["issue_id"] == "deprecated_method":
+                    await ws.command(
+                        "repairs/ignore_issue",
+                        domain=issue["domain"],
+                        issue_id=issue["issue_id"],
+                        ignore=True,
+                    )
+            await ws.command(
+                "call_service", domain="persistent_notification", service="dismiss_all"
+            )
 
     async def onboarded(self) -> bool:
         """Tell whether the owner has been created already."""
@@ -398,7 +488,15 @@ async def save_team_dashboard(
     ws: WebSocket, entry_id: str, extensions: list[str]
 ) -> str:
     """Create a "Team" dashboard of the users' presence and phones; return its URL path."""
-    entities = await ws.wildix_entities(entry_id)
+    registry = {
+        entity["unique_id"]: entity
+        for entity in await ws.command("config/entity_registry/list")
+        if entity.get("config_entry_id") == entry_id
+    }
+    names = {
+        device["id"]: device["name_by_user"] or device["name"]
+        for device in await ws.command("config/device_registry/list")
+    }
     dashboards = await ws.command("lovelace/dashboards/list")
     if not any(board["url_path"] == "wildix-team" for board in dashboards):
         await ws.command(
@@ -410,26 +508,23 @@ async def save_team_dashboard(
             require_admin=False,
             mode="storage",
         )
-    presence_tiles = []
-    phone_tiles = []
-    for extension in extensions:
-        for key, tiles in (("presence", presence_tiles), ("phone", phone_tiles)):
-            if (entity_id := entities.get(f"{entry_id}_{extension}_{key}")) is not None:
-                tiles.append({"type": "tile", "entity": entity_id, "vertical": False})
-    cards: list[dict[str, Any]] = [
-        {"type": "heading", "heading": "Presence", "icon": "mdi:account-group"},
-        *presence_tiles,
-        {"type": "heading", "heading": "Phones", "icon": "mdi:phone"},
-        *phone_tiles,
-    ]
-    pbx = [
-        entities[unique_id]
-        for unique_id in (f"{entry_id}_active_calls", f"{entry_id}_last_event")
-        if unique_id in entities
-    ]
-    if pbx:
-        cards.append({"type": "heading", "heading": "PBX", "icon": "mdi:phone-voip"})
-        cards.extend({"type": "tile", "entity": entity_id} for entity_id in pbx)
+
+    def section(
+        title: str, icon: str, key: str, extra: dict[str, str]
+    ) -> dict[str, Any]:
+        """Return a section: a heading, then one tile per user named after them."""
+        cards: list[dict[str, Any]] = [
+            {"type": "heading", "heading": title, "icon": icon}
+        ]
+        tiles = [(f"{entry_id}_{ext}_{key}", None) for ext in extensions]
+        for unique_id, name in [*tiles, *extra.items()]:
+            if (entity := registry.get(unique_id)) is not None:
+                label = name or names.get(entity["device_id"])
+                cards.append(
+                    {"type": "tile", "entity": entity["entity_id"], "name": label}
+                )
+        return {"type": "grid", "cards": cards}
+
     config = {
         "views": [
             {
@@ -437,7 +532,16 @@ async def save_team_dashboard(
                 "path": "team",
                 "type": "sections",
                 "max_columns": 3,
-                "sections": [{"type": "grid", "cards": cards}],
+                "sections": [
+                    section("Presence", "mdi:account-group", "presence", {}),
+                    section(
+                        "Phones",
+                        "mdi:phone",
+                        "phone",
+                        {f"{entry_id}_active_calls": "Active calls"},
+                    ),
+                    section("Missed calls", "mdi:phone-missed", "missed_calls", {}),
+                ],
             }
         ]
     }

@@ -7,6 +7,7 @@ import io
 import json
 import random
 
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.wildix.protocol import (
@@ -17,7 +18,6 @@ from custom_components.wildix.protocol import (
     parse_event,
     verify_signature,
 )
-from homeassistant.core import HomeAssistant
 from wildix_simulator import cli
 from wildix_simulator.office import Family, Office, parse_users
 from wildix_simulator.scenarios import SCENARIOS, busy_office, everything
@@ -175,7 +175,16 @@ async def test_wrong_secret_stops_with_a_clear_message(
     """A wrong secret is refused with 401; the simulator says what to check."""
     url = str(wildix.client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
     out = io.StringIO()
-    argv = ["--url", url, "--secret", "wrong", "--scenario", "presence", "--speed", "1000"]
+    argv = [
+        "--url",
+        url,
+        "--secret",
+        "wrong",
+        "--scenario",
+        "presence",
+        "--speed",
+        "1000",
+    ]
     status = await hass.async_add_executor_job(cli.main, argv, out)
     assert status == 1
     assert " 401 " in out.getvalue()
@@ -198,7 +207,9 @@ async def test_right_secret_is_accepted(
 def test_dry_run_prints_signed_bodies() -> None:
     """--dry-run prints each body with its signature instead of sending it."""
     out = io.StringIO()
-    assert cli.main(["--secret", SECRET, "--dry-run", "--scenario", "presence"], out) == 0
+    assert (
+        cli.main(["--secret", SECRET, "--dry-run", "--scenario", "presence"], out) == 0
+    )
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert lines
     for line in lines:
@@ -211,7 +222,18 @@ def test_dry_run_prints_signed_bodies() -> None:
         (["--dry-run"], "--secret"),
         (["--secret", "s"], "--url"),
         (["--secret", "s", "--dry-run", "--users", "Alice"], "--users"),
-        (["--secret", "s", "--dry-run", "--users", "201:A", "--scenario", "internal"], "needs 2 users"),
+        (
+            [
+                "--secret",
+                "s",
+                "--dry-run",
+                "--users",
+                "201:A",
+                "--scenario",
+                "internal",
+            ],
+            "needs 2 users",
+        ),
         (["--secret", "s", "--url", "ftp://example.com"], "not an http(s) URL"),
     ],
 )
