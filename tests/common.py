@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
-
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -20,6 +19,7 @@ SECRET = "Zq4Wm8Tr2Yx6Np0Lk3Hs7Vb1Dc5Fg9"
 WEBHOOK_ID = "a" * 64
 ENTRY_ID = "01JWILDIXENTRY"
 START = datetime(2025, 3, 4, 9, 14, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def entry_data(**overrides: Any) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 def event_time(payload: dict[str, Any]) -> datetime:
     """Return the envelope time of an event."""
-    return datetime.fromtimestamp(payload["time"] / 1000, UTC)
+    return EPOCH + timedelta(milliseconds=payload["time"])
 
 
 class WildixSender:
@@ -68,9 +68,7 @@ class WildixSender:
         self.webhook_id = webhook_id
         self.secret = secret
 
-    async def post_raw(
-        self, body: bytes, headers: dict[str, str] | None = None
-    ) -> int:
+    async def post_raw(self, body: bytes, headers: dict[str, str] | None = None) -> int:
         """Post bytes with the given headers; return the HTTP status."""
         response = await self.client.post(
             f"/api/webhook/{self.webhook_id}", data=body, headers=headers or {}
@@ -89,12 +87,17 @@ class WildixSender:
         """Sign and post an event (a fixture name or a payload)."""
         payload = load_event(event, **changes) if isinstance(event, str) else event
         if follow_clock:
-            moment = event_time(payload) + timedelta(milliseconds=150)
+            # The next whole second: exact in any float or rounding of it.
+            moment = EPOCH + timedelta(seconds=payload["time"] // 1000 + 1)
             if moment > datetime.now(UTC):
                 self.freezer.move_to(moment)
         body = compact(payload)
         status = await self.post_raw(
-            body, {"x-signature": sign(body, self.secret), "content-type": "application/json"}
+            body,
+            {
+                "x-signature": sign(body, self.secret),
+                "content-type": "application/json",
+            },
         )
         assert status == expect, f"{payload['type']} answered {status}"
         return payload
@@ -110,3 +113,22 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
 def user_entity(hass: HomeAssistant, platform: str, extension: str, key: str) -> str:
     """Return the entity id of a user's entity."""
     return entity_id(hass, platform, f"{ENTRY_ID}_{extension}_{key}")
+
+
+def user_state(hass: HomeAssistant, extension: str, key: str) -> Any:
+    """Return the state object of a user's entity by key."""
+    platform = "binary_sensor" if key in ("ringing", "on_call") else "sensor"
+    if key == "calls":
+        platform = "event"
+    state = hass.states.get(user_entity(hass, platform, extension, key))
+    assert state is not None
+    return state
+
+
+def line(hass: HomeAssistant, extension: str) -> tuple[str, str, str]:
+    """Return a user's phone state and the ringing and on-call sensors."""
+    return (
+        user_state(hass, extension, "phone").state,
+        user_state(hass, extension, "ringing").state,
+        user_state(hass, extension, "on_call").state,
+    )

@@ -1,17 +1,14 @@
 """Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
 
-from collections.abc import AsyncGenerator
-
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.wildix.const import DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix.const import DOMAIN
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, entry_data
 
@@ -20,15 +17,18 @@ freezegun.configure(extend_ignore_list=["aiohttp.web_log"])
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load this repository's integration instead of the harness's own."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load this repository's integration in every test that runs Home Assistant."""
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
 
 
 @pytest.fixture(autouse=True)
-def frozen_start(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """Start every test at the time the fixtures' calls begin."""
-    freezer.move_to(START)
-    return freezer
+def frozen_start(request: pytest.FixtureRequest) -> None:
+    """Start every Home Assistant test at the time the fixtures' calls begin."""
+    if "hass" in request.fixturenames:
+        freezer: FrozenDateTimeFactory = request.getfixturevalue("freezer")
+        freezer.move_to(START)
 
 
 @pytest.fixture
@@ -58,6 +58,6 @@ async def wildix(
     setup_integration: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
-) -> AsyncGenerator[WildixSender]:
+) -> WildixSender:
     """Return a sender that posts signed events to the entry's webhook."""
-    yield WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+    return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)

@@ -1,17 +1,15 @@
 """The Wildix integration: Wildix PBX events as Home Assistant devices and triggers."""
 
-import logging
-
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK
 from .devices import user_extension
 from .hub import WildixConfigEntry, WildixHub
+from .issues import async_clear_issues
 from .webhook import async_register_webhook
-
-_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
@@ -25,7 +23,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     entry.async_on_unload(
         async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID])
     )
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
+
+
+async def _async_entry_updated(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
+    """Apply new options or a new secret live; reload for a new webhook."""
+    if not entry.runtime_data.async_apply_entry():
+        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
@@ -36,17 +41,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
-    """Delete the cloudhook and the saved state of a removed entry."""
-    if entry.data.get(CONF_CLOUDHOOK) and "cloud" in hass.config.components:
-        from homeassistant.components import cloud  # noqa: PLC0415
-
-        try:
-            await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
-        except cloud.CloudNotAvailable:
-            _LOGGER.warning(
-                "Could not delete the cloudhook of %s: Home Assistant Cloud is not available",
-                entry.title,
-            )
+    """Delete the cloudhook, the repair issues and the saved state of a removed entry."""
+    if entry.data.get(CONF_CLOUDHOOK):
+        await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    async_clear_issues(hass, entry.entry_id)
     await WildixHub(hass, entry).async_remove_store()
 
 

@@ -1,14 +1,25 @@
 """Config flow: show the webhook URL for Wildix WMS and take the secret Wildix generated."""
 
+from collections.abc import Iterable
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.core import callback
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -17,38 +28,63 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .const import CONF_CLOUDHOOK, CONF_SECRET, CONF_TRANSPORT, DOMAIN, Transport
+from .cloudhook import (
+    CloudNotConnectedError,
+    async_create_cloudhook,
+    async_delete_cloudhook,
+    async_get_cloudhook,
+)
+from .const import (
+    CONF_CLOUDHOOK,
+    CONF_EXTENSIONS,
+    CONF_MAX_EVENT_AGE,
+    CONF_SECRET,
+    CONF_SHOW_REMOTE,
+    CONF_STALE_CALL_TIMEOUT,
+    CONF_TRANSPORT,
+    DOMAIN,
+    Transport,
+)
+from .options import DEFAULT_OPTIONS
+from .protocol import is_extension
+from .schema import vol
 
 DEFAULT_TITLE = "Wildix"
 
-USER_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
-            SelectSelectorConfig(
-                options=[transport.value for transport in Transport],
-                mode=SelectSelectorMode.LIST,
-                translation_key=CONF_TRANSPORT,
-            )
-        ),
-        vol.Optional(CONF_SECRET): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.PASSWORD)
-        ),
-        vol.Optional(CONF_NAME): str,
-    }
-)
+SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
-class CloudNotConnectedError(Exception):
-    """Home Assistant Cloud is subscribed but not connected."""
+def _user_schema(name: str | None) -> vol.Schema:
+    """Return the first form: transport, secret and an optional name."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_TRANSPORT, default=Transport.WEBHOOK): SelectSelector(
+                SelectSelectorConfig(
+                    options=[transport.value for transport in Transport],
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_TRANSPORT,
+                )
+            ),
+            vol.Optional(CONF_SECRET): SECRET_SELECTOR,
+            vol.Optional(CONF_NAME, description={"suggested_value": name}): str,
+        }
+    )
 
 
-def secret_is_valid(secret: str) -> bool:
-    """Tell whether a secret can be one that Wildix generated."""
-    return bool(secret) and not any(char.isspace() for char in secret)
+SECRET_SCHEMA = vol.Schema({vol.Optional(CONF_SECRET): SECRET_SELECTOR})
+
+
+def secret_error(secret: str) -> str | None:
+    """Return the form error for a secret Wildix cannot have generated."""
+    if not secret:
+        return "secret_required"
+    if any(char.isspace() for char in secret):
+        return "invalid_secret"
+    return None
 
 
 class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a Wildix PBX."""
+    """Add a Wildix PBX, or give an existing one a new secret or webhook URL."""
 
     VERSION = 1
 
@@ -60,23 +96,24 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         self._public = True
         self._created = False
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Return the options flow of an entry."""
+        return WildixOptionsFlow()
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask how Wildix delivers events; for the webhook, show its URL and take the secret."""
-        if self._webhook_id is None:
-            self._webhook_id = webhook.async_generate_id()
-            try:
-                await self._async_prepare_url(self._webhook_id)
-            except CloudNotConnectedError:
-                self._webhook_id = None
-                return self.async_abort(reason="cloud_not_connected")
+        if not await self._async_new_webhook():
+            return self.async_abort(reason="cloud_not_connected")
         errors: dict[str, str] = {}
         if user_input is not None:
             if user_input.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
                 return await self.async_step_sqs()
             secret = user_input.get(CONF_SECRET, "")
-            if secret_is_valid(secret):
+            if (error := secret_error(secret)) is None:
                 self._async_abort_entries_match({CONF_SECRET: secret})
                 self._created = True
                 return self.async_create_entry(
@@ -88,29 +125,132 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                     },
                     description_placeholders={"webhook_url": self._webhook_url},
                 )
-            errors[CONF_SECRET] = "invalid_secret" if secret else "secret_required"
+            errors[CONF_SECRET] = error
+        return self._async_show_webhook_form(
+            "user", _user_schema((user_input or {}).get(CONF_NAME)), errors
+        )
+
+    async def async_step_sqs(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take the SQS queue and the keys entered in WMS."""
+        return self.async_abort(reason="sqs_not_supported")
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer a new secret for the same URL, or a new URL altogether."""
+        entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
+            return await self.async_step_reconfigure_sqs()
+        return self.async_show_menu(
+            step_id="reconfigure",
+            menu_options=["reconfigure_secret", "reconfigure_webhook"],
+        )
+
+    async def async_step_reconfigure_sqs(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the queue or keys of an SQS entry."""
+        return self.async_abort(reason="reconfigure_sqs_not_supported")
+
+    async def async_step_reconfigure_secret(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take the secret of a recreated Wildix integration posting to the same URL."""
+        entry = self._get_reconfigure_entry()
+        webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+        if not entry.data.get(CONF_CLOUDHOOK):
+            self._http_url(webhook_id)
+        else:
+            try:
+                self._webhook_url = await async_get_cloudhook(self.hass, webhook_id)
+            except CloudNotConnectedError:
+                return self.async_abort(reason="cloud_not_connected")
+        return await self._async_reconfigure_step(
+            "reconfigure_secret", entry, user_input, {}
+        )
+
+    async def async_step_reconfigure_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Make a new webhook URL; the old one stops working once this is saved."""
+        entry = self._get_reconfigure_entry()
+        if not await self._async_new_webhook():
+            return self.async_abort(reason="cloud_not_connected")
+        return await self._async_reconfigure_step(
+            "reconfigure_webhook",
+            entry,
+            user_input,
+            {CONF_WEBHOOK_ID: self._webhook_id, CONF_CLOUDHOOK: self._cloudhook},
+        )
+
+    async def _async_reconfigure_step(
+        self,
+        step_id: str,
+        entry: ConfigEntry,
+        user_input: dict[str, Any] | None,
+        updates: dict[str, Any],
+    ) -> ConfigFlowResult:
+        """Show a reconfigure form, or save its secret and the new webhook."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            secret = user_input.get(CONF_SECRET, "")
+            error = secret_error(secret)
+            if error is None and any(
+                other.data.get(CONF_SECRET) == secret
+                for other in self._async_current_entries(include_ignore=False)
+                if other.entry_id != entry.entry_id
+            ):
+                error = "secret_in_use"
+            if error is None:
+                if CONF_WEBHOOK_ID in updates and entry.data.get(CONF_CLOUDHOOK):
+                    await async_delete_cloudhook(self.hass, entry.data[CONF_WEBHOOK_ID])
+                self._created = True
+                # The update listener applies a new secret live and reloads the
+                # entry for a new webhook (a reload here would be reported by HA).
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, **updates, CONF_SECRET: secret}
+                )
+                return self.async_abort(
+                    reason="reconfigure_successful",
+                    description_placeholders={"webhook_url": self._webhook_url},
+                )
+            errors[CONF_SECRET] = error
+        return self._async_show_webhook_form(step_id, SECRET_SCHEMA, errors)
+
+    def _async_show_webhook_form(
+        self, step_id: str, schema: vol.Schema, errors: dict[str, str]
+    ) -> ConfigFlowResult:
+        """Show a form that gives Wildix's URL and asks for its secret (never echoed)."""
         if not self._public:
             errors.setdefault("base", "url_not_public")
         return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            step_id=step_id,
+            data_schema=schema,
             errors=errors,
             description_placeholders={"webhook_url": self._webhook_url},
         )
 
-    async def _async_prepare_url(self, webhook_id: str) -> None:
-        """Find the URL Wildix must post to: a cloudhook, else the external URL."""
-        if "cloud" in self.hass.config.components:
-            from homeassistant.components import cloud  # noqa: PLC0415
+    async def _async_new_webhook(self) -> bool:
+        """Pick this flow's webhook id and URL once; False if the cloud is not connected."""
+        if self._webhook_id is not None:
+            return True
+        webhook_id = webhook.async_generate_id()
+        try:
+            cloudhook = await async_create_cloudhook(self.hass, webhook_id)
+        except CloudNotConnectedError:
+            return False
+        if cloudhook is None:
+            self._http_url(webhook_id)
+        else:
+            self._webhook_url = cloudhook
+            self._cloudhook = True
+        self._webhook_id = webhook_id
+        return True
 
-            if cloud.async_active_subscription(self.hass):
-                if not cloud.async_is_connected(self.hass):
-                    raise CloudNotConnectedError
-                self._webhook_url = await cloud.async_create_cloudhook(
-                    self.hass, webhook_id
-                )
-                self._cloudhook = True
-                return
+    def _http_url(self, webhook_id: str) -> None:
+        """Find the URL of a webhook: external if possible, else internal."""
         try:
             self._webhook_url = webhook.async_generate_url(
                 self.hass, webhook_id, allow_internal=False
@@ -124,17 +264,82 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         except NoURLAvailableError:
             self._webhook_url = webhook.async_generate_path(webhook_id)
 
-    async def async_step_sqs(
+    def async_remove(self) -> None:
+        """Delete a cloudhook made for a flow that did not use it."""
+        if self._cloudhook and not self._created and self._webhook_id is not None:
+            self.hass.async_create_task(
+                async_delete_cloudhook(self.hass, self._webhook_id)
+            )
+
+
+class WildixOptionsFlow(OptionsFlow):
+    """Choose the users that get devices, the timeouts and what is shown of callers."""
+
+    async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Take the SQS queue and the keys entered in WMS."""
-        return self.async_abort(reason="sqs_not_supported")
+        """Show the options, or save them."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = user_input.get(CONF_EXTENSIONS, [])
+            extensions = sorted({text.strip() for text in chosen})
+            if all(is_extension(extension) for extension in extensions):
+                return self.async_create_entry(
+                    data={**user_input, CONF_EXTENSIONS: extensions}
+                )
+            errors[CONF_EXTENSIONS] = "invalid_extension"
+        current = user_input or {**DEFAULT_OPTIONS, **self.config_entry.options}
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                self._schema(current.get(CONF_EXTENSIONS, [])), current
+            ),
+            errors=errors,
+        )
 
-    def async_remove(self) -> None:
-        """Delete a cloudhook made for a flow that did not create an entry."""
-        if self._cloudhook and not self._created and self._webhook_id is not None:
-            from homeassistant.components import cloud  # noqa: PLC0415
+    def _schema(self, chosen: Iterable[str]) -> vol.Schema:
+        """Return the options form; known users are offered by name."""
+        return vol.Schema(
+            {
+                vol.Optional(CONF_EXTENSIONS): SelectSelector(
+                    SelectSelectorConfig(
+                        options=self._user_options(chosen),
+                        multiple=True,
+                        custom_value=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(CONF_STALE_CALL_TIMEOUT): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0.25,
+                        max=72,
+                        step=0.25,
+                        unit_of_measurement="h",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(CONF_MAX_EVENT_AGE): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=1440,
+                        step=1,
+                        unit_of_measurement="min",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(CONF_SHOW_REMOTE): BooleanSelector(),
+            }
+        )
 
-            self.hass.async_create_task(
-                cloud.async_delete_cloudhook(self.hass, self._webhook_id)
-            )
+    def _user_options(self, chosen: Iterable[str]) -> list[SelectOptionDict]:
+        """Return the known users, and chosen extensions not seen yet."""
+        labels = {extension: extension for extension in chosen}
+        if (entry := self.config_entry).state is ConfigEntryState.LOADED:
+            for extension, user in entry.runtime_data.model.users.items():
+                labels[extension] = (
+                    f"{user.name} ({extension})" if user.name else extension
+                )
+        return [
+            SelectOptionDict(value=extension, label=labels[extension])
+            for extension in sorted(labels)
+        ]

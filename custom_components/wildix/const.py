@@ -10,6 +10,12 @@ CONF_SECRET: Final = "secret"
 CONF_CLOUDHOOK: Final = "cloudhook"
 CONF_TRANSPORT: Final = "transport"
 
+# Options; the durations are kept in the units the options form shows.
+CONF_EXTENSIONS: Final = "extensions"
+CONF_STALE_CALL_TIMEOUT: Final = "stale_call_timeout"  # hours
+CONF_MAX_EVENT_AGE: Final = "max_event_age"  # minutes
+CONF_SHOW_REMOTE: Final = "show_remote"
+
 EVENT_WEBHOOK: Final = "wildix_webhook"
 EVENT_CALL: Final = "wildix_event"
 
@@ -18,6 +24,11 @@ DUPLICATE_CACHE_SIZE: Final = 4096
 DEFAULT_MAX_EVENT_AGE: Final = 600.0
 SAVE_DELAY: Final = 10.0
 EXPIRY_INTERVAL: Final = 60.0
+
+RECENT_DELIVERIES: Final = 50
+REJECTION_STREAK: Final = 5
+REJECTION_WINDOW: Final = 600.0
+NO_EVENTS_GRACE: Final = 24 * 3600.0
 
 
 class Transport(StrEnum):

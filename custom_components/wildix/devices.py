@@ -1,5 +1,7 @@
 """Device registry: one device for the PBX and one per PBX user."""
 
+from collections.abc import Collection
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -17,9 +19,14 @@ def pbx_device_info(entry_id: str) -> DeviceInfo:
     return DeviceInfo(identifiers={(DOMAIN, entry_id)})
 
 
+def user_identifier(entry_id: str, extension: str) -> tuple[str, str]:
+    """Return the device registry identifier of a user's device."""
+    return (DOMAIN, f"{entry_id}_{extension}")
+
+
 def user_device_info(entry_id: str, extension: str) -> DeviceInfo:
     """Return the device info that ties an entity to a user's device."""
-    return DeviceInfo(identifiers={(DOMAIN, f"{entry_id}_{extension}")})
+    return DeviceInfo(identifiers={user_identifier(entry_id, extension)})
 
 
 def user_extension(entry_id: str, device: dr.DeviceEntry) -> str | None:
@@ -69,7 +76,7 @@ class WildixDevices:
         registry = dr.async_get(self._hass)
         device = registry.async_get_or_create(
             config_entry_id=self._entry.entry_id,
-            identifiers={(DOMAIN, f"{self._entry.entry_id}_{user.extension}")},
+            identifiers={user_identifier(self._entry.entry_id, user.extension)},
             manufacturer=MANUFACTURER,
             model=USER_MODEL,
             name=user.display_name,
@@ -90,3 +97,14 @@ class WildixDevices:
     def async_forget(self, extension: str) -> None:
         """Forget the device of a user whose device was deleted."""
         self._users.pop(extension, None)
+
+    @callback
+    def async_remove(self, extensions: Collection[str]) -> None:
+        """Delete users' devices, and with them the users' entities."""
+        for extension in extensions:
+            self.async_forget(extension)
+        registry = dr.async_get(self._hass)
+        entry_id = self._entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            if user_extension(entry_id, device) in extensions:
+                registry.async_remove_device(device.id)

@@ -28,7 +28,9 @@ async def async_setup_entry(
     """Add the call event entity of every user, known now or later."""
     hub = entry.runtime_data
     async_add_user_entities(
-        hub, async_add_entities, lambda extension: (WildixCallsEvent(hub, extension, CALLS),)
+        hub,
+        async_add_entities,
+        lambda extension: (WildixCallsEvent(hub, extension, CALLS),),
     )
 
 

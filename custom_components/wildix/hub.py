@@ -1,7 +1,8 @@
 """Per config entry: deduplicate verified events, apply them, tell entities and automations."""
 
-from collections import Counter, OrderedDict
-from datetime import timedelta
+from collections import Counter, OrderedDict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 import logging
 from typing import Any
@@ -9,23 +10,28 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
 from .const import (
     CONF_SECRET,
-    DEFAULT_MAX_EVENT_AGE,
     DOMAIN,
     DUPLICATE_CACHE_SIZE,
     EVENT_CALL,
     EVENT_WEBHOOK,
     EXPIRY_INTERVAL,
+    NO_EVENTS_GRACE,
+    RECENT_DELIVERIES,
+    REJECTION_STREAK,
+    REJECTION_WINDOW,
     SAVE_DELAY,
 )
 from .devices import WildixDevices
+from .issues import Issue, async_clear_issue, async_raise_issue
 from .model import CallMoment, Changes, PbxModel
+from .options import WildixOptions
 from .protocol import WildixEvent
 from .views import moment_data
 
@@ -43,6 +49,23 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
 
 
+class Rejection(StrEnum):
+    """Why a transport refused a delivery."""
+
+    SIGNATURE = "signature"
+    MALFORMED = "malformed"
+    TOO_LARGE = "too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery as diagnostics show it: what, when and what became of it."""
+
+    received: datetime
+    type: str | None
+    result: str
+
+
 class WildixHub:
     """The PBX of one config entry, fed by a transport, observed by entities."""
 
@@ -50,16 +73,25 @@ class WildixHub:
         """Initialise the hub of a config entry."""
         self.hass = hass
         self.entry = entry
-        self.model = PbxModel()
+        options = WildixOptions.from_options(entry.options)
+        self.model = PbxModel(
+            stale_call_timeout=options.stale_call_timeout,
+            extensions=options.extensions,
+        )
         self.devices = WildixDevices(hass, entry)
-        self.max_event_age = DEFAULT_MAX_EVENT_AGE
-        self.show_remote = True
+        self.max_event_age = options.max_event_age
+        self.show_remote = options.show_remote
         self.counters: Counter[str] = Counter()
+        self.recent: deque[Delivery] = deque(maxlen=RECENT_DELIVERIES)
+        self._rejections: deque[float] = deque(maxlen=REJECTION_STREAK)
+        self._transport = _transport_data(entry)
+        self._secret = self.secret
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._save_pending = False
         self.signal_new_user: SignalType[str] = SignalType(
             f"{DOMAIN}_{entry.entry_id}_new_user"
         )
@@ -84,6 +116,9 @@ class WildixHub:
         if (stored := await self._store.async_load()) is not None:
             self.model.restore(stored)
         self.devices.async_setup_pbx(self.model.pbx_serial)
+        self._async_remove_users(
+            [ext for ext in self.model.users if not self.model.tracks(ext)]
+        )
         for user in self.model.users.values():
             self.devices.async_user_device(user)
         self._unsubscribe.append(
@@ -91,6 +126,34 @@ class WildixHub:
                 self.hass, self._async_expire, timedelta(seconds=EXPIRY_INTERVAL)
             )
         )
+        if self.model.last_event is None:
+            waited = dt_util.utcnow() - self.entry.created_at
+            self._unsubscribe.append(
+                async_call_later(
+                    self.hass,
+                    max(0.0, NO_EVENTS_GRACE - waited.total_seconds()),
+                    self._async_check_events_arrived,
+                )
+            )
+
+    @callback
+    def async_apply_entry(self) -> bool:
+        """Apply the entry's changed secret and options; False if it needs a reload."""
+        if _transport_data(self.entry) != self._transport:
+            return False
+        if self.secret != self._secret:
+            self._secret = self.secret
+            self._rejections.clear()
+        options = WildixOptions.from_options(self.entry.options)
+        self.max_event_age = options.max_event_age
+        self.model.stale_call_timeout = options.stale_call_timeout
+        self._async_remove_users(self.model.set_extensions(options.extensions))
+        if options.show_remote != self.show_remote:
+            self.show_remote = options.show_remote
+            for extension in self.model.users:
+                async_dispatcher_send(self.hass, self.signal_user(extension))
+        self._async_expire()
+        return True
 
     async def async_stop(self) -> None:
         """Stop timers and save the model now."""
@@ -104,21 +167,39 @@ class WildixHub:
 
     @callback
     def async_reject(self, reason: str) -> None:
-        """Count a delivery that was refused."""
+        """Count a delivery that was refused; a run of bad signatures raises an issue."""
+        now = dt_util.utcnow()
+        result = f"rejected_{reason}"
         self.counters["received"] += 1
-        self.counters[f"rejected_{reason}"] += 1
+        self.counters[result] += 1
+        self.recent.append(Delivery(now, None, result))
+        if reason == Rejection.MALFORMED:
+            self._async_signature_accepted()
+        elif reason == Rejection.SIGNATURE:
+            self._rejections.append(now.timestamp())
+            if (
+                len(self._rejections) == REJECTION_STREAK
+                and self._rejections[-1] - self._rejections[0] <= REJECTION_WINDOW
+            ):
+                async_raise_issue(self.hass, self.entry, Issue.SIGNATURE_REJECTED)
 
     @callback
     def async_receive(self, event: WildixEvent, key: str) -> Outcome:
         """Take a verified event; `key` identifies its exact bytes."""
         self.counters["received"] += 1
+        self._async_signature_accepted()
         if key in self._seen:
             self.counters["duplicate"] += 1
+            self.recent.append(
+                Delivery(dt_util.utcnow(), event.type, Outcome.DUPLICATE)
+            )
             return Outcome.DUPLICATE
         self._seen[key] = None
         if len(self._seen) > DUPLICATE_CACHE_SIZE:
             self._seen.popitem(last=False)
         self.counters["accepted"] += 1
+        self.recent.append(Delivery(dt_util.utcnow(), event.type, Outcome.ACCEPTED))
+        async_clear_issue(self.hass, self.entry.entry_id, Issue.NO_EVENTS)
         self.hass.bus.async_fire(
             EVENT_WEBHOOK,
             {
@@ -147,6 +228,26 @@ class WildixHub:
         self.model.forget_user(extension)
         self.devices.async_forget(extension)
         self._async_schedule_save()
+
+    @callback
+    def _async_remove_users(self, extensions: list[str]) -> None:
+        """Forget users the options exclude, and delete their devices."""
+        if not extensions:
+            return
+        for extension in extensions:
+            self.model.forget_user(extension)
+        self.devices.async_remove(extensions)
+        self._async_schedule_save()
+
+    @callback
+    def _async_signature_accepted(self) -> None:
+        self._rejections.clear()
+        async_clear_issue(self.hass, self.entry.entry_id, Issue.SIGNATURE_REJECTED)
+
+    @callback
+    def _async_check_events_arrived(self, _now: Any = None) -> None:
+        if self.model.last_event is None:
+            async_raise_issue(self.hass, self.entry, Issue.NO_EVENTS)
 
     @callback
     def _async_expire(self, _now: Any = None) -> None:
@@ -191,4 +292,18 @@ class WildixHub:
 
     @callback
     def _async_schedule_save(self) -> None:
-        self._store.async_delay_save(self.model.as_dict, SAVE_DELAY)
+        # Store pushes a pending delayed save back on every call, so under steady
+        # traffic it would never write; ask once per delay instead.
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        self._save_pending = False
+        return self.model.as_dict()
+
+
+def _transport_data(entry: ConfigEntry) -> dict[str, Any]:
+    """Return what the transport was set up with; the secret is read live."""
+    return {key: value for key, value in entry.data.items() if key != CONF_SECRET}

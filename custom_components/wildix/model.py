@@ -93,13 +93,6 @@ class Changes:
     pbx: bool = False
     moments: list[CallMoment] = field(default_factory=list)
 
-    def merge(self, other: Changes) -> None:
-        """Add another set of changes to this one."""
-        self.users |= other.users
-        self.new_users.extend(u for u in other.new_users if u not in self.new_users)
-        self.pbx |= other.pbx
-        self.moments.extend(other.moments)
-
 
 @dataclass(slots=True)
 class Presence:
@@ -618,16 +611,21 @@ class PbxModel:
     ) -> None:
         """End the legs of users the call has moved away from (transfers)."""
         for extension, leg in list(call.legs.items()):
-            if leg.ended or extension in seen:
+            if leg.ended:
                 continue
+            party_seen = seen.get(extension)
             if event.family is CallFamily.LEGACY:
                 flow = event.flows[0]
                 replaced_by = flow.caller if leg.caller else flow.callee
-                gone = replaced_by is not None and replaced_by.local
+                gone = (
+                    party_seen is None and replaced_by is not None and replaced_by.local
+                )
             else:
+                latest = max(
+                    leg.flow_index, -1 if party_seen is None else party_seen.flow.index
+                )
                 gone = any(
-                    _answered(flow) and flow.index > leg.flow_index
-                    for flow in event.flows
+                    _answered(flow) and flow.index > latest for flow in event.flows
                 )
             if gone:
                 self._end_leg(call, leg, time_ms, changes)
@@ -670,7 +668,9 @@ class PbxModel:
         leg.ended = True
         record.ended_ms = _earliest(record.ended_ms, time_ms)
         if record.missed is None and final:
-            record.missed = record.direction is Direction.INBOUND and not record.answered
+            record.missed = (
+                record.direction is Direction.INBOUND and not record.answered
+            )
         elif record.missed is None:
             record.missed = False
         user = self.users.get(leg.extension)
@@ -751,9 +751,9 @@ class PbxModel:
             call = _call_from_dict(raw)
             self.calls[call.call_id] = call
             for leg in call.legs.values():
-                user = self.users.get(leg.extension)
-                if user is not None and not leg.ended:
-                    user.legs[call.call_id] = leg
+                member = self.users.get(leg.extension)
+                if member is not None and not leg.ended:
+                    member.legs[call.call_id] = leg
 
 
 def _add(changes: Changes, moment: CallMoment | None) -> None:
@@ -771,7 +771,11 @@ def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
     if flow.status is LegStatus.HOLD:
         return PhoneState.ON_HOLD
     if leg.record.answered or _answered(flow):
-        return leg.state if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD) else PhoneState.TALKING
+        return (
+            leg.state
+            if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD)
+            else PhoneState.TALKING
+        )
     return PhoneState.DIALING if caller else PhoneState.RINGING
 
 
@@ -846,7 +850,9 @@ def _user_as_dict(user: User) -> dict[str, Any]:
         "telephony": user.telephony,
         "telephony_ms": user.telephony_ms,
         "calls_ms": user.calls_ms,
-        "last_call": None if user.last_call is None else _record_as_dict(user.last_call),
+        "last_call": None
+        if user.last_call is None
+        else _record_as_dict(user.last_call),
         "missed_calls": user.missed_calls,
         "counted": list(user.counted),
     }

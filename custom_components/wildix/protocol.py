@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 import hashlib
 import hmac
+import math
 import re
 from typing import Any
 
@@ -231,7 +232,9 @@ def parse_event(payload: object) -> WildixEvent:
     )
 
 
-def _parse_body(event_type: str, event_id: str, data: dict[str, Any]) -> EventBody | None:
+def _parse_body(
+    event_type: str, event_id: str, data: dict[str, Any]
+) -> EventBody | None:
     match event_type:
         case EventType.CALL_START | EventType.CALL_UPDATE | EventType.CALL_END:
             return _legacy_call(event_type, event_id, data)
@@ -440,6 +443,11 @@ def _direction(raw: object) -> Direction | None:
         return None
 
 
+def is_extension(text: str) -> bool:
+    """Tell whether a string can be a Wildix extension."""
+    return _EXTENSION.fullmatch(text) is not None
+
+
 def _required_extension(raw: object) -> str:
     extension = _extension(raw)
     if extension is None:
@@ -449,7 +457,7 @@ def _required_extension(raw: object) -> str:
 
 def _extension(raw: object) -> str | None:
     text = _text(raw)
-    if text is None or not _EXTENSION.fullmatch(text):
+    if text is None or not is_extension(text):
         return None
     return text
 
@@ -466,7 +474,7 @@ def _text(raw: object) -> str | None:
 def _integer(raw: object) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
-    if raw != raw or raw in (float("inf"), float("-inf")):
+    if isinstance(raw, float) and not math.isfinite(raw):
         return None
     return int(raw)
 
@@ -493,7 +501,7 @@ def _iso_datetime(raw: object) -> datetime | None:
     if text is None:
         return None
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except ValueError:
         return None
     if value.tzinfo is None:

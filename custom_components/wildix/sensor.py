@@ -99,9 +99,11 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
         translation_key="last_event",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda hub: None
-        if hub.model.last_event is None
-        else timestamp(hub.model.last_event * 1000),
+        value_fn=lambda hub: (
+            None
+            if hub.model.last_event is None
+            else timestamp(hub.model.last_event * 1000)
+        ),
     ),
 )
 

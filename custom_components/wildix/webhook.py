@@ -5,13 +5,12 @@ from http import HTTPStatus
 import logging
 
 from aiohttp.web import Request, Response
-
 from homeassistant.components import webhook
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util.json import json_loads
 
 from .const import DOMAIN, MAX_BODY_BYTES
-from .hub import WildixHub
+from .hub import Rejection, WildixHub
 from .protocol import SIGNATURE_HEADER, ProtocolError, parse_event, verify_signature
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,12 +45,14 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     """Verify, decode and hand over one delivery; answer with an HTTP status."""
     body = await _read_body(request)
     if body is None:
-        hub.async_reject("too_large")
-        _LOGGER.warning("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
+        hub.async_reject(Rejection.TOO_LARGE)
+        _LOGGER.warning(
+            "Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES
+        )
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     signature = request.headers.get(SIGNATURE_HEADER)
     if signature is None or not verify_signature(hub.secret, body, signature):
-        hub.async_reject("signature")
+        hub.async_reject(Rejection.SIGNATURE)
         _LOGGER.debug(
             "Rejected a Wildix delivery with a %s signature",
             "missing" if signature is None else "wrong",
@@ -60,7 +61,7 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     try:
         event = parse_event(json_loads(body))
     except (ValueError, ProtocolError) as err:
-        hub.async_reject("malformed")
+        hub.async_reject(Rejection.MALFORMED)
         _LOGGER.warning("Rejected a signed Wildix delivery: %s", _reason(err))
         return Response(status=HTTPStatus.BAD_REQUEST)
     hub.async_receive(event, signature.strip().lower())

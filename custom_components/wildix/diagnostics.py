@@ -1,0 +1,157 @@
+"""Diagnostics: what the entry received and what it knows, without secrets or numbers."""
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_WEBHOOK_ID, __version__ as HA_VERSION
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.loader import async_get_integration
+
+from .const import CONF_SECRET, DOMAIN
+from .devices import user_extension
+from .hub import WildixConfigEntry, WildixHub
+from .model import Call, CallRecord, Leg, User
+from .views import timestamp
+
+# Keys of the SQS transport's entry data; the webhook has only the first two.
+TO_REDACT = {
+    CONF_SECRET,
+    CONF_WEBHOOK_ID,
+    "access_key_id",
+    "secret_access_key",
+    "queue_url",
+    "email",
+    "remote_number",
+    "remote_name",
+    "message",
+    "location",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: WildixConfigEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of a config entry."""
+    hub = entry.runtime_data
+    model = hub.model
+    return async_redact_data(
+        {
+            **await _async_common(hass, hub),
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "pbx": {
+                "serial": model.pbx_serial,
+                "last_event": None
+                if model.last_event is None
+                else timestamp(model.last_event * 1000),
+                "tracked_extensions": None
+                if model.extensions is None
+                else sorted(model.extensions),
+                "stale_call_timeout": model.stale_call_timeout,
+                "max_event_age": hub.max_event_age,
+                "show_remote": hub.show_remote,
+            },
+            "users": [_user(model.users[ext]) for ext in sorted(model.users)],
+            "active_calls": [_call(call) for call in model.calls.values()],
+        },
+        TO_REDACT,
+    )
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: WildixConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of a user's device, or of the PBX's."""
+    extension = user_extension(entry.entry_id, device)
+    if extension is None:
+        return await async_get_config_entry_diagnostics(hass, entry)
+    hub = entry.runtime_data
+    user = hub.model.users.get(extension)
+    return async_redact_data(
+        {
+            **await _async_common(hass, hub),
+            "user": None if user is None else _user(user),
+            "active_calls": [
+                _call(call)
+                for call in hub.model.calls.values()
+                if extension in call.legs
+            ],
+        },
+        TO_REDACT,
+    )
+
+
+async def _async_common(hass: HomeAssistant, hub: WildixHub) -> dict[str, Any]:
+    """Return what both kinds of diagnostics show: versions and traffic."""
+    integration = await async_get_integration(hass, DOMAIN)
+    return {
+        "versions": {
+            "integration": str(integration.version),
+            "home_assistant": HA_VERSION,
+        },
+        "counters": dict(sorted(hub.counters.items())),
+        "recent_deliveries": [
+            {"received": item.received, "type": item.type, "result": item.result}
+            for item in hub.recent
+        ],
+    }
+
+
+def _user(user: User) -> dict[str, Any]:
+    state, ringing, _leg = user.phone()
+    presence = user.presence
+    return {
+        "extension": user.extension,
+        "name": user.name,
+        "email": user.email,
+        "group": user.group,
+        "department": user.department,
+        "presence": None
+        if presence is None
+        else {
+            "status": presence.status,
+            "message": presence.message,
+            "until": presence.until,
+            "location": presence.location,
+        },
+        "telephony": user.telephony,
+        "phone": state,
+        "ringing": ringing,
+        "calls": sorted(user.legs),
+        "last_call": None if user.last_call is None else _record(user.last_call),
+        "missed_calls": user.missed_calls,
+    }
+
+
+def _call(call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.call_id,
+        "started": timestamp(call.started_ms),
+        "last_news": timestamp(call.last_news * 1000),
+        "legs": {ext: _leg(leg) for ext, leg in sorted(call.legs.items())},
+    }
+
+
+def _leg(leg: Leg) -> dict[str, Any]:
+    return {"caller": leg.caller, "state": leg.state, "ended": leg.ended} | _record(
+        leg.record
+    )
+
+
+def _record(record: CallRecord) -> dict[str, Any]:
+    return {
+        "call_id": record.call_id,
+        "direction": record.direction,
+        "remote_number": record.remote_number,
+        "remote_name": record.remote_name,
+        "remote_local": record.remote_local,
+        "started": timestamp(record.started_ms),
+        "answered": record.answered,
+        "duration": record.duration,
+        "missed": record.missed,
+        "end_cause": record.end_cause,
+    }

@@ -1,0 +1,52 @@
+"""Repair issues an entry raises: its events are rejected, or none ever arrived."""
+
+from enum import StrEnum
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_TRANSPORT, DOMAIN, Transport
+
+
+class Issue(StrEnum):
+    """The problems an entry can report as repair issues."""
+
+    SIGNATURE_REJECTED = "signature_rejected"
+    NO_EVENTS = "no_events"
+
+
+def issue_id(issue: Issue, entry_id: str) -> str:
+    """Return the id of an entry's issue."""
+    return f"{issue}_{entry_id}"
+
+
+@callback
+def async_raise_issue(hass: HomeAssistant, entry: ConfigEntry, issue: Issue) -> None:
+    """Show an issue of an entry in Repairs, in the words of its transport."""
+    transport = entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK)
+    webhook = transport == Transport.WEBHOOK
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(issue, entry.entry_id),
+        is_fixable=webhook and issue is Issue.SIGNATURE_REJECTED,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=issue if webhook else f"{issue}_{transport}",
+        translation_placeholders={"title": entry.title},
+        data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_clear_issue(hass: HomeAssistant, entry_id: str, issue: Issue) -> None:
+    """Take an entry's issue out of Repairs, if it was there."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(issue, entry_id))
+
+
+@callback
+def async_clear_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Take all issues of a removed entry out of Repairs."""
+    for issue in Issue:
+        async_clear_issue(hass, entry_id, issue)

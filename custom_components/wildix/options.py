@@ -1,0 +1,42 @@
+"""An entry's options: which users get devices, how long calls and triggers live, privacy."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
+from .const import (
+    CONF_EXTENSIONS,
+    CONF_MAX_EVENT_AGE,
+    CONF_SHOW_REMOTE,
+    CONF_STALE_CALL_TIMEOUT,
+    DEFAULT_MAX_EVENT_AGE,
+)
+from .model import DEFAULT_STALE_CALL_TIMEOUT
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    CONF_EXTENSIONS: [],
+    CONF_STALE_CALL_TIMEOUT: DEFAULT_STALE_CALL_TIMEOUT / 3600,
+    CONF_MAX_EVENT_AGE: DEFAULT_MAX_EVENT_AGE / 60,
+    CONF_SHOW_REMOTE: True,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WildixOptions:
+    """The options of an entry in the units the hub and the model use."""
+
+    extensions: frozenset[str] | None
+    stale_call_timeout: float
+    max_event_age: float
+    show_remote: bool
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Self:
+        """Read an entry's options; an empty user list means every user."""
+        values = DEFAULT_OPTIONS | dict(options)
+        return cls(
+            extensions=frozenset(values[CONF_EXTENSIONS]) or None,
+            stale_call_timeout=float(values[CONF_STALE_CALL_TIMEOUT]) * 3600,
+            max_event_age=float(values[CONF_MAX_EVENT_AGE]) * 60,
+            show_remote=bool(values[CONF_SHOW_REMOTE]),
+        )

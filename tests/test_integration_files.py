@@ -1,0 +1,223 @@
+"""The integration's data files: translations, icons and the quality scale agree with the code."""
+
+from collections.abc import Iterator
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from custom_components.wildix.binary_sensor import BINARY_SENSORS
+from custom_components.wildix.event import CALLS
+from custom_components.wildix.issues import Issue
+from custom_components.wildix.sensor import PBX_SENSORS, USER_SENSORS
+
+COMPONENT = Path(__file__).parents[1] / "custom_components" / "wildix"
+STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
+ICONS = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
+LANGUAGES = sorted(path.stem for path in (COMPONENT / "translations").glob("*.json"))
+DESCRIPTIONS = {
+    "sensor": USER_SENSORS + PBX_SENSORS,
+    "binary_sensor": BINARY_SENSORS,
+    "event": (CALLS,),
+}
+
+# The rules of Home Assistant's Integration Quality Scale (script/hassfest/quality_scale.py).
+RULES = {
+    "bronze": [
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow",
+        "config-flow-test-coverage",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-conditions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "docs-triggers",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    ],
+    "silver": [
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    ],
+    "gold": [
+        "devices",
+        "diagnostics",
+        "discovery",
+        "discovery-update-info",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    ],
+    "platinum": ["async-dependency", "inject-websession", "strict-typing"],
+}
+# What a rule marked done must be able to show in the integration's files.
+EVIDENCE = {
+    "config-flow": ("config_flow.py", "async_step_user"),
+    "diagnostics": ("diagnostics.py", "async_get_config_entry_diagnostics"),
+    "icon-translations": ("icons.json", '"entity"'),
+    "reconfiguration-flow": ("config_flow.py", "async_step_reconfigure"),
+    "repair-issues": ("issues.py", "async_create_issue"),
+    "runtime-data": ("__init__.py", "entry.runtime_data = "),
+    "parallel-updates": ("sensor.py", "PARALLEL_UPDATES"),
+    "config-entry-unloading": ("__init__.py", "async_unload_entry"),
+    "dynamic-devices": ("entity.py", "signal_new_user"),
+}
+
+
+def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield every string of a translation file with its dotted key."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _leaves(value, f"{path}.{key}" if path else key)
+    else:
+        yield path, tree
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"\{(\w+)\}", text))
+
+
+def test_english_is_strings() -> None:
+    """translations/en.json is strings.json, byte for byte."""
+    strings = (COMPONENT / "strings.json").read_bytes()
+    assert (COMPONENT / "translations" / "en.json").read_bytes() == strings
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_parity(language: str) -> None:
+    """Every language has exactly the keys of strings.json, with the same placeholders."""
+    translation = json.loads(
+        (COMPONENT / "translations" / f"{language}.json").read_text(encoding="utf-8")
+    )
+    source = dict(_leaves(STRINGS))
+    translated = dict(_leaves(translation))
+    assert sorted(source.keys() - translated.keys()) == [], "missing keys"
+    assert sorted(translated.keys() - source.keys()) == [], "keys not in strings.json"
+    for key, text in source.items():
+        assert isinstance(translated[key], str) and translated[key].strip(), key
+        assert _placeholders(translated[key]) == _placeholders(text), key
+
+
+@pytest.mark.parametrize(
+    ("platform", "key"),
+    [
+        (platform, description.translation_key)
+        for platform, descriptions in DESCRIPTIONS.items()
+        for description in descriptions
+    ],
+)
+def test_entity_strings_and_icons(platform: str, key: str) -> None:
+    """Every entity has a name, an icon, and its states translated and given icons."""
+    description = next(d for d in DESCRIPTIONS[platform] if d.translation_key == key)
+    strings = STRINGS["entity"][platform][key]
+    icons = ICONS["entity"][platform][key]
+    assert strings["name"]
+    assert icons["default"].startswith("mdi:")
+    if options := getattr(description, "options", None):
+        assert set(strings["state"]) == set(options)
+        assert set(icons["state"]) == set(options)
+    elif platform == "binary_sensor":
+        assert set(icons["state"]) == {"on", "off"}
+    else:
+        assert "state" not in icons
+    if platform == "event":
+        states = set(description.event_types)
+        assert set(strings["state_attributes"]["event_type"]["state"]) == states
+        assert set(icons["state_attributes"]["event_type"]["state"]) == states
+    for _path, icon in _leaves(icons):
+        assert icon.startswith("mdi:")
+
+
+def test_no_icons_or_strings_for_unknown_entities() -> None:
+    """icons.json and strings.json name no entity the code does not have."""
+    known = {
+        (platform, d.translation_key)
+        for platform, descriptions in DESCRIPTIONS.items()
+        for d in descriptions
+    }
+    for tree in (ICONS["entity"], STRINGS["entity"]):
+        assert {(p, key) for p, keys in tree.items() for key in keys} == known
+
+
+def test_flow_keys_are_translated() -> None:
+    """Every step, error and abort reason the flows name has English words."""
+    source = "\n".join(
+        (COMPONENT / name).read_text() for name in ("config_flow.py", "repairs.py")
+    )
+    named = set(re.findall(r'(?:reason|step_id)="(\w+)"', source))
+    named |= set(re.findall(r'(?:error|errors\[[^\]]+\]) = "(\w+)"', source))
+    named |= set(re.findall(r'return "(\w+)"', source))
+    named |= set(re.findall(r'setdefault\("base", "(\w+)"\)', source))
+    known = {
+        key.rsplit(".", 1)[1]
+        for key, _text in _leaves(STRINGS)
+        if re.match(r"(config|options|issues\.\w+\.fix_flow)\.(abort|error)\.", key)
+    }
+    known |= {
+        key.split(".")[-2]
+        for key, _text in _leaves(STRINGS)
+        if re.match(r"(config|options|issues\.\w+\.fix_flow)\.step\.\w+\.", key)
+    }
+    assert sorted(named - known) == []
+
+
+def test_issues_are_translated() -> None:
+    """Every repair issue, in each transport's words, has a title and an explanation."""
+    for issue in Issue:
+        for key in (issue.value, f"{issue}_sqs"):
+            strings = STRINGS["issues"][key]
+            assert strings["title"]
+            assert "description" in strings or "fix_flow" in strings
+
+
+def test_quality_scale_lists_every_rule() -> None:
+    """Every rule appears once, with an honest status; exempt and todo rules say why."""
+    rules = yaml.safe_load((COMPONENT / "quality_scale.yaml").read_text())["rules"]
+    every_rule = {rule for tier in RULES.values() for rule in tier}
+    assert len(every_rule) == 54
+    assert sorted(every_rule - rules.keys()) == [], "missing rules"
+    assert sorted(rules.keys() - every_rule) == [], "unknown rules"
+    for name, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in ("done", "todo", "exempt"), name
+        if status != "done":
+            assert isinstance(value, dict), f"{name} needs a comment"
+            assert value["comment"].strip(), name
+        if status == "done" and name in EVIDENCE:
+            file, needle = EVIDENCE[name]
+            assert needle in (COMPONENT / file).read_text(), name

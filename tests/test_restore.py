@@ -1,0 +1,164 @@
+"""Restarts and device removal: users and their states survive; deleted users stay gone."""
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from .common import ENTRY_ID, WildixSender, line, load_event, user_entity, user_state
+
+
+async def test_reload_restores_users_and_states(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """DND, the missed-call count and a call in progress are back after a restart."""
+    await wildix.post("presence_user_dnd")
+    for name in ("call_update_inbound_missed_ringing", "call_end_inbound_missed"):
+        await wildix.post(name)
+    await wildix.post("call_update_outbound_talking")
+    before = {s.entity_id: (s.state, s.attributes) for s in hass.states.async_all()}
+
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    assert f"wildix.{ENTRY_ID}" in hass_storage
+
+    after = {s.entity_id: (s.state, s.attributes) for s in hass.states.async_all()}
+    assert after == before
+    assert user_state(hass, "201", "presence").state == "dnd"
+    assert user_state(hass, "201", "missed_calls").state == "1"
+    assert line(hass, "202") == ("talking", "off", "on")
+
+    await wildix.post("call_end_outbound")
+    assert line(hass, "202") == ("idle", "off", "off")
+
+
+async def test_start_from_saved_state(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Known users have their devices and last states as soon as the entry loads."""
+    hass_storage[f"wildix.{ENTRY_ID}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"wildix.{ENTRY_ID}",
+        "data": {
+            "pbx_serial": "2211000a7c3e",
+            "last_event": 1741089600.5,
+            "users": [
+                {
+                    "extension": "0201",
+                    "name": "Alice Example",
+                    "presence": {
+                        "status": "dnd",
+                        "message": "Workshop",
+                        "until": None,
+                        "location": None,
+                    },
+                    "presence_ms": 1741089600318,
+                    "missed_calls": 3,
+                }
+            ],
+            "calls": [],
+        },
+    }
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert (
+        user_entity(hass, "sensor", "0201", "presence")
+        == "sensor.alice_example_presence"
+    )
+    assert user_state(hass, "0201", "presence").state == "dnd"
+    assert user_state(hass, "0201", "missed_calls").state == "3"
+    assert line(hass, "0201") == ("idle", "off", "off")
+    pbx = dr.async_entries_for_config_entry(dr.async_get(hass), ENTRY_ID)
+    assert {(device.name, device.serial_number) for device in pbx} == {
+        ("Wildix", "2211000a7c3e"),
+        ("Alice Example", None),
+    }
+
+
+@pytest.fixture
+async def device_api(hass: HomeAssistant) -> None:
+    """Load the device registry API before the HTTP server starts."""
+    assert await async_setup_component(hass, "websocket_api", {})
+    assert await async_setup_component(hass, "config", {})
+
+
+async def test_deleted_user_device_returns_only_with_a_new_event(
+    hass: HomeAssistant,
+    device_api: None,
+    wildix: WildixSender,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A deleted user device stays gone until that user sends an event."""
+    client = await hass_ws_client(hass)
+    await wildix.post("presence_user_dnd", follow_clock=False)
+    await wildix.post("presence_user_away", follow_clock=False)
+    devices = dr.async_get(hass)
+    by_name = {d.name: d for d in dr.async_entries_for_config_entry(devices, ENTRY_ID)}
+
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": ENTRY_ID,
+            "device_id": by_name["Wildix"].id,
+        }
+    )
+    assert not (await client.receive_json())["success"]
+
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": ENTRY_ID,
+            "device_id": by_name["Extension 201"].id,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    await hass.async_block_till_done()
+    entities = er.async_get(hass)
+    assert (
+        entities.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_201_presence")
+        is None
+    )
+    assert hass.states.get("sensor.extension_201_presence") is None
+
+    await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert (
+        entities.async_get_entity_id("sensor", "wildix", f"{ENTRY_ID}_201_presence")
+        is None
+    )
+
+    await wildix.post("presence_user_available", follow_clock=False)
+    assert user_state(hass, "201", "presence").state == "available"
+    assert user_state(hass, "202", "presence").state == "away"
+
+
+async def test_state_is_saved_during_steady_traffic(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Events arriving every few seconds do not postpone saving forever."""
+    time_ms = load_event("presence_user_dnd")["time"]
+    for _ in range(5):
+        time_ms += 3000
+        await wildix.post("presence_user_dnd", time=time_ms, follow_clock=False)
+        freezer.tick(3)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
+    assert [user["extension"] for user in saved["users"]] == ["201"]
