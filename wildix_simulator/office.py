@@ -591,7 +591,7 @@ class Office:
         trunk = call.trunk
         if flow.direction == "OUTBOUND" and flow.callee is None:
             trunk = None
-        data = {
+        data: Payload = {
             "status": flow.status,
             "caller": legacy_party(flow.caller),
             "callee": legacy_party(flow.callee, device_known=device_known or answered),

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 import hashlib
 import heapq
 import hmac
@@ -127,9 +128,10 @@ class Simulation:
             if self.duplicates and self.office.rng.random() < self.duplicates:
                 again = Delivery(payload, body, delivery.signature, duplicate=True)
                 delay = self.scaled(self.office.rng.uniform(0.2, 2.0))
-                self.at(
-                    self.now_s + delay, lambda _now, again=again: self._deliver(again)
-                )
+                self.at(self.now_s + delay, partial(self._resend, again))
+
+    def _resend(self, delivery: Delivery, _now_ms: int) -> None:
+        self._deliver(delivery)
 
     def run(self, until_s: float | None = None) -> None:
         """Run every step in time order; at `until_s`, hang up the calls still going."""
