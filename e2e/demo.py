@@ -8,6 +8,7 @@ import asyncio
 from contextlib import suppress
 from pathlib import Path
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,11 @@ async def _wildix(client: Client) -> WildixEntry:
 
 async def run(args: argparse.Namespace, config_dir: Path) -> None:
     """Start Home Assistant, set it up, feed it until interrupted."""
+    # Ctrl-C and SIGTERM end the demo cleanly (stop the simulator and Home Assistant).
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(stop, main_task.cancel)
     hass = HomeAssistantProcess(config_dir, args.port)
     out = sys.stdout
     out.write(f"Starting Home Assistant in {config_dir} ...\n")
@@ -110,7 +116,7 @@ def main() -> None:
     config_dir = args.config or Path(tempfile.mkdtemp(prefix="wildix-demo-"))
     try:
         asyncio.run(run(args, config_dir.resolve()))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         sys.stdout.write("\nDemo stopped.\n")
     finally:
         if args.config is None:
