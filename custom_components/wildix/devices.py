@@ -1,6 +1,6 @@
 """Device registry: one device for the PBX and one per PBX user."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -31,8 +31,22 @@ def user_device_info(entry_id: str, extension: str) -> DeviceInfo:
 
 def user_extension(entry_id: str, device: dr.DeviceEntry) -> str | None:
     """Return the extension of a user device of this entry, None for others."""
+    return _extension(entry_id, device.identifiers)
+
+
+def is_user_device(hass: HomeAssistant, device_id: str) -> bool:
+    """Tell whether a device is a PBX user's device of any Wildix entry."""
+    if (device := dr.async_get(hass).async_get(device_id)) is None:
+        return False
+    return any(
+        _extension(entry.entry_id, device.identifiers) is not None
+        for entry in hass.config_entries.async_entries(DOMAIN)
+    )
+
+
+def _extension(entry_id: str, identifiers: Iterable[tuple[str, str]]) -> str | None:
     prefix = f"{entry_id}_"
-    for domain, identifier in device.identifiers:
+    for domain, identifier in identifiers:
         if domain == DOMAIN and identifier.startswith(prefix):
             return identifier.removeprefix(prefix)
     return None

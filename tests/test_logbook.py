@@ -1,0 +1,163 @@
+"""Logbook: call moments read as sentences about the user."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.components.recorder import Recorder
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    CLIENT_ID,
+    MockConfigEntry,
+    MockUser,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from .common import ENTRY_ID, START, WildixSender, load_event
+from .moments import BOB, device_id, flow, live_event
+
+
+@pytest.fixture(autouse=True)
+def mock_recorder_before_hass(async_test_recorder: Any) -> None:
+    """Prepare the recorder's database before Home Assistant starts."""
+
+
+type Logbook = Callable[[], Awaitable[list[str]]]
+
+
+@pytest.fixture
+async def logbook(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+) -> Logbook:
+    """Set up the logbook over a real recorder; return a reader of its Wildix lines."""
+    hass.config.components.add("frontend")  # the panel is not what is tested here
+    assert await async_setup_component(hass, "logbook", {})
+
+    async def read() -> list[str]:
+        await async_wait_recording_done(hass)
+        # The frozen clock outruns the fixture's token, so sign in now.
+        refresh = await hass.auth.async_create_refresh_token(hass_admin_user, CLIENT_ID)
+        client = await hass_client(hass.auth.async_create_access_token(refresh))
+        end = dt_util.utcnow() + timedelta(hours=1)
+        response = await client.get(
+            f"/api/logbook/{START.isoformat()}", params={"end_time": end.isoformat()}
+        )
+        assert response.status == 200
+        entries: list[dict[str, Any]] = await response.json()
+        return [
+            f"{entry['name']}: {entry['message']}"
+            for entry in entries
+            if entry.get("domain") == "wildix"
+        ]
+
+    return read
+
+
+async def test_a_day_of_calls(
+    logbook: Logbook,  # first: the recorder starts before the integration
+    hass: HomeAssistant,
+    wildix: WildixSender,
+) -> None:
+    """Inbound answered, outbound, missed and internal calls, as the logbook tells them."""
+    names = (
+        "call_start_inbound",
+        "call_update_inbound_ringing",
+        "call_update_inbound_talking",
+        "call_end_inbound_answered",
+        "call_start_outbound",
+        "call_update_outbound_talking",
+        "call_end_outbound",
+        "call_start_inbound_missed",
+        "call_update_inbound_missed_ringing",
+        "call_end_inbound_missed",
+        "call_start_internal",
+        "call_update_internal_ringing",
+        "call_end_internal_rejected",
+    )
+    for name in names:
+        await wildix.post(name)
+    assert await logbook() == [
+        "Alice Example: incoming call from +4930555010203",
+        "Alice Example: answered the call with +4930555010203",
+        "Alice Example: call with +4930555010203 ended (1 min 2 s)",
+        "Bob Example: outgoing call to +4989555123456",
+        "Bob Example: call to +4989555123456 answered",
+        "Bob Example: call with +4989555123456 ended (3 min 7 s)",
+        "Alice Example: incoming call from +4940555777888",
+        "Alice Example: missed a call from +4940555777888",
+        "Alice Example: call with +4940555777888 ended unanswered",
+        "Carol Example: outgoing call to 202",
+        "Bob Example: incoming call from Carol Example (203)",
+        "Carol Example: call with Bob Example (202) ended (5 s)",
+        "Bob Example: call with Carol Example (203) ended (5 s)",
+    ]
+
+
+async def test_names_follow_the_device_registry(
+    logbook: Logbook,  # first: the recorder starts before the integration
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """A renamed device shows its new name; a deleted one its extension."""
+    hass.config_entries.async_update_entry(
+        setup_integration, options={"show_remote": False}
+    )
+    await hass.async_block_till_done()
+    talking = await wildix.post("call_live_progress_talking")
+    registry = dr.async_get(hass)
+    registry.async_update_device(
+        device_id(hass, f"{ENTRY_ID}_201"), name_by_user="Reception desk"
+    )
+    await wildix.post(
+        live_event(
+            talking["time"] + 10_000,
+            flow(0, "TALKING"),
+            flow(1, "CONNECTING", callee=BOB),
+        )
+    )
+    registry.async_remove_device(device_id(hass, f"{ENTRY_ID}_202"))
+    assert await logbook() == [
+        "Reception desk: incoming call from an outside caller",
+        "Reception desk: answered the call with an outside caller",
+        "Extension 202: incoming call from an outside caller",
+    ]
+
+
+async def test_long_and_hand_fired_events(
+    logbook: Logbook,  # first: the recorder starts before the integration
+    hass: HomeAssistant,
+    wildix: WildixSender,
+) -> None:
+    """Hours and a bare hand-fired event (as from Developer tools) still read well."""
+    start = await wildix.post("call_start_outbound")
+    await wildix.post(load_event("call_end_outbound", time=start["time"] + 3_723_400))
+    hass.bus.async_fire("wildix_event", {"type": "call_ended", "extension": "204"})
+    hass.bus.async_fire(
+        "wildix_event", {"type": "call_ended", "extension": "204", "duration": 120.2}
+    )
+    hass.bus.async_fire(
+        "wildix_event", {"type": "dialled", "direction": "outbound", "extension": "204"}
+    )
+    hass.bus.async_fire(
+        "wildix_event",
+        {"type": "call_answered", "direction": "internal", "remote_name": "Dan"},
+    )
+    assert await logbook() == [
+        "Bob Example: outgoing call to +4989555123456",
+        "Bob Example: call with +4989555123456 ended (1 h 2 min 3 s)",
+        "Extension 204: call with an outside party ended",
+        "Extension 204: call with an outside party ended (2 min)",
+        "Extension 204: call event dialled with an outside number",
+        "Wildix: answered the call with Dan",
+    ]
