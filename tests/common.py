@@ -14,6 +14,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.wildix.hub import WildixHub
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "Zq4Wm8Tr2Yx6Np0Lk3Hs7Vb1Dc5Fg9"
 WEBHOOK_ID = "a" * 64
@@ -132,3 +134,11 @@ def line(hass: HomeAssistant, extension: str) -> tuple[str, str, str]:
         user_state(hass, extension, "ringing").state,
         user_state(hass, extension, "on_call").state,
     )
+
+
+def hub_of(hass: HomeAssistant) -> WildixHub:
+    """Return the hub of the test entry."""
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    assert entry is not None
+    hub: WildixHub = entry.runtime_data
+    return hub

@@ -1,6 +1,7 @@
 """Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
 
 from collections.abc import AsyncGenerator, Iterator
+import os
 from unittest.mock import patch
 
 import freezegun
@@ -8,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -20,6 +22,40 @@ from .moto_sqs import SQS_ENTRY_ID, SQS_SECRET, MotoSqs, WildixQueueSender, sqs_
 
 # aiohttp's access log asks a frozen time.localtime() for a UTC offset it lacks.
 freezegun.configure(extend_ignore_list=["aiohttp.web_log"])
+
+# Property tests share Home Assistant between examples (function-scoped fixtures)
+# and may take longer than hypothesis' default deadline on a busy machine.
+settings.register_profile(
+    "dev",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("ci", settings.get_profile("dev"), derandomize=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add --soak, which runs the long soak tests the default run skips."""
+    parser.addoption("--soak", action="store_true", help="run the soak tests")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the soak marker."""
+    config.addinivalue_line("markers", "soak: long run through the real HTTP path")
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Skip soak tests unless --soak asks for them."""
+    if config.getoption("--soak"):
+        return
+    skip = pytest.mark.skip(reason="soak test: run with --soak")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -415,6 +415,28 @@ def test_newer_information_wins_between_telephony_and_calls() -> None:
     assert phone(model, "201") == (PhoneState.IDLE, False)
 
 
+@pytest.mark.parametrize(
+    ("call_event", "extension", "state"),
+    [
+        ("call_start_outbound", "202", PhoneState.DIALING),
+        ("call_update_inbound_hold", "201", PhoneState.ON_HOLD),
+        ("call_update_inbound_ringing", "201", PhoneState.TALKING),
+    ],
+)
+def test_line_talking_keeps_the_detail_of_a_call_it_agrees_with(
+    call_event: str, extension: str, state: PhoneState
+) -> None:
+    """A newer 'talking' line keeps dialing and on hold, and overrides ringing."""
+    model = PbxModel()
+    apply_time = load_event(call_event)["time"]
+    apply(model, call_event)
+    for offset, (status, ringing) in enumerate((("talking", False), ("rt", True)), 1):
+        line = load_event("presence_telephony_talking", time=apply_time + offset * 1000)
+        line["data"] |= {"extension": extension, "status": status}
+        apply(model, line)
+        assert phone(model, extension) == (state, ringing)
+
+
 def test_unknown_telephony_status_leaves_the_phone_to_calls() -> None:
     """An undocumented line status is kept raw but decides nothing."""
     model = PbxModel()

@@ -200,7 +200,13 @@ def test_tolerant_of_unknown_and_missing_fields() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"extension": ""}, {"extension": "20 1"}, {"extension": ["201"]}],
+    [
+        {},
+        {"extension": ""},
+        {"extension": "20 1"},
+        {"extension": ["201"]},
+        {"extension": "+4930555010203"},
+    ],
 )
 def test_presence_without_a_valid_extension_is_a_problem(data: dict) -> None:
     """A presence event that names no user is kept, flagged and not modelled."""

@@ -65,6 +65,7 @@ _TELEPHONY = {
     TelephonyStatus.TALKING: (PhoneState.TALKING, False),
     TelephonyStatus.RINGING_WHILE_TALKING: (PhoneState.TALKING, True),
 }
+_IN_CALL = (PhoneState.DIALING, PhoneState.TALKING, PhoneState.ON_HOLD)
 _SOURCE_RANK = {CallFamily.LEGACY: 1, CallFamily.LIVE: 2, CallFamily.ANALYTICS: 3}
 
 
@@ -231,7 +232,11 @@ class User:
                 primary = leg
         state = PhoneState.IDLE if primary is None else primary.state
         if self.telephony_ms > self.calls_ms and self.telephony in _TELEPHONY:
-            state, ringing = _TELEPHONY[TelephonyStatus(self.telephony)]
+            line, ringing = _TELEPHONY[TelephonyStatus(self.telephony)]
+            # The line only says "in a call": a dialing or held call it agrees
+            # with keeps its more precise state.
+            if line is not PhoneState.TALKING or state not in _IN_CALL:
+                state = line
         if state is PhoneState.IDLE:
             primary = None
         return state, ringing, primary

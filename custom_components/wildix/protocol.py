@@ -16,7 +16,7 @@ from typing import Any
 SIGNATURE_HEADER = "x-signature"
 SQS_SIGNATURE_ATTRIBUTE = "X-SIGNATURE"
 
-_EXTENSION = re.compile(r"[0-9A-Za-z_.+*#-]{1,32}")
+_EXTENSION = re.compile(r"[0-9A-Za-z_.*#-]{1,32}")
 
 
 class ProtocolError(ValueError):

@@ -55,6 +55,14 @@ def _last_call(user: User) -> datetime | None:
     return timestamp(user.last_call.started_ms)
 
 
+def _last_event(hub: WildixHub) -> datetime | None:
+    # Home Assistant shows timestamps to the second: a finer value would make the
+    # entity write an unchanged state for every event.
+    if hub.model.last_event is None:
+        return None
+    return timestamp(int(hub.model.last_event) * 1000)
+
+
 USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="presence",
@@ -99,11 +107,7 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
         translation_key="last_event",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda hub: (
-            None
-            if hub.model.last_event is None
-            else timestamp(hub.model.last_event * 1000)
-        ),
+        value_fn=_last_event,
     ),
 )
 

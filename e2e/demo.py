@@ -1,0 +1,127 @@
+"""The demo: a real Home Assistant with Wildix added and a simulated busy office feeding it.
+
+Run through `scripts/demo`.
+"""
+
+import argparse
+import asyncio
+from contextlib import suppress
+from pathlib import Path
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+import aiohttp
+
+from .harness import (
+    DEMO_PASSWORD,
+    DEMO_SECRET,
+    DEMO_USER,
+    DEMO_USERS,
+    REPO,
+    Client,
+    HomeAssistantProcess,
+    WildixEntry,
+    save_team_dashboard,
+)
+
+
+async def _wildix(client: Client) -> WildixEntry:
+    """Add the Wildix entry (a kept --config cannot be reused: the API hides its URL)."""
+    for entry in await client.rest("GET", "/api/config/config_entries/entry"):
+        if entry["domain"] == "wildix":
+            raise SystemExit(
+                "This configuration directory already has a Wildix entry: delete the "
+                "directory or give a new --config."
+            )
+    return await client.add_wildix(DEMO_SECRET)
+
+
+async def run(args: argparse.Namespace, config_dir: Path) -> None:
+    """Start Home Assistant, set it up, feed it until interrupted."""
+    # Ctrl-C and SIGTERM end the demo cleanly (stop the simulator and Home Assistant).
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(stop, main_task.cancel)
+    hass = HomeAssistantProcess(config_dir, args.port)
+    out = sys.stdout
+    out.write(f"Starting Home Assistant in {config_dir} ...\n")
+    await hass.start()
+    simulator: asyncio.subprocess.Process | None = None
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = Client(session, hass.url)
+            if await client.onboarded():
+                await client.login()
+            else:
+                await client.onboard()
+            await client.tidy()
+            entry = await _wildix(client)
+            out.write(
+                "\n"
+                f"  Home Assistant  {hass.url}\n"
+                f"  log in as       {DEMO_USER} / {DEMO_PASSWORD}\n"
+                f"  webhook URL     {entry.webhook_url}\n"
+                f"  secret          {DEMO_SECRET}\n"
+                "\n"
+                "  Devices appear under Settings -> Devices & services -> Wildix as the\n"
+                "  simulated office makes calls; the Team dashboard shows who is where.\n"
+                "  Ctrl-C stops the demo.\n\n"
+            )
+            out.flush()
+            base = [
+                str(REPO / "scripts" / "simulate"),
+                "--url", entry.webhook_url, "--secret", DEMO_SECRET,
+                "--users", DEMO_USERS, "--families", args.families,
+            ]  # fmt: skip
+            # Every scenario once, quickly: each user makes a call (so devices get their
+            # names) and sets a presence; then the office gets busy.
+            warm_up = await asyncio.create_subprocess_exec(
+                *base, "--scenario", "all", "--speed", "8", "--quiet"
+            )
+            await warm_up.wait()
+            async with client.websocket() as ws:
+                extensions = [user.split(":")[0] for user in DEMO_USERS.split(",")]
+                await save_team_dashboard(ws, entry.entry_id, extensions)
+            out.write(f"  Team dashboard  {hass.url}/wildix-team/team\n\n")
+            out.flush()
+            simulator = await asyncio.create_subprocess_exec(
+                *base, "--scenario", "busy-office", "--duration", "0", "--rate", str(args.rate),
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            await simulator.wait()
+    finally:
+        if simulator is not None and simulator.returncode is None:
+            simulator.terminate()
+            with suppress(ProcessLookupError):
+                await simulator.wait()
+        await hass.stop()
+
+
+def main() -> None:
+    """Parse arguments and run the demo until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--rate", type=float, default=1.0, help="events per second")
+    parser.add_argument(
+        "--families", choices=["legacy", "live", "both"], default="both"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="a new directory for the instance, kept afterwards"
+    )
+    args = parser.parse_args()
+    config_dir = args.config or Path(tempfile.mkdtemp(prefix="wildix-demo-"))
+    try:
+        asyncio.run(run(args, config_dir.resolve()))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        sys.stdout.write("\nDemo stopped.\n")
+    finally:
+        if args.config is None:
+            shutil.rmtree(config_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The benchmark: traffic generator, harness and its Home Assistant component."""

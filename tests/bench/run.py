@@ -1,0 +1,685 @@
+"""Benchmark harness: wildix in a real Home Assistant over real HTTP, against two baselines.
+
+Run through `scripts/bench` (see docs/benchmark.md). Home Assistant runs as a
+subprocess so that its CPU time is its own; this process signs the events
+beforehand and drives them with aiohttp.
+"""
+
+import argparse
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import platform
+import pstats
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+from homeassistant.const import __version__ as HA_VERSION
+
+from .workload import Delivery, Workload
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "Bench0Secret1For2Wildix3Events"
+NOOP = "bench_noop"
+MINIMAL = "bench_minimal"
+WILDIX = "wildix"
+MIB = 1024 * 1024
+TARGETS = {
+    "throughput_vs_noop": 0.85,
+    "p99_vs_noop": 1.5,
+    "cost_1000_vs_100_users": 1.2,
+    "startup_seconds": 5.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One batch of deliveries to one webhook."""
+
+    target: str
+    events: int
+    seconds: float
+    cpu: float
+    p50: float
+    p99: float
+    statuses: dict[int, int]
+
+    @property
+    def rate(self) -> float:
+        """Return deliveries per second."""
+        return self.events / self.seconds
+
+    @property
+    def cpu_per_event(self) -> float:
+        """Return Home Assistant's CPU seconds per delivery."""
+        return self.cpu / self.events
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class HomeAssistantProcess:
+    """A Home Assistant subprocess with wildix and the benchmark component."""
+
+    def __init__(self, config_dir: Path) -> None:
+        """Prepare a configuration directory."""
+        self.config_dir = config_dir
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        components = config_dir / "custom_components"
+        components.mkdir(parents=True, exist_ok=True)
+        for name, source in (
+            ("wildix", REPO / "custom_components" / "wildix"),
+            ("wildix_bench", Path(__file__).parent / "wildix_bench"),
+        ):
+            if not (components / name).exists():
+                (components / name).symlink_to(source)
+
+    def _write_config(self) -> None:
+        (self.config_dir / "configuration.yaml").write_text(
+            "homeassistant:\n"
+            "  name: Wildix bench\n"
+            "  latitude: 0\n  longitude: 0\n  elevation: 0\n"
+            "  unit_system: metric\n  time_zone: UTC\n  country: DE\n  currency: EUR\n"
+            f"http:\n  server_host: 127.0.0.1\n  server_port: {self.port}\n"
+            "logger:\n  default: warning\n"
+            "webhook:\n"
+            f"wildix_bench:\n  secret: {SECRET}\n"
+        )
+
+    async def start(
+        self, session: aiohttp.ClientSession, *, entities: int = 0
+    ) -> tuple[float, dict[str, Any]]:
+        """Start; wait until wildix is set up with `entities` entities; return the time it took.
+
+        The port stays the same across restarts: Home Assistant keeps its HTTP
+        settings in storage once it has read them from YAML.
+        """
+        self._write_config()
+        began = time.perf_counter()
+        self.process = self._spawn()
+        deadline = began + 120
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"Home Assistant exited; see {self.config_dir / 'bench-hass.log'}"
+                )
+            try:
+                stats = await self.stats(session)
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+                continue
+            if (
+                stats["ready"]
+                and stats["states"] >= entities
+                and stats["entities"] >= entities
+            ):
+                return time.perf_counter() - began, stats
+            await asyncio.sleep(0.05)
+        raise TimeoutError("Home Assistant did not get ready in 120 s")
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        log = (self.config_dir / "bench-hass.log").open("ab")
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("hass.py")),
+                "--config",
+                str(self.config_dir),
+                "--skip-pip",
+            ],
+            cwd=self.config_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def stats(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        """Return what the benchmark component measures."""
+        async with session.get(f"{self.base}/api/wildix_bench") as response:
+            stats: dict[str, Any] = await response.json()
+            return stats
+
+    async def command(self, session: aiohttp.ClientSession, **command: Any) -> None:
+        """Switch accounting or profiling."""
+        async with session.post(
+            f"{self.base}/api/wildix_bench", json=command
+        ) as response:
+            response.raise_for_status()
+
+    def stop(self) -> None:
+        """Stop Home Assistant the way a user would, letting it save its state."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Bench:
+    """The measurements, in the order they run."""
+
+    def __init__(self, args: argparse.Namespace, config_dir: Path) -> None:
+        """Initialise."""
+        self.args = args
+        self.hass = HomeAssistantProcess(config_dir)
+        self.session: aiohttp.ClientSession
+        self.webhooks: dict[str, str] = {NOOP: NOOP, MINIMAL: MINIMAL}
+        self.results: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.sent = 0
+
+    def say(self, text: str) -> None:
+        """Print progress."""
+        print(text, flush=True)
+
+    async def drive(
+        self,
+        target: str,
+        deliveries: Sequence[Delivery],
+        concurrency: int,
+        *,
+        rate: float | None = None,
+    ) -> Run:
+        """Post deliveries to a webhook; measure.
+
+        Closed loop by default: `concurrency` connections, each posting as soon as
+        its last answer came. With `rate`, open loop: one delivery every 1/rate
+        seconds whatever the answers, so latency is service time, not queueing.
+        """
+        url = f"{self.hass.base}/api/webhook/{self.webhooks[target]}"
+        latencies = [0.0] * len(deliveries)
+        statuses: Counter[int] = Counter()
+        position = 0
+
+        async def post(index: int) -> None:
+            delivery = deliveries[index]
+            began = time.perf_counter()
+            async with self.session.post(
+                url,
+                data=delivery.body,
+                headers={
+                    "x-signature": delivery.signature,
+                    "content-type": "application/json",
+                },
+            ) as response:
+                await response.read()
+                statuses[response.status] += 1
+            latencies[index] = time.perf_counter() - began
+
+        async def worker() -> None:
+            nonlocal position
+            while position < len(deliveries):
+                position += 1
+                await post(position - 1)
+
+        async def paced(rate: float) -> None:
+            tasks = []
+            start = time.perf_counter()
+            for index in range(len(deliveries)):
+                if (delay := start + index / rate - time.perf_counter()) > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(post(index)))
+            await asyncio.gather(*tasks)
+
+        before = await self.hass.stats(self.session)
+        began = time.perf_counter()
+        if rate is None:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            await paced(rate)
+        seconds = time.perf_counter() - began
+        after = await self.hass.stats(self.session)
+        if target == WILDIX:
+            self.sent += len(deliveries)
+        if set(statuses) != {200}:
+            self.problems.append(f"{target}: HTTP statuses {dict(statuses)}")
+        return Run(
+            target=target,
+            events=len(deliveries),
+            seconds=seconds,
+            cpu=after["cpu"] - before["cpu"],
+            p50=_quantile(latencies, 0.5),
+            p99=_quantile(latencies, 0.99),
+            statuses=dict(statuses),
+        )
+
+    async def add_users(self, workload: Workload, concurrency: int) -> float:
+        """Introduce every user of a workload with a presence event; return seconds until all have entities."""
+        stats = await self.hass.stats(self.session)
+        wanted = stats["entities"] + 7 * len(workload.extensions)
+        at = workload.next_ms
+        deliveries = [
+            workload.delivery(workload.presence(extension, "available", at + number))
+            for number, extension in enumerate(workload.extensions)
+        ]
+        workload.next_ms += len(deliveries)
+        began = time.perf_counter()
+        await self.drive(WILDIX, deliveries, concurrency)
+        while (stats := await self.hass.stats(self.session))["states"] < wanted:
+            await asyncio.sleep(0.01)
+        seconds = time.perf_counter() - began
+        if stats["entities"] != wanted:
+            self.problems.append(f"{stats['entities']} entities, expected {wanted}")
+        return seconds
+
+    async def rounds(
+        self,
+        workloads: dict[str, Workload],
+        rounds: int,
+        events: int,
+        *,
+        rate: float | None = None,
+    ) -> dict[str, list[Run]]:
+        """Alternate the targets over several rounds with fresh events for each round."""
+        runs: dict[str, list[Run]] = {name: [] for name in workloads}
+        concurrency = self.args.concurrency
+        for number in range(rounds):
+            batches = {
+                name: workload.mix(events) for name, workload in workloads.items()
+            }
+            order = list(workloads)
+            shift = number % len(order)
+            for name in order[shift:] + order[:shift]:
+                target = name if name in (NOOP, MINIMAL) else WILDIX
+                batch = batches[name]
+                runs[name].append(
+                    await self.drive(target, batch, concurrency, rate=rate)
+                )
+            self.say(
+                f"  round {number + 1}/{rounds}: "
+                + ", ".join(
+                    f"{name} {runs[name][-1].rate:.0f}/s p99 {runs[name][-1].p99 * 1000:.1f} ms"
+                    for name in workloads
+                )
+            )
+        return runs
+
+    async def run(self) -> dict[str, Any]:
+        """Run every measurement."""
+        args = self.args
+        users = [str(1000 + number) for number in range(args.users)]
+        new_users = [str(5000 + number) for number in range(args.new_users)]
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0)
+        ) as self.session:
+            seconds, stats = await self.hass.start(self.session)
+            self.webhooks[WILDIX] = stats["webhook_id"]
+            self.say(f"Home Assistant {HA_VERSION} ready in {seconds:.1f} s")
+            main = Workload(SECRET, users, seed=1)
+            await self.add_users(main, args.concurrency)
+            await self.drive(WILDIX, main.mix(args.events), args.concurrency)  # warm up
+
+            self.say(f"Throughput: {args.users} users, concurrency {args.concurrency}")
+            runs = await self.rounds(
+                {NOOP: main, MINIMAL: main, WILDIX: main}, args.rounds, args.events
+            )
+            self.results["throughput"] = self._throughput(runs)
+
+            self.say(f"Latency at a steady {args.rate:g} events/s")
+            steady = await self.rounds(
+                {NOOP: main, MINIMAL: main, WILDIX: main},
+                args.rounds,
+                args.rate_events,
+                rate=args.rate,
+            )
+            self.results["steady_latency"] = self._steady(steady, args.rate)
+            await self._account(main)
+            if args.profile:
+                await self._profile(main, Path(args.profile))
+
+            self.say(f"Devices of {len(new_users)} new users")
+            fresh = Workload(SECRET, new_users, seed=2)
+            seconds = await self.add_users(fresh, args.concurrency)
+            self.results["new_users"] = {
+                "users": len(new_users),
+                "seconds": seconds,
+                "per_user_ms": seconds / len(new_users) * 1000,
+            }
+            self.say(f"  {seconds:.2f} s")
+
+            self.say("Cost per event with few vs many known users")
+            many = await self.rounds(
+                {NOOP: main, WILDIX: fresh}, args.rounds, args.events
+            )
+            self.results["scaling"] = self._scaling(
+                runs, many, len(users), len(users) + len(new_users)
+            )
+
+            self.say(f"Memory over {args.memory_events} events")
+            self.results["memory"] = await self._memory(fresh, args.memory_events)
+
+            known = len(users) + len(new_users)
+            self.say(f"Restart with {known} known users")
+            counters = (await self.hass.stats(self.session))["counters"]
+            if counters != {"received": self.sent, "accepted": self.sent}:
+                self.problems.append(f"counters {counters} after {self.sent} events")
+            self.hass.stop()
+            seconds, stats = await self.hass.start(self.session, entities=7 * known + 2)
+            self.results["startup"] = {
+                "known_users": known,
+                "seconds_to_entities": seconds,
+                "wildix_setup_seconds": stats["setup_seconds"],
+                "entities": stats["entities"],
+                "target_seconds": TARGETS["startup_seconds"],
+                "met": seconds < TARGETS["startup_seconds"],
+            }
+            self.say(f"  {seconds:.2f} s (wildix setup {stats['setup_seconds']:.2f} s)")
+            self.results["counters"] = counters
+            self.hass.stop()
+        return self.results
+
+    def _throughput(self, runs: dict[str, list[Run]]) -> dict[str, Any]:
+        def summary(name: str) -> dict[str, float]:
+            return {
+                "events_per_second": statistics.median(r.rate for r in runs[name]),
+                "p50_ms": statistics.median(r.p50 for r in runs[name]) * 1000,
+                "p99_ms": statistics.median(r.p99 for r in runs[name]) * 1000,
+                "cpu_ms_per_event": statistics.median(
+                    r.cpu_per_event for r in runs[name]
+                )
+                * 1000,
+            }
+
+        def ratio(attribute: str, base: str) -> float:
+            return statistics.median(
+                float(getattr(ours, attribute) / getattr(theirs, attribute))
+                for ours, theirs in zip(runs[WILDIX], runs[base], strict=True)
+            )
+
+        ratios = {
+            base: {
+                "throughput": ratio("rate", base),
+                "p99": ratio("p99", base),
+                "cpu_per_event": ratio("cpu_per_event", base),
+            }
+            for base in (NOOP, MINIMAL)
+        }
+        result: dict[str, Any] = {
+            "rounds": len(runs[WILDIX]),
+            "events_per_round": runs[WILDIX][0].events,
+            NOOP: summary(NOOP),
+            MINIMAL: summary(MINIMAL),
+            WILDIX: summary(WILDIX),
+            "ratios": ratios,
+            "minimal_vs_noop_throughput": statistics.median(
+                m.rate / n.rate for m, n in zip(runs[MINIMAL], runs[NOOP], strict=True)
+            ),
+            "targets": {
+                "throughput_vs_noop": {
+                    "value": ratios[NOOP]["throughput"],
+                    "target": TARGETS["throughput_vs_noop"],
+                    "met": ratios[NOOP]["throughput"] >= TARGETS["throughput_vs_noop"],
+                },
+                "p99_vs_noop": {
+                    "value": ratios[NOOP]["p99"],
+                    "target": TARGETS["p99_vs_noop"],
+                    "met": ratios[NOOP]["p99"] <= TARGETS["p99_vs_noop"],
+                },
+            },
+        }
+        for name in (NOOP, MINIMAL, WILDIX):
+            s = result[name]
+            self.say(
+                f"  {name:14} {s['events_per_second']:7.0f}/s  p50 {s['p50_ms']:.2f} ms"
+                f"  p99 {s['p99_ms']:.2f} ms  cpu {s['cpu_ms_per_event']:.3f} ms/event"
+            )
+        self.say(
+            "  wildix / no-op: throughput {throughput:.2f}, p99 {p99:.2f}, cpu {cpu_per_event:.2f}".format(
+                **ratios[NOOP]
+            )
+        )
+        self.say(
+            "  wildix / minimal: throughput {throughput:.2f}, p99 {p99:.2f}, cpu {cpu_per_event:.2f}".format(
+                **ratios[MINIMAL]
+            )
+        )
+        return result
+
+    def _steady(self, runs: dict[str, list[Run]], rate: float) -> dict[str, Any]:
+        result: dict[str, Any] = {"rate": rate}
+        for name in (NOOP, MINIMAL, WILDIX):
+            result[name] = {
+                "p50_ms": statistics.median(r.p50 for r in runs[name]) * 1000,
+                "p99_ms": statistics.median(r.p99 for r in runs[name]) * 1000,
+                "cpu_ms_per_event": statistics.median(
+                    r.cpu_per_event for r in runs[name]
+                )
+                * 1000,
+            }
+        for base in (NOOP, MINIMAL):
+            result[f"p99_vs_{base}"] = statistics.median(
+                ours.p99 / theirs.p99
+                for ours, theirs in zip(runs[WILDIX], runs[base], strict=True)
+            )
+        result["target"] = TARGETS["p99_vs_noop"]
+        result["met"] = result[f"p99_vs_{NOOP}"] <= TARGETS["p99_vs_noop"]
+        for name in (NOOP, MINIMAL, WILDIX):
+            self.say(
+                f"  {name:14} p50 {result[name]['p50_ms']:.2f} ms"
+                f"  p99 {result[name]['p99_ms']:.2f} ms"
+            )
+        self.say(
+            f"  wildix p99 / no-op: {result['p99_vs_bench_noop']:.2f},"
+            f" / minimal: {result['p99_vs_bench_minimal']:.2f}"
+        )
+        return result
+
+    def _scaling(
+        self,
+        few: dict[str, list[Run]],
+        many: dict[str, list[Run]],
+        few_users: int,
+        many_users: int,
+    ) -> dict[str, Any]:
+        def relative(runs: dict[str, list[Run]]) -> float:
+            return statistics.median(
+                ours.cpu_per_event / base.cpu_per_event
+                for ours, base in zip(runs[WILDIX], runs[NOOP], strict=True)
+            )
+
+        ratio = relative(many) / relative(few)
+        self.say(
+            f"  cost with {many_users} known users / with {few_users}: {ratio:.2f}"
+            " (CPU per event, each relative to the no-op in the same rounds)"
+        )
+        return {
+            "few_users": few_users,
+            "many_users": many_users,
+            "cpu_ms_per_event_few": statistics.median(
+                r.cpu_per_event for r in few[WILDIX]
+            )
+            * 1000,
+            "cpu_ms_per_event_many": statistics.median(
+                r.cpu_per_event for r in many[WILDIX]
+            )
+            * 1000,
+            "ratio": ratio,
+            "target": TARGETS["cost_1000_vs_100_users"],
+            "met": ratio <= TARGETS["cost_1000_vs_100_users"],
+        }
+
+    async def _account(self, workload: Workload) -> None:
+        """Count state writes per event type, one delivery at a time."""
+        await self.hass.command(self.session, action="account")
+        await self.drive(WILDIX, workload.mix(max(200, self.args.events // 5)), 1)
+        stats = await self.hass.stats(self.session)
+        await self.hass.command(self.session, action="unaccount")
+        accounting = stats["accounting"]
+        per_type: dict[str, dict[str, float]] = {}
+        for key, count in accounting["changed"].items():
+            event_type, entity = key.split(" ", 1)
+            per_type.setdefault(event_type, {})[entity] = round(
+                count / accounting["events"][event_type], 3
+            )
+        redundant = sum(accounting["reported"].values())
+        if redundant:
+            self.problems.append(f"{redundant} state writes without a change")
+        self.results["state_writes"] = {
+            "events": accounting["events"],
+            "changed_per_event": per_type,
+            "unchanged_writes": redundant,
+        }
+        self.say("  state changes per event (by entity key):")
+        for event_type, keys in sorted(per_type.items()):
+            total = sum(keys.values())
+            self.say(f"    {event_type:24} {total:5.2f}  {keys}")
+        self.say(f"  writes without a change: {redundant} {accounting['reported']}")
+
+    async def _profile(self, workload: Workload, path: Path) -> None:
+        """Profile the event loop while wildix takes a batch."""
+        await self.hass.command(self.session, action="profile")
+        await self.drive(WILDIX, workload.mix(self.args.events), self.args.concurrency)
+        await self.hass.command(self.session, action="unprofile", path=str(path))
+        self.say(f"  profile written to {path}")
+        stats = pstats.Stats(str(path))
+        stats.sort_stats("tottime").print_stats(25)
+
+    async def _memory(self, workload: Workload, count: int) -> dict[str, Any]:
+        samples: list[dict[str, Any]] = []
+        chunk = max(1, count // 10)
+        for _ in range(10):
+            await self.drive(WILDIX, workload.mix(chunk), self.args.concurrency)
+            stats = await self.hass.stats(self.session)
+            samples.append(
+                {"events": self.sent, "rss_mib": stats["rss"] / MIB, **stats["model"]}
+            )
+        growth = samples[-1]["rss_mib"] - samples[0]["rss_mib"]
+        self.say(
+            f"  RSS {samples[0]['rss_mib']:.1f} MiB -> {samples[-1]['rss_mib']:.1f} MiB"
+            f" (+{growth:.1f} MiB over the last {9 * chunk} events); model {samples[-1]}"
+        )
+        return {"samples": samples, "growth_mib_after_first_tenth": growth}
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine the figures come from."""
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "home_assistant": HA_VERSION,
+        "platform": platform.platform(),
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument(
+        "--users", type=int, default=100, help="users in the traffic (U)"
+    )
+    parser.add_argument("--concurrency", type=int, default=16, help="connections (C)")
+    parser.add_argument("--events", type=int, default=5000, help="deliveries per round")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
+    parser.add_argument(
+        "--new-users", type=int, default=1000, help="users added at once"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=300,
+        help="events/s of the steady-rate latency rounds",
+    )
+    parser.add_argument(
+        "--rate-events", type=int, default=1500, help="deliveries per steady-rate round"
+    )
+    parser.add_argument("--memory-events", type=int, default=100_000)
+    parser.add_argument("--output", default=str(REPO / "build" / "bench.json"))
+    parser.add_argument("--profile", help="write a cProfile of a wildix batch here")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the configuration dir"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run for CI: checks it works, not its speed",
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.users, args.events, args.rounds = 10, 150, 2
+        args.new_users, args.memory_events, args.concurrency = 30, 500, 4
+        args.rate, args.rate_events = 200, 100
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; print and save the figures; fail on functional problems."""
+    args = parse_args(argv)
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
+        Path(args.profile).parent.mkdir(parents=True, exist_ok=True)
+    (REPO / "build").mkdir(exist_ok=True)
+    config_dir = Path(tempfile.mkdtemp(prefix="bench-config-", dir=REPO / "build"))
+    bench = Bench(args, config_dir)
+    began = time.perf_counter()
+    try:
+        results = asyncio.run(bench.run())
+    finally:
+        bench.hass.stop()
+        if not args.keep:
+            shutil.rmtree(config_dir, ignore_errors=True)
+        else:
+            print(f"configuration kept in {config_dir}")
+    report = {
+        "machine": machine(),
+        "options": {
+            key: getattr(args, key)
+            for key in (
+                "rate",
+                "rate_events",
+                "users",
+                "concurrency",
+                "events",
+                "rounds",
+                "new_users",
+                "memory_events",
+                "smoke",
+            )
+        },
+        "seconds": time.perf_counter() - began,
+        **results,
+        "problems": bench.problems,
+    }
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Results written to {output} ({report['seconds']:.0f} s)")
+    for problem in bench.problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if bench.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Benchmark-only integration: baseline webhooks and what the harness measures inside Home Assistant.
+
+Never shipped: `scripts/bench` links it into a throw-away configuration next to wildix.
+"""
+
+from collections import Counter
+from collections.abc import Mapping
+import cProfile
+import hashlib
+import hmac
+from http import HTTPStatus
+import os
+from pathlib import Path
+import time
+from typing import Any
+
+from aiohttp.web import Request, Response
+from homeassistant.components import webhook
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_STARTED,
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+)
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.http import HomeAssistantView
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.setup import async_get_setup_timings
+from homeassistant.util.json import json_loads
+import voluptuous as vol
+
+DOMAIN = "wildix_bench"
+WILDIX = "wildix"
+NOOP_WEBHOOK = "bench_noop"
+MINIMAL_WEBHOOK = "bench_minimal"
+MINIMAL_ENTITY = "sensor.bench_minimal"
+
+CONFIG_SCHEMA = vol.Schema(
+    {DOMAIN: vol.Schema({vol.Required("secret"): str})}, extra=vol.ALLOW_EXTRA
+)
+
+
+async def _noop(hass: HomeAssistant, webhook_id: str, request: Request) -> Response:
+    """Answer without looking at the delivery: the cost of Home Assistant's HTTP path."""
+    return Response(status=HTTPStatus.OK)
+
+
+def _minimal(secret: bytes) -> Any:
+    """Return the least any receiver must do: verify, parse, write one state."""
+
+    async def handle(
+        hass: HomeAssistant, webhook_id: str, request: Request
+    ) -> Response:
+        body = await request.read()
+        given = request.headers.get("x-signature", "").encode()
+        expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(expected, given):
+            return Response(status=HTTPStatus.UNAUTHORIZED)
+        payload = json_loads(body)
+        if not isinstance(payload, dict):
+            return Response(status=HTTPStatus.BAD_REQUEST)
+        hass.states.async_set(
+            MINIMAL_ENTITY, str(payload.get("type")), {"id": payload.get("id")}
+        )
+        return Response(status=HTTPStatus.OK)
+
+    return handle
+
+
+class Accounting:
+    """Counts state writes of wildix entities per Wildix event type, when asked to."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Initialise, switched off."""
+        self.hass = hass
+        self.current = "startup"
+        self.events: Counter[str] = Counter()
+        self.changed: Counter[str] = Counter()
+        self.reported: Counter[str] = Counter()
+        self._keys: dict[str, str | None] = {}
+        self._unsubscribe: list[Any] = []
+
+    def start(self) -> None:
+        """Start counting from zero."""
+        self.stop()
+        self.events.clear()
+        self.changed.clear()
+        self.reported.clear()
+        bus = self.hass.bus
+        self._unsubscribe = [
+            bus.async_listen("wildix_webhook", self._webhook),
+            bus.async_listen(EVENT_STATE_CHANGED, self._changed),
+            bus.async_listen(
+                EVENT_STATE_REPORTED, self._reported, event_filter=self._ours
+            ),
+        ]
+
+    def stop(self) -> None:
+        """Stop counting."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+
+    def _key(self, entity_id: str) -> str | None:
+        if entity_id not in self._keys:
+            entry = er.async_get(self.hass).async_get(entity_id)
+            self._keys[entity_id] = (
+                entry.translation_key if entry and entry.platform == WILDIX else None
+            )
+        return self._keys[entity_id]
+
+    @callback
+    def _ours(self, data: Mapping[str, Any]) -> bool:
+        return self._key(data["entity_id"]) is not None
+
+    @callback
+    def _webhook(self, event: Event) -> None:
+        self.current = event.data["type"]
+        self.events[self.current] += 1
+
+    @callback
+    def _changed(self, event: Event[EventStateChangedData]) -> None:
+        if (key := self._key(event.data["entity_id"])) is not None:
+            self.changed[f"{self.current} {key}"] += 1
+
+    @callback
+    def _reported(self, event: Event[EventStateReportedData]) -> None:
+        if (key := self._key(event.data["entity_id"])) is not None:
+            self.reported[f"{self.current} {key}"] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counts."""
+        return {
+            "events": dict(self.events),
+            "changed": dict(self.changed),
+            "reported": dict(self.reported),
+        }
+
+
+def _rss() -> int:
+    pages = Path("/proc/self/statm").read_text().split()[1]
+    return int(pages) * os.sysconf("SC_PAGE_SIZE")
+
+
+class StatsView(HomeAssistantView):
+    """GET: what the harness measures; POST: switch accounting or profiling."""
+
+    url = "/api/wildix_bench"
+    name = "api:wildix_bench"
+    requires_auth = False
+
+    def __init__(self, accounting: Accounting) -> None:
+        """Initialise."""
+        self.accounting = accounting
+        self.profile: cProfile.Profile | None = None
+
+    async def get(self, request: Request) -> Response:
+        """Return the measurements."""
+        hass: HomeAssistant = request.app["hass"]
+        entries = hass.config_entries.async_entries(WILDIX)
+        data: dict[str, Any] = {
+            "cpu": time.process_time(),
+            "rss": _rss(),
+            "ready": False,
+            "accounting": self.accounting.as_dict(),
+        }
+        if entries and (hub := getattr(entries[0], "runtime_data", None)) is not None:
+            entry = entries[0]
+            registry = er.async_get(hass)
+            model = hub.model
+            data |= {
+                "ready": True,
+                "webhook_id": entry.data["webhook_id"],
+                "counters": dict(hub.counters),
+                "entities": len(
+                    er.async_entries_for_config_entry(registry, entry.entry_id)
+                ),
+                "states": sum(
+                    1
+                    for state in hass.states.async_all()
+                    if (found := registry.async_get(state.entity_id)) is not None
+                    and found.config_entry_id == entry.entry_id
+                ),
+                "devices": len(
+                    dr.async_entries_for_config_entry(
+                        dr.async_get(hass), entry.entry_id
+                    )
+                ),
+                "model": {
+                    "users": len(model.users),
+                    "active_calls": len(model.calls),
+                    "ended_calls": len(model.ended_calls),
+                    "duplicate_cache": len(hub._seen),
+                    "max_user_legs": max(
+                        (len(user.legs) for user in model.users.values()), default=0
+                    ),
+                    "max_user_counted": max(
+                        (len(user.counted) for user in model.users.values()), default=0
+                    ),
+                },
+                "setup_seconds": async_get_setup_timings(hass).get(WILDIX),
+            }
+        return self.json(data)
+
+    async def post(self, request: Request) -> Response:
+        """Switch accounting or the profiler on or off."""
+        command: dict[str, Any] = await request.json()
+        match command.get("action"):
+            case "account":
+                self.accounting.start()
+            case "unaccount":
+                self.accounting.stop()
+            case "profile":
+                self.profile = cProfile.Profile()
+                self.profile.enable()
+            case "unprofile" if self.profile is not None:
+                self.profile.disable()
+                self.profile.dump_stats(command["path"])
+                self.profile = None
+        return self.json({"ok": True})
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the baselines and the statistics view; add a wildix entry if there is none."""
+    secret: str = config[DOMAIN]["secret"]
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        "No-op",
+        NOOP_WEBHOOK,
+        _noop,
+        local_only=False,
+        allowed_methods=("POST",),
+    )
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        "Minimal receiver",
+        MINIMAL_WEBHOOK,
+        _minimal(secret.encode()),
+        local_only=False,
+        allowed_methods=("POST",),
+    )
+    hass.http.register_view(StatsView(Accounting(hass)))
+
+    async def add_entry(_event: Event) -> None:
+        if hass.config_entries.async_entries(WILDIX):
+            return
+        flow = await hass.config_entries.flow.async_init(
+            WILDIX, context={"source": "user"}
+        )
+        await hass.config_entries.flow.async_configure(
+            flow["flow_id"], {"transport": "webhook", "secret": secret}
+        )
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, add_entry)
+    return True

@@ -1,0 +1,95 @@
+"""Property tests of the PBX model: a call's events in any order, any number of times."""
+
+from collections import Counter
+import json
+from typing import Any
+
+from hypothesis import given, strategies as st
+
+from custom_components.wildix.model import PbxModel
+from custom_components.wildix.protocol import parse_event
+from custom_components.wildix.views import last_call_attributes
+
+from .bench.workload import CallKind, Family, Workload
+
+RECEIVED = 1741079700.0
+PARTIES = {
+    CallKind.INBOUND_ANSWERED: ("201",),
+    CallKind.INBOUND_MISSED: ("201",),
+    CallKind.OUTBOUND: ("202",),
+    CallKind.INTERNAL: ("202", "203"),
+}
+
+
+def call_events(
+    kind: CallKind, family: Family, analytics: bool
+) -> list[dict[str, Any]]:
+    """Return the call events (no presence) of one generated call."""
+    workload = Workload("secret", ["201", "202", "203"], start_ms=1741079700000)
+    events = workload.call(kind, family, PARTIES[kind], analytics=analytics)
+    return [event for event in events if event["type"].startswith("call:")]
+
+
+def final_state(model: PbxModel) -> dict[str, Any]:
+    """Return what each user shows once the events are in."""
+    shown: dict[str, Any] = {}
+    for extension, user in model.users.items():
+        state, ringing, leg = user.phone()
+        last = user.last_call
+        shown[extension] = {
+            "phone": state.value,
+            "ringing": ringing,
+            "call": None if leg is None else leg.record.call_id,
+            "missed_calls": user.missed_calls,
+            "last_call": None if last is None else last.started_ms,
+            "attributes": last_call_attributes(user, show_remote=True),
+            "name": user.name,
+        }
+    return shown
+
+
+def apply_all(
+    events: list[dict[str, Any]],
+) -> tuple[PbxModel, Counter[tuple[str, str]]]:
+    """Apply events to a new model; count the moments per user and type."""
+    model = PbxModel()
+    moments: Counter[tuple[str, str]] = Counter()
+    for payload in events:
+        changes = model.apply(parse_event(json.loads(json.dumps(payload))), RECEIVED)
+        moments.update(
+            (moment.extension, moment.type.value) for moment in changes.moments
+        )
+    return model, moments
+
+
+@st.composite
+def shuffled_call(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Draw a call, and its events permuted with some of them repeated."""
+    kind = draw(st.sampled_from(CallKind))
+    family = draw(st.sampled_from(Family))
+    analytics = draw(st.booleans())
+    events = call_events(kind, family, analytics)
+    order = draw(st.permutations(events))
+    repeats = draw(
+        st.lists(
+            st.tuples(st.integers(0, len(events) - 1), st.integers(0, len(events))),
+            max_size=4,
+        )
+    )
+    delivered = list(order)
+    for source, position in repeats:
+        delivered.insert(min(position, len(delivered)), events[source])
+    return events, delivered
+
+
+@given(shuffled_call())
+def test_any_order_and_repetition_ends_in_the_same_state(
+    call: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    """However Wildix orders or repeats a call's events, users end up the same."""
+    in_order, delivered = call
+    expected, _ = apply_all(in_order)
+    model, moments = apply_all(delivered)
+    assert final_state(model) == final_state(expected)
+    assert all(state["phone"] == "idle" for state in final_state(model).values())
+    assert max(moments.values(), default=0) <= 1, moments
