@@ -18,8 +18,11 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SE
 async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Set up a Wildix PBX from a config entry."""
     hub = WildixHub(hass, entry)
-    poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     await hub.async_start()
+    # Unload callbacks run last-in first-out: the transport stops before the
+    # hub saves the model, so nothing it delivers in between is lost.
+    entry.async_on_unload(hub.async_stop)
+    poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     entry.runtime_data = hub
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if poller is None:
@@ -40,9 +43,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: WildixConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Unload a config entry."""
-    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await entry.runtime_data.async_stop()
-    return unloaded
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
