@@ -11,15 +11,17 @@ from custom_components.wildix.protocol import (
     CallPhase,
     Direction,
     LegStatus,
+    MAX_DEPTH,
     ProtocolError,
     UserPresence,
     UserTelephony,
     compute_signature,
+    decode_event,
     parse_event,
     verify_signature,
 )
 
-from .common import FIXTURES, load_event
+from .common import FIXTURES, compact, load_event
 
 EVENT_FIXTURES = sorted(
     path.stem
@@ -243,3 +245,26 @@ def test_reserialised_non_ascii_body_does_not_verify() -> None:
 def test_malformed_signatures_are_rejected(signature: str | None) -> None:
     """Missing, short, non-hex or non-ASCII signatures never verify."""
     assert not verify_signature("secret", b"{}", signature)
+
+
+def test_decode_event_takes_the_exact_bytes() -> None:
+    """Bytes become an event; what is not JSON, or nests too deep, is refused."""
+    body = compact(load_event("presence_user_dnd"))
+    assert decode_event(body).body == parse_event(load_event("presence_user_dnd")).body
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        decode_event(b"{not json")
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        decode_event(b'{"caller": "J\\xfcrgen"}'.replace(b"\\xfc", b"\xfc"))
+
+
+@pytest.mark.parametrize(("depth", "refused"), [(MAX_DEPTH - 1, False), (MAX_DEPTH, True)])
+def test_deeply_nested_data_is_refused(depth: int, refused: bool) -> None:
+    """Events nest a few levels; data nested beyond the limit never reaches the bus."""
+    payload = load_event("presence_user_dnd")
+    payload["data"]["extra"] = json.loads("[" * (depth - 1) + "]" * (depth - 1))
+    body = compact(payload)
+    if refused:
+        with pytest.raises(ProtocolError, match="nested deeper"):
+            decode_event(body)
+    else:
+        assert decode_event(body).data["extra"] is not None

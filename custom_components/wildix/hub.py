@@ -13,7 +13,6 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.json import json_loads
 from homeassistant.util.signal_type import SignalType
 
 from .const import (
@@ -36,7 +35,7 @@ from .devices import WildixDevices
 from .issues import Issue, async_clear_issue, async_raise_issue
 from .model import CallMoment, Changes, PbxModel
 from .options import WildixOptions
-from .protocol import ProtocolError, WildixEvent, parse_event, verify_signature
+from .protocol import ProtocolError, WildixEvent, decode_event, verify_signature
 from .views import moment_data
 
 _LOGGER = logging.getLogger(__name__)
@@ -196,10 +195,10 @@ class WildixHub:
             )
             return Rejection.SIGNATURE
         try:
-            event = parse_event(json_loads(body))
-        except (ValueError, ProtocolError) as err:
+            event = decode_event(body)
+        except ProtocolError as err:
             self.async_reject(Rejection.MALFORMED)
-            _LOGGER.warning("Rejected a signed Wildix delivery: %s", _reason(err))
+            _LOGGER.warning("Rejected a signed Wildix delivery: %s", err)
             return Rejection.MALFORMED
         return self.async_receive(event, signature.strip().lower())
 
@@ -340,12 +339,6 @@ class WildixHub:
     def _data_to_save(self) -> dict[str, Any]:
         self._save_pending = False
         return self.model.as_dict()
-
-
-def _reason(err: Exception) -> str:
-    if isinstance(err, ProtocolError):
-        return str(err)
-    return "the body is not valid JSON"
 
 
 def _transport_data(entry: ConfigEntry) -> dict[str, Any]:

@@ -13,9 +13,14 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 SIGNATURE_HEADER = "x-signature"
 SQS_SIGNATURE_ATTRIBUTE = "X-SIGNATURE"
 
+# Wildix events nest a few levels; deeper data is refused before it reaches
+# Home Assistant's bus, whose JSON writer stops at a depth of 254.
+MAX_DEPTH = 32
 _EXTENSION = re.compile(r"[0-9A-Za-z_.*#-]{1,32}")
 
 
@@ -197,6 +202,20 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
     return hmac.compare_digest(compute_signature(secret, body).encode(), given)
 
 
+def decode_event(body: bytes) -> WildixEvent:
+    """Decode the exact bytes of a delivery; raise ProtocolError if they are no event."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        raise ProtocolError("the body is not valid JSON") from err
+    # Counting brackets is cheap and bounds the depth from above.
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _deeper_than(
+        payload, MAX_DEPTH
+    ):
+        raise ProtocolError(f"the body is nested deeper than {MAX_DEPTH} levels")
+    return parse_event(payload)
+
+
 def parse_event(payload: object) -> WildixEvent:
     """Turn a decoded JSON delivery into an event; raise ProtocolError if it is none."""
     if not isinstance(payload, dict):
@@ -230,6 +249,22 @@ def parse_event(payload: object) -> WildixEvent:
         body=body,
         problem=problem,
     )
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Tell whether JSON data nests objects and arrays deeper than a limit."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = []
+    if isinstance(value, dict | list):
+        stack.append((value, 1))
+    while stack:
+        node, level = stack.pop()
+        if level > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend(
+            (child, level + 1) for child in children if isinstance(child, dict | list)
+        )
+    return False
 
 
 def _parse_body(
