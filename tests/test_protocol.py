@@ -6,12 +6,12 @@ import json
 import pytest
 
 from custom_components.wildix.protocol import (
+    MAX_DEPTH,
     CallEvent,
     CallFamily,
     CallPhase,
     Direction,
     LegStatus,
-    MAX_DEPTH,
     ProtocolError,
     UserPresence,
     UserTelephony,
@@ -257,7 +257,9 @@ def test_decode_event_takes_the_exact_bytes() -> None:
         decode_event(b'{"caller": "J\\xfcrgen"}'.replace(b"\\xfc", b"\xfc"))
 
 
-@pytest.mark.parametrize(("depth", "refused"), [(MAX_DEPTH - 1, False), (MAX_DEPTH, True)])
+@pytest.mark.parametrize(
+    ("depth", "refused"), [(MAX_DEPTH - 1, False), (MAX_DEPTH, True)]
+)
 def test_deeply_nested_data_is_refused(depth: int, refused: bool) -> None:
     """Events nest a few levels; data nested beyond the limit never reaches the bus."""
     payload = load_event("presence_user_dnd")

@@ -188,15 +188,15 @@ async def test_message_that_breaks_processing_is_dropped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A message the integration fails on is logged and deleted; polling goes on."""
-    parse_event = hub.parse_event
+    decode_event = hub.decode_event
     failures = iter([RuntimeError("a bug")])
 
-    def parse_with_one_bug(payload: object) -> Any:
+    def decode_with_one_bug(body: bytes) -> Any:
         if (failure := next(failures, None)) is not None:
             raise failure
-        return parse_event(payload)
+        return decode_event(body)
 
-    with patch.object(hub, "parse_event", side_effect=parse_with_one_bug):
+    with patch.object(hub, "decode_event", side_effect=decode_with_one_bug):
         await queue.send("presence_user_dnd")
         await queue.send("presence_telephony_ringing")
         await poll(hass, freezer)
