@@ -37,7 +37,7 @@ SQS_KEY_ID = "AKIAEXAMPLEWILDIX01"
 SQS_ENTRY_ID = "01JWILDIXSQSENTRY"
 REGION = "us-east-1"
 QUEUE_NAME = "wildix"
-# What docs/sqs.md asks for. AWS authorises DeleteMessageBatch with sqs:DeleteMessage;
+# What the README asks for. AWS authorises DeleteMessageBatch with sqs:DeleteMessage;
 # moto checks the batch action under its own name, so it is granted too.
 # One botocore session for every test: it keeps the service models it has read.
 _BOTOCORE = Session()

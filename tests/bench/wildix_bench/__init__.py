@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_STARTED,
     EVENT_STATE_CHANGED,
@@ -169,7 +170,12 @@ class StatsView(HomeAssistantView):
             "ready": False,
             "accounting": self.accounting.as_dict(),
         }
-        if entries and (hub := getattr(entries[0], "runtime_data", None)) is not None:
+        # LOADED, not merely runtime_data set: the PBX's entities exist by then.
+        if (
+            entries
+            and entries[0].state is ConfigEntryState.LOADED
+            and (hub := getattr(entries[0], "runtime_data", None)) is not None
+        ):
             entry = entries[0]
             registry = er.async_get(hass)
             model = hub.model
