@@ -14,6 +14,7 @@ from custom_components.wildix.model import (
     PbxModel,
     PhoneState,
 )
+from custom_components.wildix.persistence import model_as_dict, restore_model
 from custom_components.wildix.protocol import Direction, PresenceStatus, parse_event
 
 from .common import load_event
@@ -504,8 +505,8 @@ def test_saved_model_restores_users_calls_and_history() -> None:
     ):
         apply(model, name)
     restored = PbxModel()
-    restored.restore(model.as_dict())
-    assert restored.as_dict() == model.as_dict()
+    restore_model(restored, model_as_dict(model))
+    assert model_as_dict(restored) == model_as_dict(model)
     assert final_view(restored) == final_view(model)
     assert moments(apply(restored, "call_start_outbound")) == []
     assert moments(apply(restored, "call_end_outbound")) == [

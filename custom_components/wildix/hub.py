@@ -35,6 +35,7 @@ from .devices import WildixDevices
 from .issues import Issue, async_clear_issue, async_raise_issue
 from .model import CallMoment, Changes, PbxModel
 from .options import WildixOptions
+from .persistence import model_as_dict, restore_model
 from .protocol import ProtocolError, WildixEvent, decode_event, verify_signature
 from .views import moment_data
 
@@ -127,7 +128,7 @@ class WildixHub:
     async def async_start(self) -> None:
         """Restore the model, register devices, start expiring lost calls."""
         if (stored := await self._store.async_load()) is not None:
-            self.model.restore(stored)
+            restore_model(self.model, stored)
         self.devices.async_setup_pbx(self.model.pbx_serial)
         self._async_remove_users(
             [ext for ext in self.model.users if not self.model.tracks(ext)]
@@ -172,7 +173,7 @@ class WildixHub:
         """Stop timers and save the model now."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
-        await self._store.async_save(self.model.as_dict())
+        await self._store.async_save(model_as_dict(self.model))
 
     async def async_remove_store(self) -> None:
         """Delete what this entry saved."""
@@ -338,7 +339,7 @@ class WildixHub:
     @callback
     def _data_to_save(self) -> dict[str, Any]:
         self._save_pending = False
-        return self.model.as_dict()
+        return model_as_dict(self.model)
 
 
 def _transport_data(entry: ConfigEntry) -> dict[str, Any]:

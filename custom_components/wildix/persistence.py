@@ -1,0 +1,202 @@
+"""How the model is saved and restored: plain JSON data for Home Assistant's storage.
+
+No Home Assistant imports; the hub hands this data to a Store.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from .model import (
+    Call,
+    CallRecord,
+    Leg,
+    MomentType,
+    PbxModel,
+    PhoneState,
+    Presence,
+    User,
+)
+from .protocol import Direction, Location
+
+
+def model_as_dict(model: PbxModel) -> dict[str, Any]:
+    """Return the model as JSON-serialisable data."""
+    return {
+        "pbx_serial": model.pbx_serial,
+        "last_event": model.last_event,
+        "users": [_user_as_dict(user) for user in model.users.values()],
+        "calls": [_call_as_dict(call) for call in model.calls.values()],
+    }
+
+
+def restore_model(model: PbxModel, data: dict[str, Any]) -> None:
+    """Load into a model what model_as_dict saved."""
+    model.pbx_serial = data.get("pbx_serial")
+    model.last_event = data.get("last_event")
+    for raw in data.get("users", []):
+        user = _user_from_dict(raw)
+        model.users[user.extension] = user
+    for raw in data.get("calls", []):
+        call = _call_from_dict(raw)
+        model.calls[call.call_id] = call
+        for leg in call.legs.values():
+            member = model.users.get(leg.extension)
+            if member is not None and not leg.ended:
+                member.legs[call.call_id] = leg
+
+
+def _record_as_dict(record: CallRecord) -> dict[str, Any]:
+    return {
+        "call_id": record.call_id,
+        "direction": record.direction.value,
+        "remote_number": record.remote_number,
+        "remote_name": record.remote_name,
+        "remote_local": record.remote_local,
+        "started_ms": record.started_ms,
+        "ended_ms": record.ended_ms,
+        "answered": record.answered,
+        "duration_ms": record.duration_ms,
+        "duration_rank": record.duration_rank,
+        "missed": record.missed,
+        "missed_rank": record.missed_rank,
+        "end_cause": record.end_cause,
+        "end_cause_rank": record.end_cause_rank,
+        "recordings": list(record.recordings),
+    }
+
+
+def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
+    return CallRecord(
+        call_id=raw["call_id"],
+        direction=Direction(raw["direction"]),
+        remote_number=raw.get("remote_number"),
+        remote_name=raw.get("remote_name"),
+        remote_local=raw.get("remote_local", False),
+        started_ms=raw["started_ms"],
+        ended_ms=raw.get("ended_ms"),
+        answered=raw.get("answered", False),
+        duration_ms=raw.get("duration_ms"),
+        duration_rank=raw.get("duration_rank", 0),
+        missed=raw.get("missed"),
+        missed_rank=raw.get("missed_rank", 0),
+        end_cause=raw.get("end_cause"),
+        end_cause_rank=raw.get("end_cause_rank", 0),
+        recordings=tuple(raw.get("recordings", ())),
+    )
+
+
+def _user_as_dict(user: User) -> dict[str, Any]:
+    presence = user.presence
+    return {
+        "extension": user.extension,
+        "name": user.name,
+        "email": user.email,
+        "user_id": user.user_id,
+        "group": user.group,
+        "department": user.department,
+        "presence": None
+        if presence is None
+        else {
+            "status": presence.status,
+            "message": presence.message,
+            "until": None if presence.until is None else presence.until.isoformat(),
+            "location": None
+            if presence.location is None
+            else {
+                "address": presence.location.address,
+                "latitude": presence.location.latitude,
+                "longitude": presence.location.longitude,
+            },
+        },
+        "presence_ms": user.presence_ms,
+        "telephony": user.telephony,
+        "telephony_ms": user.telephony_ms,
+        "calls_ms": user.calls_ms,
+        "last_call": None
+        if user.last_call is None
+        else _record_as_dict(user.last_call),
+        "missed_calls": user.missed_calls,
+        "counted": list(user.counted),
+    }
+
+
+def _user_from_dict(raw: dict[str, Any]) -> User:
+    presence = None
+    if (raw_presence := raw.get("presence")) is not None:
+        location = None
+        if (raw_location := raw_presence.get("location")) is not None:
+            location = Location(
+                address=raw_location.get("address"),
+                latitude=raw_location.get("latitude"),
+                longitude=raw_location.get("longitude"),
+            )
+        until = raw_presence.get("until")
+        presence = Presence(
+            status=raw_presence.get("status", ""),
+            message=raw_presence.get("message"),
+            until=None if until is None else datetime.fromisoformat(until),
+            location=location,
+        )
+    user = User(
+        extension=raw["extension"],
+        name=raw.get("name"),
+        email=raw.get("email"),
+        user_id=raw.get("user_id"),
+        group=raw.get("group"),
+        department=raw.get("department"),
+        presence=presence,
+        presence_ms=raw.get("presence_ms", -1),
+        telephony=raw.get("telephony"),
+        telephony_ms=raw.get("telephony_ms", -1),
+        calls_ms=raw.get("calls_ms", -1),
+        last_call=None
+        if raw.get("last_call") is None
+        else _record_from_dict(raw["last_call"]),
+        missed_calls=raw.get("missed_calls", 0),
+    )
+    user.counted.extend(raw.get("counted", ()))
+    return user
+
+
+def _call_as_dict(call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.call_id,
+        "started_ms": call.started_ms,
+        "last_ms": call.last_ms,
+        "last_news": call.last_news,
+        "legs": [
+            {
+                "extension": leg.extension,
+                "caller": leg.caller,
+                "state": leg.state.value,
+                "updated_ms": leg.updated_ms,
+                "flow_index": leg.flow_index,
+                "ended": leg.ended,
+                "fired": sorted(leg.fired),
+                "record": _record_as_dict(leg.record),
+            }
+            for leg in call.legs.values()
+        ],
+    }
+
+
+def _call_from_dict(raw: dict[str, Any]) -> Call:
+    call = Call(
+        call_id=raw["call_id"],
+        started_ms=raw["started_ms"],
+        last_ms=raw["last_ms"],
+        last_news=raw["last_news"],
+    )
+    for raw_leg in raw.get("legs", []):
+        leg = Leg(
+            extension=raw_leg["extension"],
+            caller=raw_leg["caller"],
+            record=_record_from_dict(raw_leg["record"]),
+            state=PhoneState(raw_leg["state"]),
+            updated_ms=raw_leg["updated_ms"],
+            flow_index=raw_leg.get("flow_index", -1),
+            ended=raw_leg.get("ended", False),
+            fired={MomentType(kind) for kind in raw_leg.get("fired", ())},
+        )
+        call.legs[leg.extension] = leg
+    return call
