@@ -18,19 +18,22 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SE
 async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Set up a Wildix PBX from a config entry."""
     hub = WildixHub(hass, entry)
-    await hub.async_start()
-    # Unload callbacks run last-in first-out: the transport stops before the
-    # hub saves the model, so nothing it delivers in between is lost.
-    entry.async_on_unload(hub.async_stop)
+    await hub.async_load()
     poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     entry.runtime_data = hub
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        if poller is not None:
+            await poller.async_stop()
+        raise
     if poller is None:
-        entry.async_on_unload(
-            async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID])
-        )
+        hub.async_start(async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID]))
     else:
+        hub.async_start(poller.async_stop)
         poller.async_start()
+    # Stops the transport first, then saves: nothing delivered meanwhile is lost.
+    entry.async_on_unload(hub.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
 

@@ -1,6 +1,7 @@
 """Per config entry: deduplicate verified events, apply them, tell entities and automations."""
 
 from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -95,6 +96,7 @@ class WildixHub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._stop_transport: Callable[[], Awaitable[None] | None] | None = None
         self._save_pending = False
         self.signal_new_user: SignalType[str] = SignalType(
             f"{DOMAIN}_{entry.entry_id}_new_user"
@@ -125,8 +127,8 @@ class WildixHub:
         """Return the signal sent when something happens in a user's call."""
         return SignalType(f"{DOMAIN}_{self.entry.entry_id}_moment_{extension}")
 
-    async def async_start(self) -> None:
-        """Restore the model, register devices, start expiring lost calls."""
+    async def async_load(self) -> None:
+        """Restore the saved model and register the devices it knows."""
         if (stored := await self._store.async_load()) is not None:
             restore_model(self.model, stored)
         self.devices.async_setup_pbx(self.model.pbx_serial)
@@ -135,6 +137,11 @@ class WildixHub:
         )
         for user in self.model.users.values():
             self.devices.async_user_device(user)
+
+    @callback
+    def async_start(self, stop_transport: Callable[[], Awaitable[None] | None]) -> None:
+        """Start expiring lost calls; remember how to stop the running transport."""
+        self._stop_transport = stop_transport
         self._unsubscribe.append(
             async_track_time_interval(
                 self.hass, self._async_expire, timedelta(seconds=EXPIRY_INTERVAL)
@@ -170,7 +177,11 @@ class WildixHub:
         return True
 
     async def async_stop(self) -> None:
-        """Stop timers and save the model now."""
+        """Stop the transport and the timers, then save the model."""
+        if (stop := self._stop_transport) is not None:
+            self._stop_transport = None
+            if (pending := stop()) is not None:
+                await pending
         while self._unsubscribe:
             self._unsubscribe.pop()()
         await self._store.async_save(model_as_dict(self.model))

@@ -225,9 +225,7 @@ async def async_connect(hass: HomeAssistant, hub: WildixHub) -> "SqsPoller":
             ),
             translation_placeholders=placeholders,
         ) from err
-    poller = SqsPoller(hass, hub, client, queue)
-    hub.entry.async_on_unload(poller.async_stop)
-    return poller
+    return SqsPoller(hass, hub, client, queue)
 
 
 class SqsPoller:
