@@ -21,12 +21,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     entry.runtime_data = hub
-    try:
-        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    except BaseException:
-        if poller is not None:
-            await poller.async_stop()
-        raise
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if poller is None:
         hub.async_start(async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID]))
     else:
