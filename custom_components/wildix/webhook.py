@@ -51,9 +51,8 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     body = await _read_body(request)
     if body is None:
         hub.async_reject(Rejection.TOO_LARGE)
-        _LOGGER.warning(
-            "Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES
-        )
+        # Unverified bytes from anyone: debug only, like a bad signature.
+        _LOGGER.debug("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     outcome = hub.async_deliver(body, request.headers.get(SIGNATURE_HEADER))
     return Response(status=_STATUS[outcome])
