@@ -24,6 +24,26 @@ START = datetime(2025, 3, 4, 9, 14, 0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# One answered inbound call as both event families report it.
+INBOUND_BOTH_FAMILIES = (
+    "call_start_inbound",
+    "call_live_progress_start_inbound",
+    "call_update_inbound_ringing",
+    "call_live_progress_ringing_inbound",
+    "call_update_inbound_talking",
+    "call_live_progress_talking",
+    "call_update_inbound_hold",
+    "call_live_progress_hold",
+    "call_end_inbound_answered",
+    "call_live_completed_inbound",
+)
+
+
+def in_time_order(*names: str) -> list[dict[str, Any]]:
+    """Return fixture events sorted by their envelope time."""
+    return sorted((load_event(name) for name in names), key=lambda p: p["time"])
+
+
 def entry_data(**overrides: Any) -> dict[str, Any]:
     """Return the data of a webhook config entry."""
     return {"webhook_id": WEBHOOK_ID, "secret": SECRET, "cloudhook": False} | overrides

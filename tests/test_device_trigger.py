@@ -17,7 +17,14 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.wildix.const import DOMAIN
 
-from .common import ENTRY_ID, WildixSender, event_time, load_event
+from .common import (
+    ENTRY_ID,
+    INBOUND_BOTH_FAMILIES,
+    WildixSender,
+    event_time,
+    in_time_order,
+    load_event,
+)
 from .moments import (
     BOB,
     INBOUND_CALL,
@@ -260,20 +267,9 @@ async def test_same_call_from_both_families(
     hass: HomeAssistant, wildix: WildixSender, runs: list[ServiceCall]
 ) -> None:
     """Legacy and live events of one call fire each moment once."""
-    names = (
-        "call_start_inbound",
-        "call_live_progress_start_inbound",
-        "call_update_inbound_ringing",
-        "call_live_progress_ringing_inbound",
-        "call_update_inbound_talking",
-        "call_live_progress_talking",
-        "call_update_inbound_hold",
-        "call_live_progress_hold",
-        "call_end_inbound_answered",
-        "call_live_completed_inbound",
-        "call_completed_inbound_answered_recorded",
+    payloads = in_time_order(
+        *INBOUND_BOTH_FAMILIES, "call_completed_inbound_answered_recorded"
     )
-    payloads = sorted((load_event(name) for name in names), key=lambda p: p["time"])
     await post_all(wildix, *payloads)
     assert fired(runs) == ["201 incoming_call", "201 call_answered", "201 call_ended"]
 

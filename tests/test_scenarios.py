@@ -10,7 +10,14 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .common import WildixSender, line, load_event, user_state
+from .common import (
+    INBOUND_BOTH_FAMILIES,
+    WildixSender,
+    in_time_order,
+    line,
+    load_event,
+    user_state,
+)
 
 IDLE = ("idle", "off", "off")
 
@@ -186,19 +193,7 @@ async def test_same_call_from_both_families(
     hass: HomeAssistant, wildix: WildixSender
 ) -> None:
     """Legacy and live events of one call make one call, not two."""
-    names = (
-        "call_start_inbound",
-        "call_live_progress_start_inbound",
-        "call_update_inbound_ringing",
-        "call_live_progress_ringing_inbound",
-        "call_update_inbound_talking",
-        "call_live_progress_talking",
-        "call_update_inbound_hold",
-        "call_live_progress_hold",
-        "call_end_inbound_answered",
-        "call_live_completed_inbound",
-    )
-    payloads = sorted((load_event(name) for name in names), key=lambda p: p["time"])
+    payloads = in_time_order(*INBOUND_BOTH_FAMILIES)
     for payload in payloads:
         await wildix.post(payload)
         assert int(hass.states.get("sensor.wildix_active_calls").state) <= 1
