@@ -30,10 +30,19 @@ is_py314() {
 reexec_latest() {
     [ "$LANE" = latest ] || return 0
     command -v python3.14 >/dev/null 2>&1 && is_py314 python3.14 && return 0
-    local py314=${PY314:-$REPO_ROOT/../shared/tools/py314}
-    if [ -x "$py314" ]; then
+    # The helper beside the repository, else one on PATH, else the workplace's copy
+    # (a clone made elsewhere, e.g. in /tmp, has no ../shared).
+    local py314 candidate
+    for candidate in "${PY314:-}" "$REPO_ROOT/../shared/tools/py314" \
+        "$(command -v py314 || true)" /work/shared/tools/py314; do
+        if [ -n "$candidate" ] && [ -r "$candidate" ]; then
+            py314=$candidate
+            break
+        fi
+    done
+    if [ -n "${py314:-}" ] && [ -x "$py314" ]; then
         exec "$py314" "scripts/$(basename "$0")" "$@"
-    elif [ -r "$py314" ]; then  # a copy that lost its execute bit
+    elif [ -n "${py314:-}" ]; then  # a copy that lost its execute bit
         exec sh "$py314" "scripts/$(basename "$0")" "$@"
     fi
     die "the latest lane needs python3.14 >= 3.14.2 on PATH (or ../shared/tools/py314 beside the repository, or PY314=/path/to/py314)"
