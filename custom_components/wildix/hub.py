@@ -33,7 +33,7 @@ from .const import (
     Transport,
 )
 from .devices import WildixDevices
-from .issues import Issue, async_clear_issue, async_raise_issue
+from .issues import Issue, async_clear_issue, async_open_issues, async_raise_issue
 from .model import CallMoment, Changes, PbxModel
 from .options import WildixOptions
 from .persistence import model_as_dict, restore_model
@@ -96,6 +96,7 @@ class WildixHub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._issues: set[Issue] = set()
         self._stop_transport: Callable[[], Awaitable[None] | None] | None = None
         self._save_pending = False
         self.signal_new_user: SignalType[str] = SignalType(
@@ -129,6 +130,7 @@ class WildixHub:
 
     async def async_load(self) -> None:
         """Restore the saved model and register the devices it knows."""
+        self._issues = async_open_issues(self.hass, self.entry.entry_id)
         if (stored := await self._store.async_load()) is not None:
             restore_model(self.model, stored)
         self.devices.async_setup_pbx(self.model.pbx_serial)
@@ -230,7 +232,7 @@ class WildixHub:
                 len(self._rejections) == REJECTION_STREAK
                 and self._rejections[-1] - self._rejections[0] <= REJECTION_WINDOW
             ):
-                async_raise_issue(self.hass, self.entry, Issue.SIGNATURE_REJECTED)
+                self._async_raise(Issue.SIGNATURE_REJECTED)
 
     @callback
     def async_receive(self, event: WildixEvent, key: str) -> Outcome:
@@ -248,7 +250,7 @@ class WildixHub:
             self._seen.popitem(last=False)
         self.counters["accepted"] += 1
         self.recent.append(Delivery(dt_util.utcnow(), event.type, Outcome.ACCEPTED))
-        async_clear_issue(self.hass, self.entry.entry_id, Issue.NO_EVENTS)
+        self._async_clear(Issue.NO_EVENTS)
         self.hass.bus.async_fire(
             EVENT_WEBHOOK,
             {
@@ -291,12 +293,24 @@ class WildixHub:
     @callback
     def _async_signature_accepted(self) -> None:
         self._rejections.clear()
-        async_clear_issue(self.hass, self.entry.entry_id, Issue.SIGNATURE_REJECTED)
+        self._async_clear(Issue.SIGNATURE_REJECTED)
+
+    @callback
+    def _async_raise(self, issue: Issue) -> None:
+        self._issues.add(issue)
+        async_raise_issue(self.hass, self.entry, issue)
+
+    @callback
+    def _async_clear(self, issue: Issue) -> None:
+        # Every accepted event clears; only touch the registry if it has one.
+        if issue in self._issues:
+            self._issues.discard(issue)
+            async_clear_issue(self.hass, self.entry.entry_id, issue)
 
     @callback
     def _async_check_events_arrived(self, _now: Any = None) -> None:
         if self.model.last_event is None:
-            async_raise_issue(self.hass, self.entry, Issue.NO_EVENTS)
+            self._async_raise(Issue.NO_EVENTS)
 
     @callback
     def _async_expire(self, _now: Any = None) -> None:

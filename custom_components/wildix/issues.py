@@ -40,6 +40,17 @@ def async_raise_issue(hass: HomeAssistant, entry: ConfigEntry, issue: Issue) -> 
 
 
 @callback
+def async_open_issues(hass: HomeAssistant, entry_id: str) -> set[Issue]:
+    """Return the issues of an entry that are in Repairs now."""
+    registry = ir.async_get(hass)
+    return {
+        issue
+        for issue in Issue
+        if registry.async_get_issue(DOMAIN, issue_id(issue, entry_id)) is not None
+    }
+
+
+@callback
 def async_clear_issue(hass: HomeAssistant, entry_id: str, issue: Issue) -> None:
     """Take an entry's issue out of Repairs, if it was there."""
     ir.async_delete_issue(hass, DOMAIN, issue_id(issue, entry_id))
