@@ -51,7 +51,9 @@ ROUTE_SWITCH = "/api/v1/Dialplan/Switches/{id}/"  # M/H: PUT with title and stat
 ROUTE_USER_PRESENCE = "/api/v1/User/{extension}/Presence"  # M: canvacanva, n8n
 ROUTE_OWN_PRESENCE = "/api/v1/Personal/Presence"  # M: n8n live (PUT only; GET is 404)
 ROUTE_ORIGINATE = "/api/v1/originate/call"  # M/H: gbcrm, n8n live
-ROUTE_MAKE_CALL = "/api/v2/call-control/make-call"  # M: n8n, gbcrm; missing on some tenants
+ROUTE_MAKE_CALL = (
+    "/api/v2/call-control/make-call"  # M: n8n, gbcrm; missing on some tenants
+)
 ROUTE_LIST_CALLS = "/api/v2/call-control/list-calls/"  # H: Wildix API-key guide (path)
 ROUTE_HANGUP = "/api/v2/call-control/hangup"  # M: n8n, gbcrm
 
@@ -317,9 +319,7 @@ def _segment(value: str, what: str) -> str:
 
 def _number(value: str) -> str:
     """Return a phone number without separators, or raise ValueError."""
-    if not isinstance(value, str):
-        raise ValueError(f"not a phone number: {value!r}")
-    number = _NUMBER_SEPARATORS.sub("", value)
+    number = _NUMBER_SEPARATORS.sub("", value) if isinstance(value, str) else ""
     if not _NUMBER.fullmatch(number):
         raise ValueError(f"not a phone number: {value!r}")
     return number
@@ -400,8 +400,6 @@ class PbxClient:
             raise PbxConnectionError(f"{path}: TLS failed: {err}") from err
         except aiohttp.ClientError as err:
             raise PbxConnectionError(f"{path}: {err}") from err
-        except OSError as err:  # a resolver's own errors, e.g. DNS
-            raise PbxConnectionError(f"{path}: {err}") from err
         return self._decode(path, status, body, location)
 
     @staticmethod
@@ -425,11 +423,11 @@ class PbxClient:
             is_json = False
         else:
             is_json = data is not None
-        error = (
-            data if isinstance(data, dict) and data.get("type") == "error" else None
-        )
+        error = data if isinstance(data, dict) and data.get("type") == "error" else None
         if status in (401, 403):
-            reason = _reason(error or {}, "unauthorized" if status == 401 else "forbidden")
+            reason = _reason(
+                error or {}, "unauthorized" if status == 401 else "forbidden"
+            )
             raise PbxAuthError(status, reason)
         if status == 404:
             raise PbxRouteMissingError(path, _reason(error or {}, "404 Not Found"))
@@ -549,7 +547,9 @@ class PbxClient:
                 if colleague is None:
                     continue
                 if colleague.extension in colleagues:
-                    self._deviation(path, f"extension {colleague.extension} listed twice")
+                    self._deviation(
+                        path, f"extension {colleague.extension} listed twice"
+                    )
                     continue
                 colleagues[colleague.extension] = colleague
             if (
@@ -676,8 +676,8 @@ class PbxClient:
         `PUT /api/v1/Dialplan/Switches/{id}/` with `title` and integer `state` (M/H:
         canvacanva production, n8n live, which saw "state must be within valid range").
         """
-        if isinstance(state, bool) or not isinstance(state, int):
-            raise ValueError(f"a switch state is an integer, not {state!r}")
+        if isinstance(state, bool) or not isinstance(state, int) or state < 0:
+            raise ValueError(f"a switch state is an integer from 0, not {state!r}")
         if not title:
             raise ValueError("a switch needs its title")
         path = ROUTE_SWITCH.format(id=_segment(switch_id, "switch id"))
@@ -793,7 +793,9 @@ class PbxClient:
             raise PbxNotWildixError(f"{path}: no `calls` list in the answer")
         found: list[ActiveCall] = []
         for call in calls[:64]:
-            sip_call_id = _text(call.get("sipCallId"), 512) if isinstance(call, dict) else None
+            sip_call_id = (
+                _text(call.get("sipCallId"), 512) if isinstance(call, dict) else None
+            )
             if not isinstance(call, dict) or sip_call_id is None:
                 self._deviation(path, "a call without `sipCallId`")
                 continue
@@ -811,7 +813,11 @@ class PbxClient:
         return tuple(found)
 
     async def async_hang_up(
-        self, sip_call_id: str, *, extension: str | None = None, reason: str | None = None
+        self,
+        sip_call_id: str,
+        *,
+        extension: str | None = None,
+        reason: str | None = None,
     ) -> None:
         """End one call: `POST /api/v2/call-control/hangup {sipCallId, reason?}` (M).
 
@@ -831,4 +837,3 @@ class PbxClient:
         for call in calls:
             await self.async_hang_up(call.sip_call_id, extension=extension)
         return len(calls)
-
