@@ -29,6 +29,7 @@ from custom_components.wildix.model import (
     User,
 )
 from custom_components.wildix.persistence import model_as_dict
+from custom_components.wildix.protocol import parse_event
 
 from .common import (
     ENTRY_ID,
@@ -247,3 +248,35 @@ async def test_old_call_event_does_not_ring_for_hours(
     freezer.move_to(event_time(payload) + timedelta(hours=5))
     await wildix.post(payload, follow_clock=False)
     assert line(hass, "201") == ("idle", "off", "off")
+
+
+async def test_state_saved_before_these_checks_is_made_sane(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A 1.1 file with a year-3000 time and a "." user loads without freezing or the user."""
+    hass_storage[STORE] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORE,
+        "data": {
+            "pbx_serial": None,
+            "last_event": None,
+            "users": [
+                {"extension": "202", "presence": {"status": "away"}, "presence_ms": 32503680000000},
+                {"extension": ".", "presence": {"status": "dnd"}, "presence_ms": 0},
+            ],
+            "calls": [],
+        },
+    }
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sorted(_user_devices(hass)) == ["202"]
+    assert user_state(hass, "202", "presence").state == "away"
+    hub = config_entry.runtime_data
+    payload = _presence("202", status="available")
+    payload["time"] = int(datetime.now(UTC).timestamp() * 1000) + 1
+    hub.async_receive(parse_event(payload), "restored")
+    await hass.async_block_till_done()
+    assert user_state(hass, "202", "presence").state == "available"

@@ -39,6 +39,9 @@ ENDED_CALL_MEMORY = 24 * 3600.0
 MAX_COUNTED_CALLS_PER_USER = 32
 # Local parties one call can have: a ring group, not a whole PBX per event.
 MAX_CALL_PARTIES = 32
+# Users one event may add: each costs a device and seven entities, and one
+# delivery must stay well under a second. Others are added by later events.
+MAX_NEW_USERS_PER_EVENT = 8
 # Extensions refused beyond the user limit that are remembered, to count them.
 MAX_IGNORED_USERS = 10_000
 # An event time this far beyond its receipt is a wrong clock, not the future.
@@ -775,6 +778,8 @@ class PbxModel:
         if user is not None:
             return user
         if not self.tracks(extension):
+            return None
+        if len(changes.new_users) >= MAX_NEW_USERS_PER_EVENT:
             return None
         if len(self.users) >= self.max_users:
             if len(self.ignored_users) < MAX_IGNORED_USERS:

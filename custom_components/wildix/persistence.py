@@ -46,20 +46,24 @@ def model_as_dict(model: PbxModel) -> dict[str, Any]:
 
 def restore_model(model: PbxModel, data: dict[str, Any], now: float) -> None:
     """Load into a model what model_as_dict saved, as seen at an epoch time in seconds."""
-    latest_ms = int(now * 1000) + MAX_CLOCK_AHEAD_MS
+    now_ms = int(now * 1000)
+
+    def sane(time_ms: int) -> int:
+        # Times saved from a wrong clock before they were checked must not
+        # make every later event look older.
+        return now_ms if time_ms > now_ms + MAX_CLOCK_AHEAD_MS else time_ms
+
     model.pbx_serial = data.get("pbx_serial")
     model.last_event = data.get("last_event")
     for raw in data.get("users", []):
         user = _user_from_dict(raw)
-        # Times saved from a wrong clock before they were checked must not
-        # make every later event look older.
-        user.presence_ms = min(user.presence_ms, latest_ms)
-        user.telephony_ms = min(user.telephony_ms, latest_ms)
-        user.calls_ms = min(user.calls_ms, latest_ms)
+        user.presence_ms = sane(user.presence_ms)
+        user.telephony_ms = sane(user.telephony_ms)
+        user.calls_ms = sane(user.calls_ms)
         model.users[user.extension] = user
     for raw in data.get("calls", []):
         call = _call_from_dict(raw)
-        call.last_ms = min(call.last_ms, latest_ms)
+        call.last_ms = sane(call.last_ms)
         model.calls[call.call_id] = call
         for leg in call.legs.values():
             member = model.users.get(leg.extension)
