@@ -9,10 +9,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
+    entity_platform,
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.helpers import entity_platform
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -31,14 +31,7 @@ from custom_components.wildix.model import (
 from custom_components.wildix.persistence import model_as_dict
 from custom_components.wildix.protocol import parse_event
 
-from .common import (
-    ENTRY_ID,
-    WildixSender,
-    event_time,
-    line,
-    load_event,
-    user_state,
-)
+from .common import ENTRY_ID, WildixSender, event_time, line, load_event, user_state
 from .test_options import DEFAULTS
 
 STORE = f"wildix.{ENTRY_ID}"
@@ -186,9 +179,13 @@ async def test_one_call_ringing_thousands_of_extensions_stays_cheap(
     devices = _user_devices(hass)
     assert len(devices) == MAX_CALL_PARTIES
     assert all(_entities_of(hass, device) == 7 for device in devices.values())
-    assert sum(
-        user_state(hass, extension, "ringing").state == "on" for extension in devices
-    ) == MAX_CALL_PARTIES
+    assert (
+        sum(
+            user_state(hass, extension, "ringing").state == "on"
+            for extension in devices
+        )
+        == MAX_CALL_PARTIES
+    )
 
 
 async def test_long_texts_are_cut(hass: HomeAssistant, wildix: WildixSender) -> None:
@@ -264,7 +261,11 @@ async def test_state_saved_before_these_checks_is_made_sane(
             "pbx_serial": None,
             "last_event": None,
             "users": [
-                {"extension": "202", "presence": {"status": "away"}, "presence_ms": 32503680000000},
+                {
+                    "extension": "202",
+                    "presence": {"status": "away"},
+                    "presence_ms": 32503680000000,
+                },
                 {"extension": ".", "presence": {"status": "dnd"}, "presence_ms": 0},
             ],
             "calls": [],

@@ -1,6 +1,7 @@
 """Exactly once across restarts, and storage that is written only when something changed."""
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,7 +16,6 @@ from custom_components.wildix.const import EVENT_CALL, EVENT_WEBHOOK
 
 from .common import ENTRY_ID, WildixSender, event_time, load_event, user_state
 from .moto_sqs import SQS_ENTRY_ID, WildixQueueSender, poll, sqs_entity
-
 
 STORE = f"wildix.{ENTRY_ID}"
 MISSED = ("call_update_inbound_missed_ringing", "call_end_inbound_missed")
@@ -90,7 +90,7 @@ async def test_duplicate_sqs_message_after_a_restart_is_dropped(
 
 def _writes(steps: list[object]) -> int:
     """Return how often the saved data was replaced between the recorded steps."""
-    return sum(before is not after for before, after in zip(steps, steps[1:]))
+    return sum(before is not after for before, after in pairwise(steps))
 
 
 async def test_idle_entry_writes_nothing(

@@ -20,11 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wildix.const import DOMAIN
-from custom_components.wildix.issues import (
-    TRANSPORT_ISSUES,
-    Issue,
-    async_raise_issue,
-)
+from custom_components.wildix.issues import TRANSPORT_ISSUES, Issue, async_raise_issue
 
 from .common import ENTRY_ID, WildixSender, compact, load_event, sign
 

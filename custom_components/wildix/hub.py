@@ -358,9 +358,7 @@ class WildixHub:
                 self.entry.title,
             )
         if changes.users_refused and Issue.TOO_MANY_USERS not in self._issues:
-            self._async_raise(
-                Issue.TOO_MANY_USERS, max_users=str(self.model.max_users)
-            )
+            self._async_raise(Issue.TOO_MANY_USERS, max_users=str(self.model.max_users))
         if not changes:
             return
         for extension in changes.new_users:
