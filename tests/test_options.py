@@ -22,6 +22,7 @@ DEFAULTS = {
     "stale_call_timeout": 4,
     "max_event_age": 10,
     "show_remote": True,
+    "max_users": 1000,
 }
 CALLER = "+4930555010203"
 INBOUND_TALKING = (
@@ -107,6 +108,7 @@ async def test_every_field_is_saved(
         stale_call_timeout=0.5,
         max_event_age=2,
         show_remote=False,
+        max_users=50.0,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_integration.options == {
@@ -114,10 +116,11 @@ async def test_every_field_is_saved(
         "stale_call_timeout": 0.5,
         "max_event_age": 2,
         "show_remote": False,
+        "max_users": 50,
     }
 
 
-@pytest.mark.parametrize("extension", ["20 1", "a/b", "x" * 33])
+@pytest.mark.parametrize("extension", ["20 1", "a/b", "x" * 33, ".", "..", "-", "#*"])
 async def test_invalid_extension(
     hass: HomeAssistant, setup_integration: MockConfigEntry, extension: str
 ) -> None:

@@ -40,6 +40,7 @@ from .const import (
     CONF_CLOUDHOOK,
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
+    CONF_MAX_USERS,
     CONF_QUEUE_URL,
     CONF_SECRET,
     CONF_SECRET_ACCESS_KEY,
@@ -49,6 +50,7 @@ from .const import (
     DOMAIN,
     Transport,
 )
+from .model import MAX_USERS
 from .options import DEFAULT_OPTIONS
 from .protocol import is_extension
 from .schema import vol
@@ -440,7 +442,11 @@ class WildixOptionsFlow(OptionsFlow):
             extensions = sorted({text.strip() for text in chosen})
             if all(is_extension(extension) for extension in extensions):
                 return self.async_create_entry(
-                    data={**user_input, CONF_EXTENSIONS: extensions}
+                    data={
+                        **user_input,
+                        CONF_EXTENSIONS: extensions,
+                        CONF_MAX_USERS: int(user_input[CONF_MAX_USERS]),
+                    }
                 )
             errors[CONF_EXTENSIONS] = "invalid_extension"
         current = user_input or {**DEFAULT_OPTIONS, **self.config_entry.options}
@@ -483,6 +489,11 @@ class WildixOptionsFlow(OptionsFlow):
                     )
                 ),
                 vol.Required(CONF_SHOW_REMOTE): BooleanSelector(),
+                vol.Required(CONF_MAX_USERS): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1, max=MAX_USERS, step=1, mode=NumberSelectorMode.BOX
+                    )
+                ),
             }
         )
 

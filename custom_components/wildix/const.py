@@ -18,12 +18,15 @@ CONF_EXTENSIONS: Final = "extensions"
 CONF_STALE_CALL_TIMEOUT: Final = "stale_call_timeout"  # hours
 CONF_MAX_EVENT_AGE: Final = "max_event_age"  # minutes
 CONF_SHOW_REMOTE: Final = "show_remote"
+CONF_MAX_USERS: Final = "max_users"
 
 EVENT_WEBHOOK: Final = "wildix_webhook"
 EVENT_CALL: Final = "wildix_event"
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 DUPLICATE_CACHE_SIZE: Final = 4096
+# How long a delivery is remembered across a restart, to drop it if it comes again.
+DUPLICATE_MEMORY: Final = 24 * 3600.0
 DEFAULT_MAX_EVENT_AGE: Final = 600.0
 SAVE_DELAY: Final = 10.0
 EXPIRY_INTERVAL: Final = 60.0

@@ -54,6 +54,8 @@ async def async_get_config_entry_diagnostics(
                 "stale_call_timeout": model.stale_call_timeout,
                 "max_event_age": hub.max_event_age,
                 "show_remote": hub.show_remote,
+                "max_users": model.max_users,
+                "ignored_users": len(model.ignored_users),
             },
             "users": [_user(model.users[ext]) for ext in sorted(model.users)],
             "active_calls": [_call(call) for call in model.calls.values()],

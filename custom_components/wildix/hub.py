@@ -22,6 +22,7 @@ from .const import (
     CONF_TRANSPORT,
     DOMAIN,
     DUPLICATE_CACHE_SIZE,
+    DUPLICATE_MEMORY,
     EVENT_CALL,
     EVENT_WEBHOOK,
     EXPIRY_INTERVAL,
@@ -37,12 +38,19 @@ from .issues import Issue, async_clear_issue, async_open_issues, async_raise_iss
 from .model import CallMoment, Changes, PbxModel
 from .options import WildixOptions
 from .persistence import model_as_dict, restore_model
-from .protocol import ProtocolError, WildixEvent, decode_event, verify_signature
+from .protocol import (
+    ProtocolError,
+    WildixEvent,
+    decode_event,
+    is_extension,
+    verify_signature,
+)
 from .views import moment_data
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
+STORAGE_MINOR_VERSION = 2
 
 type WildixConfigEntry = ConfigEntry[WildixHub]
 
@@ -82,6 +90,7 @@ class WildixHub:
         self.model = PbxModel(
             stale_call_timeout=options.stale_call_timeout,
             extensions=options.extensions,
+            max_users=options.max_users,
         )
         self.devices = WildixDevices(hass, entry)
         self.max_event_age = options.max_event_age
@@ -91,10 +100,15 @@ class WildixHub:
         self._rejections: deque[float] = deque(maxlen=REJECTION_STREAK)
         self._transport = _transport_data(entry)
         self._secret = self.secret
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # The deliveries taken, by signature, with the time they arrived.
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry.entry_id}",
+            minor_version=STORAGE_MINOR_VERSION,
         )
+        self._clock_ahead_logged = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._issues: set[Issue] = set()
         self._stop_transport: Callable[[], Awaitable[None] | None] | None = None
@@ -132,11 +146,22 @@ class WildixHub:
         """Restore the saved model and register the devices it knows."""
         self._issues = async_open_issues(self.hass, self.entry.entry_id)
         if (stored := await self._store.async_load()) is not None:
-            restore_model(self.model, stored)
+            now = dt_util.utcnow().timestamp()
+            restore_model(self.model, stored, now)
+            self._seen.update(
+                (key, received)
+                for key, received in stored.get("deliveries", [])
+                if received >= now - DUPLICATE_MEMORY
+            )
         self.devices.async_setup_pbx(self.model.pbx_serial)
         self._async_remove_users(
-            [ext for ext in self.model.users if not self.model.tracks(ext)]
+            [
+                ext
+                for ext in self.model.users
+                if not self.model.tracks(ext) or not is_extension(ext)
+            ]
         )
+        self._async_remove_users(self.model.limit_users(self.model.max_users))
         for user in self.model.users.values():
             self.devices.async_user_device(user)
 
@@ -170,7 +195,14 @@ class WildixHub:
         options = WildixOptions.from_options(self.entry.options)
         self.max_event_age = options.max_event_age
         self.model.stale_call_timeout = options.stale_call_timeout
+        if (options.extensions, options.max_users) != (
+            self.model.extensions,
+            self.model.max_users,
+        ):
+            # Users refused before may fit now; the issue returns if not.
+            self._async_clear(Issue.TOO_MANY_USERS)
         self._async_remove_users(self.model.set_extensions(options.extensions))
+        self._async_remove_users(self.model.limit_users(options.max_users))
         if options.show_remote != self.show_remote:
             self.show_remote = options.show_remote
             for extension in self.model.users:
@@ -186,7 +218,7 @@ class WildixHub:
                 await pending
         while self._unsubscribe:
             self._unsubscribe.pop()()
-        await self._store.async_save(model_as_dict(self.model))
+        await self._store.async_save(self._data_to_save())
 
     async def async_remove_store(self) -> None:
         """Delete what this entry saved."""
@@ -245,7 +277,7 @@ class WildixHub:
                 Delivery(dt_util.utcnow(), event.type, Outcome.DUPLICATE)
             )
             return Outcome.DUPLICATE
-        self._seen[key] = None
+        self._seen[key] = dt_util.utcnow().timestamp()
         if len(self._seen) > DUPLICATE_CACHE_SIZE:
             self._seen.popitem(last=False)
         self.counters["accepted"] += 1
@@ -296,9 +328,9 @@ class WildixHub:
         self._async_clear(Issue.SIGNATURE_REJECTED)
 
     @callback
-    def _async_raise(self, issue: Issue) -> None:
+    def _async_raise(self, issue: Issue, **placeholders: str) -> None:
         self._issues.add(issue)
-        async_raise_issue(self.hass, self.entry, issue)
+        async_raise_issue(self.hass, self.entry, issue, **placeholders)
 
     @callback
     def _async_clear(self, issue: Issue) -> None:
@@ -318,6 +350,17 @@ class WildixHub:
 
     @callback
     def _async_publish(self, changes: Changes) -> None:
+        if changes.clock_ahead and not self._clock_ahead_logged:
+            self._clock_ahead_logged = True
+            _LOGGER.warning(
+                "Wildix events of %s are stamped far ahead of the time they arrive; "
+                "using the time of arrival instead. Check the clock of the PBX",
+                self.entry.title,
+            )
+        if changes.users_refused and Issue.TOO_MANY_USERS not in self._issues:
+            self._async_raise(Issue.TOO_MANY_USERS, max_users=str(self.model.max_users))
+        if not changes:
+            return
         for extension in changes.new_users:
             self.devices.async_user_device(self.model.users[extension])
             async_dispatcher_send(self.hass, self.signal_new_user, extension)
@@ -364,7 +407,9 @@ class WildixHub:
     @callback
     def _data_to_save(self) -> dict[str, Any]:
         self._save_pending = False
-        return model_as_dict(self.model)
+        return model_as_dict(self.model) | {
+            "deliveries": [[key, received] for key, received in self._seen.items()]
+        }
 
 
 def _transport_data(entry: ConfigEntry) -> dict[str, Any]:

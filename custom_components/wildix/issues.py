@@ -1,4 +1,4 @@
-"""Repair issues an entry raises: its events are rejected, or none ever arrived."""
+"""Repair issues an entry raises: its events are rejected, none ever arrived, too many users."""
 
 from enum import StrEnum
 
@@ -14,6 +14,11 @@ class Issue(StrEnum):
 
     SIGNATURE_REJECTED = "signature_rejected"
     NO_EVENTS = "no_events"
+    TOO_MANY_USERS = "too_many_users"
+
+
+# Issues whose advice depends on how the events arrive.
+TRANSPORT_ISSUES = {Issue.SIGNATURE_REJECTED, Issue.NO_EVENTS}
 
 
 def issue_id(issue: Issue, entry_id: str) -> str:
@@ -22,7 +27,9 @@ def issue_id(issue: Issue, entry_id: str) -> str:
 
 
 @callback
-def async_raise_issue(hass: HomeAssistant, entry: ConfigEntry, issue: Issue) -> None:
+def async_raise_issue(
+    hass: HomeAssistant, entry: ConfigEntry, issue: Issue, **placeholders: str
+) -> None:
     """Show an issue of an entry in Repairs, in the words of its transport."""
     transport = entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK)
     webhook = transport == Transport.WEBHOOK
@@ -32,9 +39,13 @@ def async_raise_issue(hass: HomeAssistant, entry: ConfigEntry, issue: Issue) -> 
         issue_id(issue, entry.entry_id),
         is_fixable=webhook and issue is Issue.SIGNATURE_REJECTED,
         is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=issue if webhook else f"{issue}_{transport}",
-        translation_placeholders={"title": entry.title},
+        severity=ir.IssueSeverity.WARNING
+        if issue is Issue.TOO_MANY_USERS
+        else ir.IssueSeverity.ERROR,
+        translation_key=issue
+        if webhook or issue not in TRANSPORT_ISSUES
+        else f"{issue}_{transport}",
+        translation_placeholders={"title": entry.title, **placeholders},
         data={"entry_id": entry.entry_id},
     )
 

@@ -27,9 +27,25 @@ from .protocol import (
 )
 
 DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
+# Home Assistant refuses more than 10,000 enabled entities per config entry; a
+# user has seven and the PBX two, so at most 1,428 users fit. Stay well below.
+DEFAULT_MAX_USERS = 1000
+MAX_USERS = 1400
 MAX_ACTIVE_CALLS = 1000
 MAX_ENDED_CALLS = 2048
+# Ended calls are remembered this long, so that a retried event of a call that
+# has ended (also after a restart) does not make it ring again.
+ENDED_CALL_MEMORY = 24 * 3600.0
 MAX_COUNTED_CALLS_PER_USER = 32
+# Local parties one call can have: a ring group, not a whole PBX per event.
+MAX_CALL_PARTIES = 32
+# Users one event may add: each costs a device and seven entities, and one
+# delivery must stay well under a second. Others are added by later events.
+MAX_NEW_USERS_PER_EVENT = 8
+# Extensions refused beyond the user limit that are remembered, to count them.
+MAX_IGNORED_USERS = 10_000
+# An event time this far beyond its receipt is a wrong clock, not the future.
+MAX_CLOCK_AHEAD_MS = 3600 * 1000
 
 
 class PhoneState(StrEnum):
@@ -92,6 +108,12 @@ class Changes:
     new_users: list[str] = field(default_factory=list)
     pbx: bool = False
     moments: list[CallMoment] = field(default_factory=list)
+    users_refused: bool = False
+    clock_ahead: bool = False
+
+    def __bool__(self) -> bool:
+        """Tell whether anything that is shown or saved changed."""
+        return bool(self.users or self.new_users or self.pbx or self.moments)
 
 
 @dataclass(slots=True)
@@ -259,12 +281,15 @@ class PbxModel:
         *,
         stale_call_timeout: float = DEFAULT_STALE_CALL_TIMEOUT,
         extensions: Iterable[str] | None = None,
+        max_users: int = DEFAULT_MAX_USERS,
     ) -> None:
         """Initialise an empty model."""
         self.stale_call_timeout = stale_call_timeout
         self.extensions: frozenset[str] | None = (
             None if extensions is None else frozenset(extensions)
         )
+        self.max_users = max_users
+        self.ignored_users: set[str] = set()
         self.users: dict[str, User] = {}
         self.calls: dict[str, Call] = {}
         self.ended_calls: OrderedDict[str, Call] = OrderedDict()
@@ -281,13 +306,19 @@ class PbxModel:
         self.last_event = received
         if event.pbx is not None and event.pbx != self.pbx_serial:
             self.pbx_serial = event.pbx
+        time_ms = event.time
+        received_ms = int(received * 1000)
+        if time_ms > received_ms + MAX_CLOCK_AHEAD_MS:
+            # A time far ahead would make every later event look older.
+            time_ms = received_ms
+            changes.clock_ahead = True
         match event.body:
             case CallEvent() as call_event:
-                self._apply_call(event.time, call_event, received, changes)
+                self._apply_call(time_ms, call_event, received, changes)
             case UserPresence() as presence:
-                self._apply_presence(event.time, presence, changes)
+                self._apply_presence(time_ms, presence, changes)
             case UserTelephony() as telephony:
-                self._apply_telephony(event.time, telephony, changes)
+                self._apply_telephony(time_ms, telephony, changes)
         return changes
 
     def expire(self, now: float) -> Changes:
@@ -296,7 +327,19 @@ class PbxModel:
         deadline = now - self.stale_call_timeout
         for call in [c for c in self.calls.values() if c.last_news < deadline]:
             self._end_call(call, int(now * 1000), changes, cause="expired")
+        forgotten = now - ENDED_CALL_MEMORY
+        while self.ended_calls:
+            oldest = next(iter(self.ended_calls.values()))
+            if oldest.last_news >= forgotten:
+                break
+            self.ended_calls.popitem(last=False)
         return changes
+
+    def limit_users(self, max_users: int) -> list[str]:
+        """Change the user limit; return the newest users beyond it."""
+        self.max_users = max_users
+        self.ignored_users.clear()
+        return list(self.users)[max_users:]
 
     def forget_user(self, extension: str) -> Changes:
         """Drop a user and everything known about them."""
@@ -359,7 +402,7 @@ class PbxModel:
                 call_id=event.call_id,
                 started_ms=_earliest(time_ms, event.start_ms),
                 last_ms=-1,
-                last_news=received,
+                last_news=min(received, time_ms / 1000),
             )
             if event.phase is CallPhase.HISTORY:
                 call.ended = True
@@ -371,7 +414,9 @@ class PbxModel:
             if event.phase is CallPhase.HISTORY:
                 self._history_only(call, time_ms, event, seen, changes)
             return
-        call.last_news = received
+        # The news is as old as the event: a call reported long after the fact
+        # must not ring for another stale-call timeout.
+        call.last_news = max(call.last_news, min(received, time_ms / 1000))
         if event.phase is not CallPhase.PROGRESS:
             self._join(call, time_ms, seen, changes, fire=False)
             self._end_call(call, time_ms, changes, event=event, seen=seen)
@@ -381,6 +426,8 @@ class PbxModel:
         call.last_ms = time_ms
         self._depart(call, time_ms, event, seen, changes)
         self._join(call, time_ms, seen, changes, fire=True)
+        if call.last_news < received - self.stale_call_timeout:
+            self._end_call(call, time_ms, changes, cause="expired")
 
     def _local_parties(self, event: CallEvent) -> dict[str, _Seen]:
         """Return each local party of the event in the latest flow showing it."""
@@ -390,7 +437,9 @@ class PbxModel:
                 (False, flow.callee, flow.caller),
                 (True, flow.caller, flow.callee),
             ):
-                if party is not None and party.local and party.extension is not None:
+                if party is None or not party.local or party.extension is None:
+                    continue
+                if party.extension in seen or len(seen) < MAX_CALL_PARTIES:
                     seen[party.extension] = _Seen(party, caller, flow, other)
         return seen
 
@@ -563,6 +612,8 @@ class PbxModel:
             leg = call.legs.get(extension)
             flow = party_seen.flow
             if leg is None:
+                if len(call.legs) >= MAX_CALL_PARTIES:
+                    continue
                 leg = self._new_leg(call, party_seen, time_ms)
                 call.legs[extension] = leg
                 user.legs[call.call_id] = leg
@@ -727,6 +778,13 @@ class PbxModel:
         if user is not None:
             return user
         if not self.tracks(extension):
+            return None
+        if len(changes.new_users) >= MAX_NEW_USERS_PER_EVENT:
+            return None
+        if len(self.users) >= self.max_users:
+            if len(self.ignored_users) < MAX_IGNORED_USERS:
+                self.ignored_users.add(extension)
+            changes.users_refused = True
             return None
         user = self.users[extension] = User(extension)
         changes.new_users.append(extension)

@@ -1,4 +1,4 @@
-"""An entry's options: which users get devices, how long calls and triggers live, privacy."""
+"""An entry's options: which and how many users get devices, how long calls and triggers live, privacy."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -7,17 +7,19 @@ from typing import Any, Self
 from .const import (
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
+    CONF_MAX_USERS,
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
 )
-from .model import DEFAULT_STALE_CALL_TIMEOUT
+from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_EXTENSIONS: [],
     CONF_STALE_CALL_TIMEOUT: DEFAULT_STALE_CALL_TIMEOUT / 3600,
     CONF_MAX_EVENT_AGE: DEFAULT_MAX_EVENT_AGE / 60,
     CONF_SHOW_REMOTE: True,
+    CONF_MAX_USERS: DEFAULT_MAX_USERS,
 }
 
 
@@ -29,6 +31,7 @@ class WildixOptions:
     stale_call_timeout: float
     max_event_age: float
     show_remote: bool
+    max_users: int
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -39,4 +42,5 @@ class WildixOptions:
             stale_call_timeout=float(values[CONF_STALE_CALL_TIMEOUT]) * 3600,
             max_event_age=float(values[CONF_MAX_EVENT_AGE]) * 60,
             show_remote=bool(values[CONF_SHOW_REMOTE]),
+            max_users=int(values[CONF_MAX_USERS]),
         )

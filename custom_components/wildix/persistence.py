@@ -1,12 +1,20 @@
 """How the model is saved and restored: plain JSON data for Home Assistant's storage.
 
 No Home Assistant imports; the hub hands this data to a Store.
+
+Version 1.2 added the ended calls; 1.1 data (without them) restores as is.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
+import logging
 from typing import Any
 
+import orjson
+
 from .model import (
+    ENDED_CALL_MEMORY,
+    MAX_CLOCK_AHEAD_MS,
     Call,
     CallRecord,
     Leg,
@@ -18,31 +26,73 @@ from .model import (
 )
 from .protocol import Direction, Location
 
+_LOGGER = logging.getLogger(__name__)
+
 
 def model_as_dict(model: PbxModel) -> dict[str, Any]:
     """Return the model as JSON-serialisable data."""
     return {
         "pbx_serial": model.pbx_serial,
         "last_event": model.last_event,
-        "users": [_user_as_dict(user) for user in model.users.values()],
-        "calls": [_call_as_dict(call) for call in model.calls.values()],
+        "users": _storable("user", model.users.values(), _user_as_dict),
+        "calls": _storable("call", model.calls.values(), _call_as_dict),
+        # Enough of an ended call to know it ended: a retried event stays quiet.
+        "ended_calls": [
+            [call.call_id, call.started_ms, call.last_news]
+            for call in model.ended_calls.values()
+        ],
     }
 
 
-def restore_model(model: PbxModel, data: dict[str, Any]) -> None:
-    """Load into a model what model_as_dict saved."""
+def restore_model(model: PbxModel, data: dict[str, Any], now: float) -> None:
+    """Load into a model what model_as_dict saved, as seen at an epoch time in seconds."""
+    now_ms = int(now * 1000)
+
+    def sane(time_ms: int) -> int:
+        # Times saved from a wrong clock before they were checked must not
+        # make every later event look older.
+        return now_ms if time_ms > now_ms + MAX_CLOCK_AHEAD_MS else time_ms
+
     model.pbx_serial = data.get("pbx_serial")
     model.last_event = data.get("last_event")
     for raw in data.get("users", []):
         user = _user_from_dict(raw)
+        user.presence_ms = sane(user.presence_ms)
+        user.telephony_ms = sane(user.telephony_ms)
+        user.calls_ms = sane(user.calls_ms)
         model.users[user.extension] = user
     for raw in data.get("calls", []):
         call = _call_from_dict(raw)
+        call.last_ms = sane(call.last_ms)
         model.calls[call.call_id] = call
         for leg in call.legs.values():
             member = model.users.get(leg.extension)
             if member is not None and not leg.ended:
                 member.legs[call.call_id] = leg
+    for call_id, started_ms, last_news in data.get("ended_calls", []):
+        if last_news >= now - ENDED_CALL_MEMORY:
+            model.ended_calls[call_id] = Call(
+                call_id, started_ms, started_ms, last_news, ended=True
+            )
+
+
+def _storable[T](
+    kind: str, items: Iterable[T], as_dict: Callable[[T], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the items as data, leaving out any one that JSON cannot hold.
+
+    One bad value must not make every save fail and lose everything else.
+    """
+    stored = []
+    for item in items:
+        data = as_dict(item)
+        try:
+            orjson.dumps(data)
+        except TypeError as err:
+            _LOGGER.warning("Not saving a %s that cannot be stored: %s", kind, err)
+            continue
+        stored.append(data)
+    return stored
 
 
 def _record_as_dict(record: CallRecord) -> dict[str, Any]:

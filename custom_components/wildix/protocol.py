@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 import hashlib
 import hmac
-import math
 import re
 from typing import Any
 
@@ -21,7 +20,17 @@ SQS_SIGNATURE_ATTRIBUTE = "X-SIGNATURE"
 # Wildix events nest a few levels; deeper data is refused before it reaches
 # Home Assistant's bus, whose JSON writer stops at a depth of 254.
 MAX_DEPTH = 32
-_EXTENSION = re.compile(r"[0-9A-Za-z_.*#-]{1,32}")
+# A signed sender must not be able to make one event cost much: texts become
+# device and entity names, flows become users.
+MAX_TEXT = 255
+MAX_FLOWS = 64
+# Durations and indexes beyond these are nonsense (a call of 100 days); larger
+# numbers would not even fit Home Assistant's JSON writer.
+MAX_DURATION_MS = 100 * 24 * 3600 * 1000
+MAX_FLOW_INDEX = 1_000_000
+MAX_EPOCH_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+# An extension needs a letter or digit: ".", "-" or "#" alone name nobody.
+_EXTENSION = re.compile(r"(?=[^0-9A-Za-z]*[0-9A-Za-z])[0-9A-Za-z_.*#-]{1,32}")
 
 
 class ProtocolError(ValueError):
@@ -327,7 +336,7 @@ def _flows_call(
     raw_flows = data.get("flows")
     flows: list[CallFlow] = []
     if isinstance(raw_flows, list):
-        for position, raw in enumerate(raw_flows):
+        for position, raw in enumerate(raw_flows[:MAX_FLOWS]):
             if isinstance(raw, dict):
                 flows.append(_flow(position, raw))
     flows.sort(key=lambda flow: flow.index)
@@ -347,7 +356,7 @@ def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
     caller = _party(raw.get("caller"))
     callee = _party(raw.get("callee"))
     call_status = _text(raw.get("callStatus"))
-    index = _integer(raw.get("flowIndex"))
+    index = _integer(raw.get("flowIndex"), MAX_FLOW_INDEX)
     return CallFlow(
         index=position if index is None else index,
         caller=caller,
@@ -356,8 +365,8 @@ def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
         direction=_direction(raw.get("direction")),
         remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
         destination=_text(raw.get("destination")),
-        talk_time_ms=_integer(raw.get("talkTime")),
-        duration_ms=_integer(raw.get("duration")),
+        talk_time_ms=_integer(raw.get("talkTime"), MAX_DURATION_MS),
+        duration_ms=_integer(raw.get("duration"), MAX_DURATION_MS),
         start_ms=_epoch_ms(raw.get("startTime")),
         end_ms=_epoch_ms(raw.get("endTime")),
         missed=None if call_status is None else call_status.upper() == "MISSED",
@@ -498,27 +507,26 @@ def _extension(raw: object) -> str | None:
 
 
 def _text(raw: object) -> str | None:
+    """Return a text (or a number as text), stripped and cut to MAX_TEXT characters."""
     if isinstance(raw, str):
-        text = raw.strip()
+        text = raw.strip()[:MAX_TEXT].rstrip()
         return text or None
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return str(raw)
+        return str(raw)[:MAX_TEXT]
     return None
 
 
-def _integer(raw: object) -> int | None:
+def _integer(raw: object, maximum: int) -> int | None:
+    """Return a whole number from 0 to maximum; None for anything else."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
-    if isinstance(raw, float) and not math.isfinite(raw):
+    if not 0 <= raw <= maximum:  # also refuses NaN
         return None
     return int(raw)
 
 
 def _epoch_ms(raw: object) -> int | None:
-    value = _integer(raw)
-    if value is None or value < 0 or value > 253402300799999:
-        return None
-    return value
+    return _integer(raw, MAX_EPOCH_MS)
 
 
 def _coordinate(raw: object, limit: float) -> float | None:
