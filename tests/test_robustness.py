@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.wildix.const import DOMAIN
 
-from .bench.workload import CallKind, Family, Workload
+from .workload import CallKind, Family, Workload
 from .common import (
     ENTRY_ID,
     SECRET,

@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
 
-from .bench.workload import Delivery, Workload
+from .workload import Delivery, Workload
 from .common import (
     ENTRY_ID,
     SECRET,

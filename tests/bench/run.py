@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 from homeassistant.const import __version__ as HA_VERSION
 
-from .workload import Delivery, Workload
+from tests.workload import Delivery, Workload
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "Bench0Secret1For2Wildix3Events"
