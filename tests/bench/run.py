@@ -466,10 +466,8 @@ class Bench:
         efficiencies is given beside, as a check on drift.
         """
         counts = self.results["state_writes"]
-        writes, events = (
-            counts["changes_per_delivery"],
-            counts["bus_events_per_delivery"],
-        )
+        writes: float = counts["changes_per_delivery"]
+        events: float = counts["bus_events_per_delivery"]
 
         def floor(minimal: float, writes3: float, event: float) -> float:
             write_price = (writes3 - minimal) / 2

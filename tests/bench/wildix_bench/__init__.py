@@ -144,8 +144,8 @@ class Accounting:
 
     @callback
     def _bus_event(self, event: Event) -> None:
-        if event.event_type.startswith(f"{WILDIX}_"):
-            self.bus_events[event.event_type] += 1
+        if (event_type := str(event.event_type)).startswith(f"{WILDIX}_"):
+            self.bus_events[event_type] += 1
 
     @callback
     def _webhook(self, event: Event) -> None:
