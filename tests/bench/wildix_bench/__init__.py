@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
+from homeassistant.components.http.config import async_get_and_load_store
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_STARTED,
@@ -263,6 +264,11 @@ class StatsView(HomeAssistantView):
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the baselines, the calibration receivers and the statistics view; add a wildix entry."""
     secret: str = config[DOMAIN]["secret"]
+    # Home Assistant takes HTTP settings from YAML as a trial and, unless a user
+    # confirms them, restarts after five minutes to revert them: mid-run.
+    http_store = await async_get_and_load_store(hass)
+    if http_store.pending is not None:
+        await http_store.async_promote_pending()
     receivers: dict[str, tuple[str, Handler]] = {
         NOOP_WEBHOOK: ("No-op", _noop),
         MINIMAL_WEBHOOK: (
