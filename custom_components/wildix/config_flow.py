@@ -49,6 +49,7 @@ from .const import (
     DOMAIN,
     Transport,
 )
+from .hub import WildixConfigEntry
 from .options import DEFAULT_OPTIONS
 from .protocol import is_extension
 from .schema import vol
@@ -125,7 +126,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: WildixConfigEntry) -> OptionsFlow:
         """Return the options flow of an entry."""
         return WildixOptionsFlow()
 
