@@ -254,3 +254,21 @@ def test_licence() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+
+
+def _anchor(heading: str) -> str:
+    """The id GitHub gives a Markdown heading."""
+    kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
+
+
+@pytest.mark.parametrize("name", ["README.md", "CONTRIBUTING.md"])
+def test_contents_line_lists_every_section(name: str) -> None:
+    """The Contents line links to each section (## heading), and to nothing else."""
+    text = (ROOT / name).read_text(encoding="utf-8")
+    contents = text[text.index("Contents: ") : text.index("\n\n", text.index("Contents: "))]
+    linked = re.findall(r"\]\(#([^)]+)\)", contents)
+    sections = [
+        _anchor(heading) for heading in re.findall(r"^## (.+)$", text, re.MULTILINE)
+    ]
+    assert linked == sections
