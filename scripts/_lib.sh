@@ -45,7 +45,7 @@ may_install_python() {
     esac
     [ -t 0 ] && [ -t 2 ] || return 1
     local answer
-    printf 'No Python >= 3.14.2 found. Install one with `%s python install 3.14` (into uv'"'"'s own directory)? [y/N] ' "$1" >&2
+    printf 'No Python >= 3.14.2 found. Install one with "%s python install 3.14" (into uv'"'"'s own directory)? [y/N] ' "$1" >&2
     read -r answer || return 1
     [[ "$answer" =~ ^[Yy] ]]
 }

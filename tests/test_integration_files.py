@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     "event": (CALLS,),
 }
 
+
 def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Yield every string of a translation file with its dotted key."""
     if isinstance(tree, dict):

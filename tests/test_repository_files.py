@@ -27,7 +27,15 @@ IOT_CLASSES = {
     "local_polling",
     "local_push",
 }
-INTEGRATION_TYPES = {"device", "entity", "hardware", "helper", "hub", "service", "system"}
+INTEGRATION_TYPES = {
+    "device",
+    "entity",
+    "hardware",
+    "helper",
+    "hub",
+    "service",
+    "system",
+}
 VERSION_STRATEGIES = [
     AwesomeVersionStrategy.CALVER,
     AwesomeVersionStrategy.SEMVER,
@@ -69,13 +77,15 @@ def _manifests() -> list[Path]:
 
 
 def _is_https_url(value: Any) -> bool:
-    return isinstance(value, str) and (url := urlparse(value)).scheme == "https" and bool(
-        url.netloc
+    return (
+        isinstance(value, str)
+        and (url := urlparse(value)).scheme == "https"
+        and bool(url.netloc)
     )
 
 
 def manifest_problems(path: Path) -> list[str]:
-    """What hassfest would say about a custom integration's manifest, in its words where it has them."""
+    """List what hassfest would say about a custom integration's manifest, in its words where it has them."""
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(manifest, dict):
         return ["not a JSON object"]
@@ -103,7 +113,9 @@ def manifest_problems(path: Path) -> list[str]:
     if not _is_https_url(documentation):
         problems.append("Documentation url is not prefixed with https")
     elif documentation.startswith("https://www.home-assistant.io/integrations"):
-        problems.append("Documentation URL should point to the custom integration documentation")
+        problems.append(
+            "Documentation URL should point to the custom integration documentation"
+        )
     if "issue_tracker" in manifest and not _is_https_url(manifest["issue_tracker"]):
         problems.append("issue_tracker is not a URL")
     for key in LISTS_OF_NAMES & manifest.keys():
@@ -154,7 +166,12 @@ def test_every_manifest_is_checked() -> None:
             "Manifest keys are not sorted correctly: domain, name, then alphabetical order",
         ),
         (
-            lambda m: {"domain": m.pop("domain"), "name": m.pop("name"), "version": m.pop("version"), **m},
+            lambda m: {
+                "domain": m.pop("domain"),
+                "name": m.pop("name"),
+                "version": m.pop("version"),
+                **m,
+            },
             "Manifest keys are not sorted correctly: domain, name, then alphabetical order",
         ),
         (lambda m: {**m, "version": "one"}, "'one' is not a valid version."),
@@ -167,9 +184,7 @@ def test_every_manifest_is_checked() -> None:
         (lambda m: {**m, "colour": "blue"}, "unknown key colour"),
     ],
 )
-def test_manifest_check_finds_faults(
-    tmp_path: Path, change: Any, problem: str
-) -> None:
+def test_manifest_check_finds_faults(tmp_path: Path, change: Any, problem: str) -> None:
     """The check above fails a manifest that hassfest would fail."""
     manifest = json.loads((COMPONENT / "manifest.json").read_text(encoding="utf-8"))
     path = tmp_path / "wildix" / "manifest.json"
@@ -194,7 +209,9 @@ def test_hacs_manifest() -> None:
         "name",
     }
     assert isinstance(hacs["name"], str)
-    AwesomeVersion(hacs["homeassistant"], ensure_strategy=[AwesomeVersionStrategy.CALVER])
+    AwesomeVersion(
+        hacs["homeassistant"], ensure_strategy=[AwesomeVersionStrategy.CALVER]
+    )
     manifest = json.loads((COMPONENT / "manifest.json").read_text(encoding="utf-8"))
     assert _is_https_url(manifest["issue_tracker"])
     assert isinstance(manifest["codeowners"], list)
@@ -236,7 +253,9 @@ def test_brand_images_at_2x_are_twice_the_size() -> None:
 
 def _changelog_versions() -> list[str]:
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    return re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", text, re.MULTILINE)
+    return re.findall(
+        r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", text, re.MULTILINE
+    )
 
 
 def test_changelog_newest_is_the_manifest_version() -> None:
@@ -257,7 +276,7 @@ def test_licence() -> None:
 
 
 def _anchor(heading: str) -> str:
-    """The id GitHub gives a Markdown heading."""
+    """Return the id GitHub gives a Markdown heading."""
     kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
     return kept.replace(" ", "-")
 
@@ -266,7 +285,9 @@ def _anchor(heading: str) -> str:
 def test_contents_line_lists_every_section(name: str) -> None:
     """The Contents line links to each section (## heading), and to nothing else."""
     text = (ROOT / name).read_text(encoding="utf-8")
-    contents = text[text.index("Contents: ") : text.index("\n\n", text.index("Contents: "))]
+    contents = text[
+        text.index("Contents: ") : text.index("\n\n", text.index("Contents: "))
+    ]
     linked = re.findall(r"\]\(#([^)]+)\)", contents)
     sections = [
         _anchor(heading) for heading in re.findall(r"^## (.+)$", text, re.MULTILINE)
