@@ -51,7 +51,8 @@ may_install_python() {
 }
 
 # Choose the latest lane's Python (>= 3.14.2) and say which: python3.14 or python3 on PATH,
-# else a uv-managed Python (`uv python find`; `uv python install 3.14` when allowed, see
+# else a Python uv finds outside any virtual environment (`uv python find --system`: the
+# ones uv installed, and others it knows of; `uv python install 3.14` when allowed, see
 # may_install_python), else re-run the calling script through ../shared/tools/py314 beside
 # the repository (a helper that provides one). The choice is exported as LATEST_PYTHON, so
 # the scripts this one runs keep it. Call as: reexec_latest "$@"
@@ -70,14 +71,14 @@ reexec_latest() {
     done
     uv=$(find_uv)
     if [ -z "$found" ] && [ -n "$uv" ]; then
-        found=$("$uv" python find --no-project '>=3.14.2' 2>/dev/null || true)
+        found=$("$uv" python find --system --no-project '>=3.14.2' 2>/dev/null || true)
         if [ -z "$found" ] && may_install_python "$uv"; then
             log "installing Python 3.14 with uv"
             "$uv" python install 3.14 >&2 || die "uv python install 3.14 failed"
-            found=$("$uv" python find --no-project '>=3.14.2' 2>/dev/null || true)
+            found=$("$uv" python find --system --no-project '>=3.14.2' 2>/dev/null || true)
         fi
         if [ -n "$found" ] && is_py314 "$found"; then
-            log "latest lane: $found ($("$found" -V 2>&1), managed by uv)"
+            log "latest lane: $found ($("$found" -V 2>&1), found by uv)"
         else
             found=""
         fi
