@@ -6,6 +6,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, Transport
+from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
@@ -21,6 +22,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     entry.runtime_data = hub
+    await async_connect_pbx_api(hub)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if poller is None:
         hub.async_start(async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID]))
@@ -35,8 +37,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
 
 async def _async_entry_updated(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
     """Apply new options or a new secret live; reload for a new webhook, queue or keys."""
-    if not entry.runtime_data.async_apply_entry():
+    hub = entry.runtime_data
+    if not hub.async_apply_entry():
         hass.config_entries.async_schedule_reload(entry.entry_id)
+    elif hub.pbx_api is not None:
+        # Users the new filter or limit lets in come back from the directory.
+        hub.pbx_api.async_reapply()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:

@@ -10,6 +10,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api_entities import async_add_registration_sensors
 from .entity import View, WildixUserEntity, async_add_user_entities
 from .hub import WildixConfigEntry
 from .model import PhoneState, User
@@ -55,6 +56,7 @@ async def async_setup_entry(
             for description in BINARY_SENSORS
         ),
     )
+    async_add_registration_sensors(hub, async_add_entities)
 
 
 class WildixBinarySensor(WildixUserEntity, BinarySensorEntity):

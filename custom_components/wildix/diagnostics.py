@@ -26,6 +26,7 @@ TO_REDACT = {
     "remote_name",
     "message",
     "location",
+    "api_token",
 }
 
 
@@ -35,6 +36,7 @@ async def async_get_config_entry_diagnostics(
     """Return the diagnostics of a config entry."""
     hub = entry.runtime_data
     model = hub.model
+    connection = {} if hub.pbx_api is None else {"pbx_api": hub.pbx_api.diagnostics()}
     return async_redact_data(
         {
             **await _async_common(hass, hub),
@@ -59,6 +61,7 @@ async def async_get_config_entry_diagnostics(
             },
             "users": [_user(model.users[ext]) for ext in sorted(model.users)],
             "active_calls": [_call(call) for call in model.calls.values()],
+            **connection,
         },
         TO_REDACT,
     )

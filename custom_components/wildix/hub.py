@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -46,6 +46,9 @@ from .protocol import (
     verify_signature,
 )
 from .views import moment_data
+
+if TYPE_CHECKING:
+    from .coordinator import PbxApi
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -117,6 +120,8 @@ class WildixHub:
             f"{DOMAIN}_{entry.entry_id}_new_user"
         )
         self.signal_pbx: SignalType[()] = SignalType(f"{DOMAIN}_{entry.entry_id}_pbx")
+        # The optional connection to the PBX API (coordinator.py).
+        self.pbx_api: PbxApi | None = None
         self.available = True
         self.signal_available: SignalType[()] = SignalType(
             f"{DOMAIN}_{entry.entry_id}_available"
@@ -302,8 +307,17 @@ class WildixHub:
             )
         elif event.body is None:
             _LOGGER.debug("Ignoring a Wildix event of type %s", event.type)
-        self._async_publish(self.model.apply(event, dt_util.utcnow().timestamp()))
+        changes = self.model.apply(event, dt_util.utcnow().timestamp())
+        if self.pbx_api is not None:
+            self.pbx_api.book.reconcile(self.model, changes.users)
+        self._async_publish(changes)
         return Outcome.ACCEPTED
+
+    @callback
+    def async_update_users(self, changes: Changes, removed: list[str]) -> None:
+        """Publish what the PBX API changed, and remove the users it no longer lists."""
+        self._async_remove_users(removed)
+        self._async_publish(changes)
 
     @callback
     def async_forget_user(self, extension: str) -> None:

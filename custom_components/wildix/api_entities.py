@@ -1,0 +1,127 @@
+"""Entities fed by the PBX API: a user's phone registration and the PBX's version."""
+
+from typing import Any
+
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import PbxApi, WildixApiCoordinator
+from .entity import View, WildixPbxEntity, WildixUserEntity, async_add_user_entities
+from .hub import WildixHub
+
+REGISTERED = BinarySensorEntityDescription(
+    key="registered",
+    translation_key="registered",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+)
+PBX_VERSION = SensorEntityDescription(
+    key="pbx_version",
+    translation_key="pbx_version",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+@callback
+def async_add_registration_sensors(
+    hub: WildixHub, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add every user's registration sensor, unless the PBX lacks the route."""
+    if (api := hub.pbx_api) is None or api.registrations.supported is False:
+        return
+    async_add_user_entities(
+        hub,
+        async_add_entities,
+        lambda extension: (WildixRegistrationSensor(hub, api, extension),),
+    )
+
+
+@callback
+def async_add_version_sensor(
+    hub: WildixHub, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add the PBX's version sensor, unless the PBX does not tell it."""
+    if (api := hub.pbx_api) is None or api.directory.version_supported is False:
+        return
+    async_add_entities([WildixVersionSensor(hub, api)])
+
+
+class _ApiEntity:
+    """Mixin: available while the coordinator's feature is; follows its polls."""
+
+    _coordinator: WildixApiCoordinator[Any]
+    _attr_available: bool
+
+    @property
+    def available(self) -> bool:
+        """Return whether the PBX API answered the last poll of this feature."""
+        return self._attr_available
+
+
+class WildixRegistrationSensor(_ApiEntity, WildixUserEntity, BinarySensorEntity):
+    """Whether a user has a registered phone, from polls and telephony events."""
+
+    def __init__(self, hub: WildixHub, api: PbxApi, extension: str) -> None:
+        """Initialise a user's registration sensor."""
+        self._api = api
+        self._coordinator = api.registrations
+        super().__init__(hub, extension, REGISTERED)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the polls as well as the user's events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._coordinator.async_add_listener(self._async_changed))
+
+    def _render(self) -> View:
+        registration = self._api.book.registration(self.extension, self.user)
+        if registration is None:
+            return (self._coordinator.available, None, None)
+        attributes: dict[str, Any] = {
+            "registered_devices": registration.devices,
+            "user_agents": list(registration.user_agents),
+        }
+        if (colleague := self._api.book.colleagues.get(self.extension)) is not None:
+            attributes |= {
+                "department": colleague.department,
+                "role": colleague.role,
+                "license": colleague.license_type,
+            }
+            if self.hub.show_remote:
+                # The privacy option: off, no personal data beyond the name is shown.
+                attributes["email"] = colleague.email
+        return (self._coordinator.available, registration.registered, attributes)
+
+    def _show(self, view: View) -> None:
+        (
+            self._attr_available,
+            self._attr_is_on,
+            self._attr_extra_state_attributes,
+        ) = view
+
+
+class WildixVersionSensor(_ApiEntity, WildixPbxEntity, SensorEntity):
+    """The PBX's software version, read with the directory."""
+
+    def __init__(self, hub: WildixHub, api: PbxApi) -> None:
+        """Initialise the PBX's version sensor."""
+        self._coordinator = api.directory
+        super().__init__(hub, PBX_VERSION)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the directory's polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._coordinator.async_add_listener(self._async_changed))
+
+    def _render(self) -> View:
+        data = self._coordinator.data
+        version = None if data is None else data[1]
+        return (self._coordinator.available and version is not None, version)
+
+    def _show(self, view: View) -> None:
+        self._attr_available, self._attr_native_value = view
