@@ -281,6 +281,8 @@ class PbxModel:
         self.last_event = received
         if event.pbx is not None and event.pbx != self.pbx_serial:
             self.pbx_serial = event.pbx
+        if event.time is None:  # an event type that is not modelled
+            return changes
         match event.body:
             case CallEvent() as call_event:
                 self._apply_call(event.time, call_event, received, changes)

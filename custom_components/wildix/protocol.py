@@ -180,7 +180,7 @@ class WildixEvent:
 
     id: str
     type: str
-    time: int
+    time: int | None  # None only for types this integration does not model
     pbx: str | None
     company: str | None
     integration_id: str | None
@@ -227,7 +227,9 @@ def parse_event(payload: object) -> WildixEvent:
     if not isinstance(event_id, str) or not event_id:
         raise ProtocolError("the event has no id")
     time = _epoch_ms(payload.get("time"))
-    if time is None:
+    if time is None and event_type in EventType:
+        # Other types are only passed through: refusing them would make Wildix
+        # retry, forever, something this integration never uses.
         raise ProtocolError("the event has no valid time")
     data = payload.get("data", {})
     if not isinstance(data, dict):
