@@ -24,6 +24,7 @@ from .protocol import (
     UserPresence,
     UserTelephony,
     WildixEvent,
+    is_internal_number,
 )
 
 DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
@@ -537,7 +538,14 @@ class PbxModel:
             direction=direction,
             remote_number=remote_number,
             remote_name=remote_name if remote_name != remote_number else None,
-            remote_local=remote_local or direction is Direction.INTERNAL,
+            # An internal call may still dial an outside number (a forward, a quirk
+            # of the PBX): only a colleague's extension counts as a local party.
+            remote_local=remote_local
+            or (
+                other is None
+                and direction is Direction.INTERNAL
+                and (remote_number is None or is_internal_number(remote_number))
+            ),
             started_ms=_earliest(call.started_ms, flow.start_ms),
         )
         return Leg(
@@ -602,6 +610,12 @@ class PbxModel:
             record.direction = Direction.INTERNAL
             record.remote_local = True
             record.remote_number = other.extension
+        elif record.remote_local:
+            # The call has left the PBX (a colleague forwarded it outside): the
+            # other party is now an outside one, hidden as such.
+            record.remote_local = False
+            record.remote_number = other.phone
+            record.remote_name = None
         elif record.remote_number is None:
             record.remote_number = other.phone
         if other.name and other.name != record.remote_number:

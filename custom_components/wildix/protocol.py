@@ -418,8 +418,7 @@ def _legacy_direction(
     if (
         data.get("trunkName") is None
         and destination is not None
-        and _EXTENSION.fullmatch(destination)
-        and len(destination) <= 6
+        and is_internal_number(destination)
     ):
         return Direction.INTERNAL
     return Direction.OUTBOUND
@@ -483,6 +482,11 @@ def _direction(raw: object) -> Direction | None:
 def is_extension(text: str) -> bool:
     """Tell whether a string can be a Wildix extension."""
     return _EXTENSION.fullmatch(text) is not None
+
+
+def is_internal_number(text: str) -> bool:
+    """Tell whether a dialled number is another extension rather than an outside number."""
+    return is_extension(text) and len(text) <= 6
 
 
 def _required_extension(raw: object) -> str:
