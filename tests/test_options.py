@@ -22,6 +22,8 @@ DEFAULTS = {
     "stale_call_timeout": 4,
     "max_event_age": 10,
     "show_remote": True,
+    "pass_through": True,
+    "missed_internal": False,
 }
 CALLER = "+4930555010203"
 INBOUND_TALKING = (
@@ -107,6 +109,8 @@ async def test_every_field_is_saved(
         stale_call_timeout=0.5,
         max_event_age=2,
         show_remote=False,
+        pass_through=False,
+        missed_internal=True,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_integration.options == {
@@ -114,6 +118,8 @@ async def test_every_field_is_saved(
         "stale_call_timeout": 0.5,
         "max_event_age": 2,
         "show_remote": False,
+        "pass_through": False,
+        "missed_internal": True,
     }
 
 

@@ -43,6 +43,8 @@ from .const import (
     CONF_QUEUE_URL,
     CONF_SECRET,
     CONF_SECRET_ACCESS_KEY,
+    CONF_MISSED_INTERNAL,
+    CONF_PASS_THROUGH,
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     CONF_TRANSPORT,
@@ -490,6 +492,14 @@ class WildixOptionsFlow(OptionsFlow):
                     )
                 ),
                 vol.Required(CONF_SHOW_REMOTE): BooleanSelector(),
+                # Optional: forms of older entries and scripts may not send them.
+                vol.Optional(
+                    CONF_PASS_THROUGH, default=DEFAULT_OPTIONS[CONF_PASS_THROUGH]
+                ): BooleanSelector(),
+                vol.Optional(
+                    CONF_MISSED_INTERNAL,
+                    default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
+                ): BooleanSelector(),
             }
         )
 

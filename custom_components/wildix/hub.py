@@ -37,7 +37,13 @@ from .issues import Issue, async_clear_issue, async_open_issues, async_raise_iss
 from .model import CallMoment, Changes, PbxModel
 from .options import WildixOptions
 from .persistence import model_as_dict, restore_model
-from .protocol import ProtocolError, WildixEvent, decode_event, verify_signature
+from .protocol import (
+    ProtocolError,
+    WildixEvent,
+    decode_event,
+    redact_outside_parties,
+    verify_signature,
+)
 from .views import moment_data
 
 _LOGGER = logging.getLogger(__name__)
@@ -83,10 +89,12 @@ class WildixHub:
         self.model = PbxModel(
             stale_call_timeout=options.stale_call_timeout,
             extensions=options.extensions,
+            missed_internal=options.missed_internal,
         )
         self.devices = WildixDevices(hass, entry)
         self.max_event_age = options.max_event_age
         self.show_remote = options.show_remote
+        self.pass_through = options.pass_through
         self.counters: Counter[str] = Counter()
         self.recent: deque[Delivery] = deque(maxlen=RECENT_DELIVERIES)
         self._rejections: deque[float] = deque(maxlen=REJECTION_STREAK)
@@ -170,6 +178,8 @@ class WildixHub:
             self._rejections.clear()
         options = WildixOptions.from_options(self.entry.options)
         self.max_event_age = options.max_event_age
+        self.pass_through = options.pass_through
+        self.model.missed_internal = options.missed_internal
         self.model.stale_call_timeout = options.stale_call_timeout
         self._async_remove_users(self.model.set_extensions(options.extensions))
         if options.show_remote != self.show_remote:
@@ -252,19 +262,22 @@ class WildixHub:
         self.counters["accepted"] += 1
         self.recent.append(Delivery(dt_util.utcnow(), event.type, Outcome.ACCEPTED))
         self._async_clear(Issue.NO_EVENTS)
-        self.hass.bus.async_fire(
-            EVENT_WEBHOOK,
-            {
-                "config_entry_id": self.entry.entry_id,
-                "type": event.type,
-                "id": event.id,
-                "time": event.time,
-                "pbx": event.pbx,
-                "company": event.company,
-                "integration_id": event.integration_id,
-                "data": event.data,
-            },
-        )
+        if self.pass_through:
+            self.hass.bus.async_fire(
+                EVENT_WEBHOOK,
+                {
+                    "config_entry_id": self.entry.entry_id,
+                    "type": event.type,
+                    "id": event.id,
+                    "time": event.time,
+                    "pbx": event.pbx,
+                    "company": event.company,
+                    "integration_id": event.integration_id,
+                    "data": event.data
+                    if self.show_remote
+                    else redact_outside_parties(event.data),
+                },
+            )
         if event.problem is not None:
             _LOGGER.warning(
                 "Ignoring a %s event that cannot be used: %s", event.type, event.problem

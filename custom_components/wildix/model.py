@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .protocol import (
+    Attachment,
     CallEvent,
     CallFamily,
     CallFlow,
@@ -83,6 +84,7 @@ class CallMoment:
     time_ms: int
     duration: float | None = None
     missed: bool | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(slots=True)
@@ -134,6 +136,7 @@ class CallRecord:
     end_cause: str | None = None
     end_cause_rank: int = 0
     recordings: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def duration(self) -> float | None:
@@ -177,6 +180,7 @@ class Leg:
             time_ms=time_ms,
             duration=record.duration if final else None,
             missed=bool(record.missed) if final else None,
+            attachments=record.attachments if final else (),
         )
 
 
@@ -260,9 +264,11 @@ class PbxModel:
         *,
         stale_call_timeout: float = DEFAULT_STALE_CALL_TIMEOUT,
         extensions: Iterable[str] | None = None,
+        missed_internal: bool = False,
     ) -> None:
-        """Initialise an empty model."""
+        """Initialise an empty model; `missed_internal`: unanswered internal calls are missed too."""
         self.stale_call_timeout = stale_call_timeout
+        self.missed_internal = missed_internal
         self.extensions: frozenset[str] | None = (
             None if extensions is None else frozenset(extensions)
         )
@@ -437,6 +443,7 @@ class PbxModel:
                 record.missed,
                 record.end_cause,
                 record.recordings,
+                record.attachments,
                 record.answered,
             )
             record.started_ms = min(record.started_ms, call.started_ms)
@@ -448,6 +455,8 @@ class PbxModel:
                     record.answered = True
                 if flow.recordings:
                     record.recordings = flow.recordings
+                if flow.attachments:
+                    record.attachments = flow.attachments
             if final:
                 if flow is not None and flow.duration_ms is not None:
                     if rank > record.duration_rank:
@@ -466,7 +475,12 @@ class PbxModel:
                     record.end_cause_rank = rank
                 if flow is not None and flow.missed is not None:
                     if rank >= record.missed_rank:
-                        record.missed = flow.missed
+                        # Analytics marks an unanswered internal call MISSED:
+                        # whether that is a miss for its callee is an option.
+                        record.missed = flow.missed and (
+                            record.direction is not Direction.INTERNAL
+                            or self._can_miss(leg)
+                        )
                         record.missed_rank = rank
             after = (
                 record.started_ms,
@@ -475,6 +489,7 @@ class PbxModel:
                 record.missed,
                 record.end_cause,
                 record.recordings,
+                record.attachments,
                 record.answered,
             )
             if before != after and leg.ended:
@@ -547,6 +562,8 @@ class PbxModel:
                 and (remote_number is None or is_internal_number(remote_number))
             ),
             started_ms=_earliest(call.started_ms, flow.start_ms),
+            recordings=flow.recordings,
+            attachments=flow.attachments,
         )
         return Leg(
             extension=party.extension,
@@ -688,9 +705,7 @@ class PbxModel:
         leg.ended = True
         record.ended_ms = _earliest(record.ended_ms, time_ms)
         if record.missed is None and final:
-            record.missed = (
-                record.direction is Direction.INBOUND and not record.answered
-            )
+            record.missed = self._can_miss(leg) and not record.answered
         elif record.missed is None:
             record.missed = False
         user = self.users.get(leg.extension)
@@ -701,6 +716,15 @@ class PbxModel:
             _add(changes, leg.moment(MomentType.MISSED_CALL, time_ms, final=True))
         _add(changes, leg.moment(MomentType.CALL_ENDED, time_ms, final=True))
         self._finish(leg, changes)
+
+    def _can_miss(self, leg: Leg) -> bool:
+        """Tell whether a call ending unanswered is a missed call for this leg."""
+        match leg.record.direction:
+            case Direction.INBOUND:
+                return True
+            case Direction.INTERNAL:
+                return self.missed_internal and not leg.caller
+        return False
 
     def _finish(self, leg: Leg, changes: Changes) -> None:
         """Make an ended leg the user's last call if it is the most recent one."""

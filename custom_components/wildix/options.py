@@ -1,4 +1,4 @@
-"""An entry's options: which users get devices, how long calls and triggers live, privacy."""
+"""An entry's options: which users get devices, how long calls and triggers live, privacy, events."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -7,6 +7,8 @@ from typing import Any, Self
 from .const import (
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
+    CONF_MISSED_INTERNAL,
+    CONF_PASS_THROUGH,
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
@@ -18,6 +20,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_STALE_CALL_TIMEOUT: DEFAULT_STALE_CALL_TIMEOUT / 3600,
     CONF_MAX_EVENT_AGE: DEFAULT_MAX_EVENT_AGE / 60,
     CONF_SHOW_REMOTE: True,
+    CONF_PASS_THROUGH: True,
+    CONF_MISSED_INTERNAL: False,
 }
 
 
@@ -29,6 +33,8 @@ class WildixOptions:
     stale_call_timeout: float
     max_event_age: float
     show_remote: bool
+    pass_through: bool
+    missed_internal: bool
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -39,4 +45,6 @@ class WildixOptions:
             stale_call_timeout=float(values[CONF_STALE_CALL_TIMEOUT]) * 3600,
             max_event_age=float(values[CONF_MAX_EVENT_AGE]) * 60,
             show_remote=bool(values[CONF_SHOW_REMOTE]),
+            pass_through=bool(values[CONF_PASS_THROUGH]),
+            missed_internal=bool(values[CONF_MISSED_INTERNAL]),
         )

@@ -3,7 +3,7 @@
 This module knows the Wildix wire format and nothing of Home Assistant.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -72,6 +72,8 @@ class LegStatus(StrEnum):
     CONNECTING = "CONNECTING"
     TALKING = "TALKING"
     HOLD = "HOLD"
+    # Analytics flows describe a stored, ended leg and carry no status.
+    ENDED = "ENDED"
     UNKNOWN = "UNKNOWN"
 
 
@@ -109,6 +111,15 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file Wildix stored for a call leg: a recording, a voicemail, a fax."""
+
+    type: str
+    url: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CallFlow:
     """One leg of a call: who calls whom and in which state."""
 
@@ -125,6 +136,7 @@ class CallFlow:
     end_ms: int | None = None
     missed: bool | None = None
     recordings: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +265,67 @@ def parse_event(payload: object) -> WildixEvent:
     )
 
 
+def redact_outside_parties(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return event data without the numbers and names of parties outside the PBX.
+
+    A party is outside unless Wildix marks it LOCAL or its number is an extension.
+    Every string that is or contains an outside number, or is an outside name,
+    becomes None: recording URLs and transcription speakers name the caller too.
+    """
+    numbers: set[str] = set()
+    names: set[str] = set()
+    for node in _nodes(data):
+        if isinstance(number := node.get("remotePhone"), str) and number.strip():
+            numbers.add(number.strip())
+        if not isinstance(node.get("phone", node.get("number")), str):
+            continue
+        number = str(node.get("phone", node.get("number"))).strip()
+        if node.get("type") == "LOCAL" or (
+            "type" not in node and is_internal_number(number)
+        ):
+            continue
+        if number:
+            numbers.add(number)
+        if isinstance(name := node.get("name"), str) and name.strip():
+            names.add(name.strip().casefold())
+    digits = {
+        only for number in numbers if len(only := re.sub(r"\D", "", number)) >= 5
+    }
+    numbers = {number for number in numbers if not is_internal_number(number)}
+
+    def outside(text: str) -> bool:
+        stripped = text.strip()
+        return (
+            stripped in numbers
+            or stripped.casefold() in names
+            or any(number in text for number in digits)
+        )
+
+    def redact(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: redact(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [redact(item) for item in value]
+        if isinstance(value, str) and outside(value):
+            return None
+        return value
+
+    redacted: dict[str, Any] = redact(dict(data))
+    return redacted
+
+
+def _nodes(value: object) -> Iterator[dict[str, Any]]:
+    """Yield every JSON object inside decoded JSON data, the outermost first."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def _deeper_than(value: object, limit: int) -> bool:
     """Tell whether JSON data nests objects and arrays deeper than a limit."""
     stack: list[tuple[dict[str, Any] | list[Any], int]] = []
@@ -331,7 +404,9 @@ def _flows_call(
     if isinstance(raw_flows, list):
         for position, raw in enumerate(raw_flows):
             if isinstance(raw, dict):
-                flows.append(_flow(position, raw))
+                flows.append(
+                    _flow(position, raw, stored=family is CallFamily.ANALYTICS)
+                )
     flows.sort(key=lambda flow: flow.index)
     return CallEvent(
         call_id=_text(data.get("id")) or event_id,
@@ -345,7 +420,7 @@ def _flows_call(
     )
 
 
-def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
+def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFlow:
     caller = _party(raw.get("caller"))
     callee = _party(raw.get("callee"))
     call_status = _text(raw.get("callStatus"))
@@ -354,7 +429,9 @@ def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
         index=position if index is None else index,
         caller=caller,
         callee=callee,
-        status=_leg_status(raw.get("status")),
+        status=LegStatus.ENDED
+        if stored and raw.get("status") is None
+        else _leg_status(raw.get("status")),
         direction=_direction(raw.get("direction")),
         remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
         destination=_text(raw.get("destination")),
@@ -364,6 +441,7 @@ def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
         end_ms=_epoch_ms(raw.get("endTime")),
         missed=None if call_status is None else call_status.upper() == "MISSED",
         recordings=_recordings(raw),
+        attachments=_attachments(raw),
     )
 
 
@@ -457,6 +535,29 @@ def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
     if not names and isinstance(plain, list):
         names.extend(name for item in plain if (name := _text(item)))
     return tuple(names)
+
+
+def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
+    """Return the files of a flow: `attachments[]`, and the older `recordingsData[]`."""
+    found: list[Attachment] = []
+    for key, default_type in (
+        ("attachments", "attachment"),
+        ("recordingsData", "recording"),
+    ):
+        items = raw.get(key)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            url = _text(item.get("url"))
+            name = _text(item.get("fileName")) or _text(item.get("name"))
+            if url is None and name is None:
+                continue
+            kind = (_text(item.get("type")) or default_type).lower()
+            if all(url != other.url or name != other.name for other in found):
+                found.append(Attachment(type=kind, url=url, name=name))
+    return tuple(found)
 
 
 def _leg_status(raw: object) -> LegStatus:
