@@ -9,7 +9,12 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.wildix.protocol import Direction, LegStatus, decode_event
+from custom_components.wildix.protocol import (
+    CallEvent,
+    Direction,
+    LegStatus,
+    decode_event,
+)
 
 from .common import FIXTURES, WildixSender, compact, load_event, user_state
 
@@ -17,9 +22,7 @@ CALLER_DIGITS = "4930555010203"
 RECORDING = "call_completed_inbound_answered_recorded"
 
 
-async def _options(
-    hass: HomeAssistant, entry: MockConfigEntry, **options: Any
-) -> None:
+async def _options(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
     hass.config_entries.async_update_entry(entry, options=options)
     await hass.async_block_till_done()
 
@@ -137,8 +140,8 @@ def test_stored_flows_are_no_unknown_legs() -> None:
     """Analytics flows carry no status: they are ended legs, not legs of unknown state."""
     body = (FIXTURES / f"{RECORDING}.json").read_bytes()
     event = decode_event(body)
-    assert event.body is not None
-    assert [flow.status for flow in event.body.flows] == [LegStatus.ENDED]  # type: ignore[union-attr]
+    assert isinstance(event.body, CallEvent)
+    assert [flow.status for flow in event.body.flows] == [LegStatus.ENDED]
 
 
 async def test_undefined_direction_is_taken_from_the_parties(
@@ -173,7 +176,9 @@ async def test_unanswered_internal_call_is_missed_only_if_asked(
     for name in UNANSWERED_INTERNAL:
         await wildix.post(name)
     missed = [
-        event.data["extension"] for event in calls if event.data["type"] == "missed_call"
+        event.data["extension"]
+        for event in calls
+        if event.data["type"] == "missed_call"
     ]
     assert missed == (["202"] if missed_internal else [])
     assert user_state(hass, "202", "last_call").attributes["missed"] is missed_internal

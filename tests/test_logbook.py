@@ -216,7 +216,9 @@ async def test_a_forwarded_internal_call_keeps_outside_parties_hidden(
         ("call:live:progress", 5000, [_internal_flow(0, "CONNECTING"), forwarded]),
         ("call:live:completed", 30000, [_internal_flow(0, "CONNECTING"), forwarded]),
     ):
-        await wildix.post(_internal_call(start + offset, "forwarded", *flows, kind=kind))
+        await wildix.post(
+            _internal_call(start + offset, "forwarded", *flows, kind=kind)
+        )
     dialled = _internal_flow(
         0,
         "TALKING",

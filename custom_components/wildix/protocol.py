@@ -288,9 +288,7 @@ def redact_outside_parties(data: Mapping[str, Any]) -> dict[str, Any]:
             numbers.add(number)
         if isinstance(name := node.get("name"), str) and name.strip():
             names.add(name.strip().casefold())
-    digits = {
-        only for number in numbers if len(only := re.sub(r"\D", "", number)) >= 5
-    }
+    digits = {only for number in numbers if len(only := re.sub(r"\D", "", number)) >= 5}
     numbers = {number for number in numbers if not is_internal_number(number)}
 
     def outside(text: str) -> bool:
