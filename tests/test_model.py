@@ -14,6 +14,7 @@ from custom_components.wildix.model import (
     MomentType,
     PbxModel,
     PhoneState,
+    Ranked,
 )
 from custom_components.wildix.persistence import model_as_dict, restore_model
 from custom_components.wildix.protocol import Direction, PresenceStatus, parse_event
@@ -60,8 +61,8 @@ def moments(changes: Changes) -> list[tuple[str, MomentType]]:
 
 def phone(model: PbxModel, extension: str) -> tuple[PhoneState, bool]:
     """Return a user's phone state and whether a call rings for them."""
-    state, ringing, _leg = model.users[extension].phone()
-    return state, ringing
+    phone = model.users[extension].phone()
+    return phone.state, phone.ringing
 
 
 def final_view(model: PbxModel) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def test_internal_call_changes_both_users() -> None:
     assert moments(changes) == [("202", MomentType.INCOMING_CALL)]
     assert phone(model, "203") == (PhoneState.DIALING, False)
     assert phone(model, "202") == (PhoneState.RINGING, True)
-    bob_leg = model.users["202"].phone()[2]
+    bob_leg = model.users["202"].phone().leg
     assert bob_leg is not None
     assert bob_leg.record.direction is Direction.INTERNAL
     assert bob_leg.record.remote_number == "203"
@@ -412,7 +413,7 @@ def test_newer_information_wins_between_telephony_and_calls() -> None:
     for offset, (name, expected) in enumerate(steps):
         apply(model, name, time=start + offset * 1000)
         assert phone(model, "201") == expected, name
-    assert model.users["201"].phone()[2] is None
+    assert model.users["201"].phone().leg is None
     apply(model, "presence_telephony_talking", time=start - 1)
     assert phone(model, "201") == (PhoneState.IDLE, False)
 
@@ -628,3 +629,15 @@ def test_changes_report_only_the_aspects_that_changed() -> None:
         "201": {Aspect.PHONE, Aspect.CALLS}
     }
     assert apply(model, "call_end_inbound_answered").users == {}
+
+
+def test_ranked_facts_follow_the_most_trusted_source() -> None:
+    """A more trusted source replaces a fact, a less trusted one does not."""
+    missed: Ranked[bool] = Ranked()
+    assert missed.assume(False)
+    assert missed.offer_latest(True, 1)
+    assert not missed.offer_latest(True, 2)
+    assert not missed.offer(False, 2)
+    assert not missed.assume(False)
+    assert missed.offer(False, 3)
+    assert (missed.value, missed.rank) == (False, 3)

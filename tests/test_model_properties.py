@@ -38,12 +38,12 @@ def final_state(model: PbxModel) -> dict[str, Any]:
     """Return what each user shows once the events are in."""
     shown: dict[str, Any] = {}
     for extension, user in model.users.items():
-        state, ringing, leg = user.phone()
+        phone = user.phone()
         last = user.last_call
         shown[extension] = {
-            "phone": state.value,
-            "ringing": ringing,
-            "call": None if leg is None else leg.record.call_id,
+            "phone": phone.state.value,
+            "ringing": phone.ringing,
+            "call": None if phone.leg is None else phone.leg.record.call_id,
             "missed_calls": user.missed_calls,
             "last_call": None if last is None else last.started_ms,
             "attributes": last_call_attributes(user, show_remote=True),
@@ -103,7 +103,7 @@ def shown_aspects(model: PbxModel) -> dict[tuple[str, Aspect], Any]:
     """Return what each user shows, by the aspect of the user it belongs to."""
     shown: dict[tuple[str, Aspect], Any] = {}
     for extension, user in model.users.items():
-        state, ringing, _leg = user.phone()
+        phone = user.phone()
         shown[extension, Aspect.IDENTITY] = (
             user.name,
             user.email,
@@ -113,8 +113,8 @@ def shown_aspects(model: PbxModel) -> dict[tuple[str, Aspect], Any]:
         )
         shown[extension, Aspect.PRESENCE] = presence_attributes(user)
         shown[extension, Aspect.PHONE] = (
-            state,
-            ringing,
+            phone.state,
+            phone.ringing,
             call_attributes(user, show_remote=True),
         )
         shown[extension, Aspect.CALLS] = (

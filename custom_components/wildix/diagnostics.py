@@ -104,7 +104,7 @@ async def _async_common(hass: HomeAssistant, hub: WildixHub) -> dict[str, Any]:
 
 
 def _user(user: User) -> dict[str, Any]:
-    state, ringing, _leg = user.phone()
+    phone = user.phone()
     presence = user.presence
     return {
         "extension": user.extension,
@@ -121,8 +121,8 @@ def _user(user: User) -> dict[str, Any]:
             "location": presence.location,
         },
         "telephony": user.telephony,
-        "phone": state,
-        "ringing": ringing,
+        "phone": phone.state,
+        "ringing": phone.ringing,
         "calls": sorted(user.legs),
         "last_call": None if user.last_call is None else _record(user.last_call),
         "missed_calls": user.missed_calls,

@@ -22,6 +22,7 @@ from .model import (
     PbxModel,
     PhoneState,
     Presence,
+    Ranked,
     User,
 )
 from .protocol import Direction, Location
@@ -105,12 +106,12 @@ def _record_as_dict(record: CallRecord) -> dict[str, Any]:
         "started_ms": record.started_ms,
         "ended_ms": record.ended_ms,
         "answered": record.answered,
-        "duration_ms": record.duration_ms,
-        "duration_rank": record.duration_rank,
-        "missed": record.missed,
-        "missed_rank": record.missed_rank,
-        "end_cause": record.end_cause,
-        "end_cause_rank": record.end_cause_rank,
+        "duration_ms": record.reported_duration_ms.value,
+        "duration_rank": record.reported_duration_ms.rank,
+        "missed": record.reported_missed.value,
+        "missed_rank": record.reported_missed.rank,
+        "end_cause": record.reported_end_cause.value,
+        "end_cause_rank": record.reported_end_cause.rank,
         "recordings": list(record.recordings),
     }
 
@@ -125,12 +126,11 @@ def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
         started_ms=raw["started_ms"],
         ended_ms=raw.get("ended_ms"),
         answered=raw.get("answered", False),
-        duration_ms=raw.get("duration_ms"),
-        duration_rank=raw.get("duration_rank", 0),
-        missed=raw.get("missed"),
-        missed_rank=raw.get("missed_rank", 0),
-        end_cause=raw.get("end_cause"),
-        end_cause_rank=raw.get("end_cause_rank", 0),
+        reported_duration_ms=Ranked(
+            raw.get("duration_ms"), raw.get("duration_rank", 0)
+        ),
+        reported_missed=Ranked(raw.get("missed"), raw.get("missed_rank", 0)),
+        reported_end_cause=Ranked(raw.get("end_cause"), raw.get("end_cause_rank", 0)),
         recordings=tuple(raw.get("recordings", ())),
     )
 
@@ -196,7 +196,6 @@ def _user_from_dict(raw: dict[str, Any]) -> User:
         department=raw.get("department"),
         presence=presence,
         presence_ms=raw.get("presence_ms", -1),
-        telephony=raw.get("telephony"),
         telephony_ms=raw.get("telephony_ms", -1),
         calls_ms=raw.get("calls_ms", -1),
         last_call=None
@@ -204,6 +203,7 @@ def _user_from_dict(raw: dict[str, Any]) -> User:
         else _record_from_dict(raw["last_call"]),
         missed_calls=raw.get("missed_calls", 0),
     )
+    user.report_line(raw.get("telephony"))
     user.counted.extend(raw.get("counted", ()))
     return user
 
