@@ -35,8 +35,8 @@ def model_as_dict(model: PbxModel) -> dict[str, Any]:
     return {
         "pbx_serial": model.pbx_serial,
         "last_event": model.last_event,
-        "users": _storable("user", model.users.values(), _user_as_dict),
-        "calls": _storable("call", model.calls.values(), _call_as_dict),
+        "users": _storable("user", model.users.values(), user_as_dict),
+        "calls": _storable("call", model.calls.values(), call_as_dict),
         # Enough of an ended call to know it ended: a retried event stays quiet.
         "ended_calls": [
             [call.call_id, call.started_ms, call.last_news]
@@ -135,7 +135,8 @@ def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
     )
 
 
-def _user_as_dict(user: User) -> dict[str, Any]:
+def user_as_dict(user: User) -> dict[str, Any]:
+    """Return a user as stored."""
     presence = user.presence
     return {
         "extension": user.extension,
@@ -208,7 +209,8 @@ def _user_from_dict(raw: dict[str, Any]) -> User:
     return user
 
 
-def _call_as_dict(call: Call) -> dict[str, Any]:
+def call_as_dict(call: Call) -> dict[str, Any]:
+    """Return an active call as stored."""
     return {
         "call_id": call.call_id,
         "started_ms": call.started_ms,
