@@ -145,4 +145,5 @@ def test_changes_name_every_aspect_users_show_differently(
         # A new user's entities are created from the model as it is.
         new = set(changes.new_users)
         assert {key for key in changed if key[0] not in new} <= reported, payload
+        assert reported - changed <= {(ext, Aspect.IDENTITY) for ext in new}, payload
         before = after

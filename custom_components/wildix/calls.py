@@ -147,13 +147,6 @@ class CallRecord:
         self.answered = True
         return True
 
-    def keep_recordings(self, recordings: tuple[str, ...]) -> bool:
-        """Keep the latest recordings reported; return whether they changed."""
-        if recordings == self.recordings:
-            return False
-        self.recordings = recordings
-        return True
-
 
 @dataclass(slots=True)
 class Leg:
@@ -403,7 +396,7 @@ class CallTracker:
                 if _answered(flow):
                     changed |= record.mark_answered()
                 if flow.recordings:
-                    changed |= record.keep_recordings(flow.recordings)
+                    record.recordings = flow.recordings  # kept, not shown
             if final:
                 if flow is not None and flow.duration_ms is not None:
                     changed |= offer_duration(
@@ -413,7 +406,8 @@ class CallTracker:
                     end_ms = (
                         time_ms if flow is None or flow.end_ms is None else flow.end_ms
                     )
-                    changed |= record.end_by(end_ms)
+                    # The end shows only as the length, when none was reported.
+                    changed |= record.end_by(end_ms) and record.duration_ms is None
                 if cause:
                     changed |= record.reported_end_cause.offer(cause, rank)
                 if flow is not None and flow.missed is not None:
