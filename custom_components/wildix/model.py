@@ -281,18 +281,16 @@ class PbxModel:
         user = self._user(party.extension, changes)
         if user is None:
             return
-        for attribute, value in (
-            ("name", party.name),
-            ("email", party.email),
-            ("user_id", party.user_id),
-            ("group", party.group),
-            ("department", party.department),
-        ):
-            if value and getattr(user, attribute) != value:
-                if attribute == "name" and value == party.extension:
-                    continue
-                setattr(user, attribute, value)
-                changes.touch(user.extension, Aspect.IDENTITY)
+        # Spelled out: this runs for every party of every call event.
+        known = (user.name, user.email, user.user_id, user.group, user.department)
+        if party.name and party.name != party.extension:
+            user.name = party.name
+        user.email = party.email or user.email
+        user.user_id = party.user_id or user.user_id
+        user.group = party.group or user.group
+        user.department = party.department or user.department
+        if known != (user.name, user.email, user.user_id, user.group, user.department):
+            changes.touch(user.extension, Aspect.IDENTITY)
 
     def _apply_presence(
         self, time_ms: int, presence: UserPresence, changes: Changes
