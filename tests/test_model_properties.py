@@ -14,7 +14,7 @@ from custom_components.wildix.views import (
     presence_attributes,
 )
 
-from .bench.workload import CallKind, Family, Workload
+from .workload import CallKind, Family, Workload
 
 RECEIVED = 1741079700.0
 PARTIES = {

@@ -3,11 +3,13 @@
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+import gc
 import logging
 import socket
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -21,10 +23,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components import wildix as wildix_setup
 from custom_components.wildix import hub
 from custom_components.wildix.const import DOMAIN, EVENT_CALL, EVENT_WEBHOOK
 
-from .common import ENTRY_ID, WildixSender, event_time, load_event, sign
+from .calls import INBOUND_BOTH_FAMILIES, INBOUND_TELEPHONY
+from .common import ENTRY_ID, WildixSender, event_time, in_time_order, load_event, sign
 from .moto_sqs import (
     READ_PERMISSIONS,
     SQS_ENTRY_ID,
@@ -231,24 +235,9 @@ async def test_backlog_is_drained_without_stale_triggers(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A call Wildix queued while Home Assistant was off updates state but fires no triggers."""
-    call = (
-        "call_start_inbound",
-        "call_live_progress_start_inbound",
-        "call_update_inbound_ringing",
-        "call_live_progress_ringing_inbound",
-        "presence_telephony_ringing",
-        "call_update_inbound_talking",
-        "call_live_progress_talking",
-        "presence_telephony_talking",
-        "call_update_inbound_hold",
-        "call_live_progress_hold",
-        "presence_telephony_rt",
-        "call_end_inbound_answered",
-        "call_live_completed_inbound",
-        "presence_telephony_registered",
-    )
-    for name in call:
-        await queue.send(name)
+    call = in_time_order(*INBOUND_BOTH_FAMILIES, *INBOUND_TELEPHONY)
+    for payload in call:
+        await queue.send(payload)
     freezer.tick(timedelta(hours=1))
     raw = async_capture_events(hass, EVENT_WEBHOOK)
     moments = async_capture_events(hass, EVENT_CALL)
@@ -454,3 +443,27 @@ async def test_revoked_keys_while_polling_ask_for_new_ones(
     await sender.send("presence_telephony_talking")
     await poll(hass, freezer)
     assert hass.states.get(phone).state == "talking"
+
+
+def _open_http_sessions() -> int:
+    return sum(
+        isinstance(obj, aiohttp.ClientSession) and not obj.closed
+        for obj in gc.get_objects()
+    )
+
+
+async def test_failed_platform_setup_closes_the_client(
+    hass: HomeAssistant, sqs_entry: MockConfigEntry, moto: MotoSqs
+) -> None:
+    """Setup that fails after the queue answered (here a platform that cannot load) closes the client."""
+    gc.collect()
+    before = _open_http_sessions()
+    with patch.object(
+        wildix_setup, "PLATFORMS", [*wildix_setup.PLATFORMS, "no_such_platform"]
+    ):
+        await hass.config_entries.async_setup(sqs_entry.entry_id)
+    await hass.async_block_till_done()
+    assert moto.actions["GetQueueAttributes"] == 1
+    assert sqs_entry.state is ConfigEntryState.SETUP_ERROR
+    gc.collect()
+    assert _open_http_sessions() == before

@@ -21,7 +21,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
     entry.runtime_data = hub
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        # Raises when a platform cannot be loaded, or when setup is cancelled.
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        if poller is not None:
+            await poller.async_stop()
+        raise
     if poller is None:
         hub.async_start(async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID]))
     else:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from .changes import Aspect, CallMoment, Changes, MomentType
 from .protocol import (
+    Attachment,
     CallEvent,
     CallFamily,
     CallFlow,
@@ -20,6 +21,7 @@ from .protocol import (
     Direction,
     LegStatus,
     Party,
+    is_internal_number,
 )
 
 MAX_ACTIVE_CALLS = 1000
@@ -101,6 +103,7 @@ class CallRecord:
     reported_missed: Ranked[bool] = field(default_factory=Ranked)
     reported_end_cause: Ranked[str] = field(default_factory=Ranked)
     recordings: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def duration_ms(self) -> int | None:
@@ -140,6 +143,13 @@ class CallRecord:
         self.ended_ms = time_ms
         return True
 
+    def keep_attachments(self, attachments: tuple[Attachment, ...]) -> bool:
+        """Keep the latest files reported; return whether they changed."""
+        if attachments == self.attachments:
+            return False
+        self.attachments = attachments
+        return True
+
     def mark_answered(self) -> bool:
         """Note that the call was answered; return whether that is news."""
         if self.answered:
@@ -166,7 +176,7 @@ class Leg:
         if kind in self.fired:
             return None
         self.fired.add(kind)
-        return self._moment(kind, time_ms, None, None)
+        return self._moment(kind, time_ms, None, None, ())
 
     def claim_final_moment(self, kind: MomentType, time_ms: int) -> CallMoment | None:
         """Like claim_moment, for an ended leg: the moment carries the outcome."""
@@ -174,7 +184,9 @@ class Leg:
             return None
         self.fired.add(kind)
         record = self.record
-        return self._moment(kind, time_ms, record.duration, bool(record.missed))
+        return self._moment(
+            kind, time_ms, record.duration, bool(record.missed), record.attachments
+        )
 
     def _moment(
         self,
@@ -182,6 +194,7 @@ class Leg:
         time_ms: int,
         duration: float | None,
         missed: bool | None,
+        attachments: tuple[Attachment, ...],
     ) -> CallMoment:
         record = self.record
         return CallMoment(
@@ -195,6 +208,7 @@ class Leg:
             time_ms=time_ms,
             duration=duration,
             missed=missed,
+            attachments=attachments,
         )
 
 
@@ -249,10 +263,17 @@ class _Seen:
 class CallTracker:
     """The active and recently ended calls of one PBX."""
 
-    def __init__(self, directory: Directory, stale_call_timeout: float) -> None:
-        """Initialise a tracker without calls."""
+    def __init__(
+        self,
+        directory: Directory,
+        stale_call_timeout: float,
+        *,
+        missed_internal: bool = False,
+    ) -> None:
+        """Initialise a tracker; `missed_internal`: unanswered internal calls are missed too."""
         self.directory = directory
         self.stale_call_timeout = stale_call_timeout
+        self.missed_internal = missed_internal
         self.calls: dict[str, Call] = {}
         self.ended_calls: OrderedDict[str, Call] = OrderedDict()
 
@@ -397,6 +418,8 @@ class CallTracker:
                     changed |= record.mark_answered()
                 if flow.recordings:
                     record.recordings = flow.recordings  # kept, not shown
+                if flow.attachments:
+                    changed |= record.keep_attachments(flow.attachments)
             if final:
                 if flow is not None and flow.duration_ms is not None:
                     changed |= offer_duration(
@@ -411,7 +434,13 @@ class CallTracker:
                 if cause:
                     changed |= record.reported_end_cause.offer(cause, rank)
                 if flow is not None and flow.missed is not None:
-                    changed |= record.reported_missed.offer_latest(flow.missed, rank)
+                    # Analytics marks an unanswered internal call MISSED:
+                    # whether that is a miss for its callee is an option.
+                    missed = flow.missed and (
+                        record.direction is not Direction.INTERNAL
+                        or self._can_miss(leg)
+                    )
+                    changed |= record.reported_missed.offer_latest(missed, rank)
             if not changed or (user := users.get(extension)) is None:
                 continue
             if not leg.ended:
@@ -468,8 +497,17 @@ class CallTracker:
             direction=direction,
             remote_number=remote_number,
             remote_name=remote_name if remote_name != remote_number else None,
-            remote_local=remote_local or direction is Direction.INTERNAL,
+            # An internal call may still dial an outside number (a forward, a quirk
+            # of the PBX): only a colleague's extension counts as a local party.
+            remote_local=remote_local
+            or (
+                other is None
+                and direction is Direction.INTERNAL
+                and (remote_number is None or is_internal_number(remote_number))
+            ),
             started_ms=_earliest(call.started_ms, flow.start_ms),
+            recordings=flow.recordings,
+            attachments=flow.attachments,
         )
         return Leg(
             extension=party.extension,
@@ -596,12 +634,19 @@ class CallTracker:
         self._retire(call, changes)
 
     def _hang_up(self, call: Call, leg: Leg, time_ms: int, changes: Changes) -> None:
-        """End a leg with its call: an unanswered inbound leg was missed."""
+        """End a leg with its call: unanswered, it may have been missed."""
         record = leg.record
-        record.reported_missed.assume(
-            record.direction is Direction.INBOUND and not record.answered
-        )
+        record.reported_missed.assume(self._can_miss(leg) and not record.answered)
         self._close_leg(call, leg, time_ms, changes)
+
+    def _can_miss(self, leg: Leg) -> bool:
+        """Tell whether a call ending unanswered is a missed call for this leg."""
+        match leg.record.direction:
+            case Direction.INBOUND:
+                return True
+            case Direction.INTERNAL:
+                return self.missed_internal and not leg.caller
+        return False
 
     def _close_leg(self, call: Call, leg: Leg, time_ms: int, changes: Changes) -> None:
         """End a leg whose outcome is known: tell the user and file the record."""
@@ -673,6 +718,12 @@ def _learn_remote(record: CallRecord, other: Party | None) -> bool:
         record.direction = Direction.INTERNAL
         record.remote_local = True
         record.remote_number = other.extension
+    elif record.remote_local:
+        # The call has left the PBX (a colleague forwarded it outside): the
+        # other party is now an outside one, hidden as such.
+        record.remote_local = False
+        record.remote_number = other.phone
+        record.remote_name = None
     elif record.remote_number is None:
         record.remote_number = other.phone
     if other.name and other.name != record.remote_number:

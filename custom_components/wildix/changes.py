@@ -6,7 +6,7 @@ No Home Assistant imports.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .protocol import Direction
+from .protocol import Attachment, Direction
 
 
 class Aspect(StrEnum):
@@ -42,6 +42,7 @@ class CallMoment:
     time_ms: int
     duration: float | None = None
     missed: bool | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(slots=True)

@@ -31,6 +31,7 @@ TO_REDACT = {
     "message",
     "location",
     "recordings",
+    "attachments",
 }
 
 

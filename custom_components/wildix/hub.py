@@ -43,6 +43,7 @@ from .protocol import (
     WildixEvent,
     decode_event,
     is_extension,
+    redact_outside_parties,
     verify_signature,
 )
 from .views import moment_data
@@ -68,6 +69,7 @@ class Rejection(StrEnum):
     SIGNATURE = "signature"
     MALFORMED = "malformed"
     TOO_LARGE = "too_large"
+    UNDECODABLE = "undecodable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +93,12 @@ class WildixHub:
             stale_call_timeout=options.stale_call_timeout,
             extensions=options.extensions,
             max_users=options.max_users,
+            missed_internal=options.missed_internal,
         )
         self.devices = WildixDevices(hass, entry)
         self.max_event_age = options.max_event_age
         self.show_remote = options.show_remote
+        self.pass_through = options.pass_through
         self.counters: Counter[str] = Counter()
         self.recent: deque[Delivery] = deque(maxlen=RECENT_DELIVERIES)
         self._rejections: deque[float] = deque(maxlen=REJECTION_STREAK)
@@ -194,6 +198,8 @@ class WildixHub:
             self._rejections.clear()
         options = WildixOptions.from_options(self.entry.options)
         self.max_event_age = options.max_event_age
+        self.pass_through = options.pass_through
+        self.model.missed_internal = options.missed_internal
         self.model.stale_call_timeout = options.stale_call_timeout
         if (options.extensions, options.max_users) != (
             self.model.extensions,
@@ -283,19 +289,22 @@ class WildixHub:
         self.counters["accepted"] += 1
         self.recent.append(Delivery(dt_util.utcnow(), event.type, Outcome.ACCEPTED))
         self._async_clear(Issue.NO_EVENTS)
-        self.hass.bus.async_fire(
-            EVENT_WEBHOOK,
-            {
-                "config_entry_id": self.entry.entry_id,
-                "type": event.type,
-                "id": event.id,
-                "time": event.time,
-                "pbx": event.pbx,
-                "company": event.company,
-                "integration_id": event.integration_id,
-                "data": event.data,
-            },
-        )
+        if self.pass_through:
+            self.hass.bus.async_fire(
+                EVENT_WEBHOOK,
+                {
+                    "config_entry_id": self.entry.entry_id,
+                    "type": event.type,
+                    "id": event.id,
+                    "time": event.time,
+                    "pbx": event.pbx,
+                    "company": event.company,
+                    "integration_id": event.integration_id,
+                    "data": event.data
+                    if self.show_remote
+                    else redact_outside_parties(event.data),
+                },
+            )
         if event.problem is not None:
             _LOGGER.warning(
                 "Ignoring a %s event that cannot be used: %s", event.type, event.problem

@@ -192,15 +192,18 @@ class PbxModel:
         stale_call_timeout: float = DEFAULT_STALE_CALL_TIMEOUT,
         extensions: Iterable[str] | None = None,
         max_users: int = DEFAULT_MAX_USERS,
+        missed_internal: bool = False,
     ) -> None:
-        """Initialise an empty model."""
+        """Initialise an empty model; `missed_internal`: unanswered internal calls are missed too."""
         self.extensions: frozenset[str] | None = (
             None if extensions is None else frozenset(extensions)
         )
         self.max_users = max_users
         self.ignored_users: set[str] = set()
         self.users: dict[str, User] = {}
-        self.tracker = CallTracker(self, stale_call_timeout)
+        self.tracker = CallTracker(
+            self, stale_call_timeout, missed_internal=missed_internal
+        )
         self.pbx_serial: str | None = None
         self.last_event: float | None = None
 
@@ -223,6 +226,15 @@ class PbxModel:
     def stale_call_timeout(self, timeout: float) -> None:
         self.tracker.stale_call_timeout = timeout
 
+    @property
+    def missed_internal(self) -> bool:
+        """Return whether an unanswered internal call is a missed call for its callee."""
+        return self.tracker.missed_internal
+
+    @missed_internal.setter
+    def missed_internal(self, missed_internal: bool) -> None:
+        self.tracker.missed_internal = missed_internal
+
     def tracks(self, extension: str) -> bool:
         """Tell whether a user is wanted by the configured filter."""
         return self.extensions is None or extension in self.extensions
@@ -233,6 +245,8 @@ class PbxModel:
         self.last_event = received
         if event.pbx is not None and event.pbx != self.pbx_serial:
             self.pbx_serial = event.pbx
+        if event.time is None:  # an event type that is not modelled
+            return changes
         time_ms = event.time
         received_ms = int(received * 1000)
         if time_ms > received_ms + MAX_CLOCK_AHEAD_MS:

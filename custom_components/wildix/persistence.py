@@ -25,7 +25,7 @@ from .model import (
     Ranked,
     User,
 )
-from .protocol import Direction, Location
+from .protocol import Attachment, Direction, Location
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -113,6 +113,10 @@ def _record_as_dict(record: CallRecord) -> dict[str, Any]:
         "end_cause": record.reported_end_cause.value,
         "end_cause_rank": record.reported_end_cause.rank,
         "recordings": list(record.recordings),
+        "attachments": [
+            {"type": item.type, "url": item.url, "name": item.name}
+            for item in record.attachments
+        ],
     }
 
 
@@ -132,6 +136,10 @@ def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
         reported_missed=Ranked(raw.get("missed"), raw.get("missed_rank", 0)),
         reported_end_cause=Ranked(raw.get("end_cause"), raw.get("end_cause_rank", 0)),
         recordings=tuple(raw.get("recordings", ())),
+        attachments=tuple(
+            Attachment(type=item["type"], url=item.get("url"), name=item.get("name"))
+            for item in raw.get("attachments", ())
+        ),
     )
 
 
