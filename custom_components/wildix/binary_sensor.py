@@ -30,12 +30,12 @@ BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
     WildixBinarySensorDescription(
         key="ringing",
         translation_key="ringing",
-        is_on_fn=lambda user: user.phone()[1],
+        is_on_fn=lambda user: user.phone().ringing,
     ),
     WildixBinarySensorDescription(
         key="on_call",
         translation_key="on_call",
-        is_on_fn=lambda user: user.phone()[0] in _ON_CALL,
+        is_on_fn=lambda user: user.phone().state in _ON_CALL,
     ),
 )
 

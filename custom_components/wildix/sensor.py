@@ -77,7 +77,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         translation_key="phone",
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in PhoneState],
-        value_fn=lambda user: user.phone()[0].value,
+        value_fn=lambda user: user.phone().state.value,
         attributes_fn=lambda hub, user: call_attributes(user, hub.show_remote),
     ),
     WildixUserSensorDescription(
