@@ -44,6 +44,7 @@ async def test_user_flow_shows_url_and_creates_entry(hass: HomeAssistant) -> Non
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Wildix"
     assert result["data"] == {
+        "transport": "webhook",
         "webhook_id": webhook_id,
         "secret": SECRET,
         "cloudhook": False,

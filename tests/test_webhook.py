@@ -188,8 +188,8 @@ async def test_duplicate_delivery_is_processed_once(
         await wildix.post("call_end_inbound_missed")
     assert len(received) == 2
     hub = wildix.hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    assert hub.counters["duplicate"] == 4
-    assert hub.counters["accepted"] == 2
+    assert hub.deliveries.counters["duplicate"] == 4
+    assert hub.deliveries.counters["accepted"] == 2
     assert (
         hass.states.get(user_entity(hass, "sensor", "201", "missed_calls")).state == "1"
     )

@@ -115,6 +115,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Wildix PBX, or give an existing one a new secret or webhook URL."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Initialise the flow."""
@@ -149,6 +150,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
                     data={
+                        CONF_TRANSPORT: Transport.WEBHOOK.value,
                         CONF_WEBHOOK_ID: self._webhook_id,
                         CONF_SECRET: secret,
                         CONF_CLOUDHOOK: self._cloudhook,
@@ -266,7 +268,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Offer a new secret for the same URL, or a new URL altogether."""
         entry = self._get_reconfigure_entry()
-        if entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
+        if entry.data[CONF_TRANSPORT] != Transport.WEBHOOK:
             return await self.async_step_reconfigure_sqs()
         return self.async_show_menu(
             step_id="reconfigure",

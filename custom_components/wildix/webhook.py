@@ -6,10 +6,12 @@ import logging
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN, MAX_BODY_BYTES
-from .hub import Outcome, Rejection, WildixHub
+from .deliveries import Outcome, Rejection
+from .hub import StartTransport, StopTransport, WildixHub
 from .protocol import SIGNATURE_HEADER
 
 _LOGGER = logging.getLogger(__name__)
@@ -23,11 +25,15 @@ _STATUS = {
 }
 
 
+async def async_connect(hass: HomeAssistant, hub: WildixHub) -> StartTransport:
+    """Return how to start taking the entry's POSTs; a webhook has nothing to connect to."""
+    return partial(async_register_webhook, hass, hub)
+
+
 @callback
-def async_register_webhook(
-    hass: HomeAssistant, hub: WildixHub, webhook_id: str
-) -> CALLBACK_TYPE:
+def async_register_webhook(hass: HomeAssistant, hub: WildixHub) -> StopTransport:
     """Route POSTs to the entry's webhook to its hub; return how to stop."""
+    webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
 
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: Request
@@ -43,14 +49,18 @@ def async_register_webhook(
         local_only=False,
         allowed_methods=("POST",),
     )
-    return partial(webhook.async_unregister, hass, webhook_id)
+
+    async def async_stop() -> None:
+        webhook.async_unregister(hass, webhook_id)
+
+    return async_stop
 
 
 async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     """Verify, decode and hand over one delivery; answer with an HTTP status."""
     body = await _read_body(request)
     if body is None:
-        hub.async_reject(Rejection.TOO_LARGE)
+        hub.deliveries.async_rejected(Rejection.TOO_LARGE)
         # Unverified bytes from anyone: debug only, like a bad signature.
         _LOGGER.debug("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
