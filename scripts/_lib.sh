@@ -3,8 +3,8 @@
 # root, so every script works from any directory, and defines the two lanes:
 #   latest (default)  .venv         Python 3.14 (>= 3.14.2), requirements/latest.txt
 #   oldest (LANE=oldest) .venv-oldest Python 3.13,          requirements/oldest.txt
-# Where no python3.14 >= 3.14.2 is on PATH but ../shared/tools/py314 sits beside the
-# repository, latest-lane scripts re-run themselves through it (see reexec_latest).
+# Latest-lane scripts find their Python with reexec_latest (PATH, then uv, then the
+# ../shared/tools/py314 helper beside the repository) and say which they chose.
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO_ROOT" || exit 1
@@ -25,33 +25,87 @@ is_py314() {
     "$1" -c 'import sys; sys.exit(sys.version_info < (3, 14, 2))' >/dev/null 2>&1
 }
 
-# Re-run the calling script through ../shared/tools/py314 when this machine has no
-# python3.14 >= 3.14.2 of its own. Call as: reexec_latest "$@"
+# uv, on PATH or where its installer puts it; empty when there is none.
+find_uv() {
+    local candidate
+    for candidate in "$(command -v uv || true)" "$HOME/.local/bin/uv" "$HOME/.cargo/bin/uv"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+            echo "$candidate"
+            return
+        fi
+    done
+}
+
+# May uv install Python 3.14? Yes with INSTALL_PYTHON=1 (scripts/setup --install-python sets
+# it), no with INSTALL_PYTHON=0 or without a terminal to ask on; otherwise ask.
+may_install_python() {
+    case "${INSTALL_PYTHON:-}" in
+        1 | yes | true) return 0 ;;
+        0 | no | false) return 1 ;;
+    esac
+    [ -t 0 ] && [ -t 2 ] || return 1
+    local answer
+    printf 'No Python >= 3.14.2 found. Install one with "%s python install 3.14" (into uv'"'"'s own directory)? [y/N] ' "$1" >&2
+    read -r answer || return 1
+    [[ "$answer" =~ ^[Yy] ]]
+}
+
+# Choose the latest lane's Python (>= 3.14.2) and say which: python3.14 or python3 on PATH,
+# else a Python uv finds outside any virtual environment (`uv python find --system`: the
+# ones uv installed, and others it knows of; `uv python install 3.14` when allowed, see
+# may_install_python), else re-run the calling script through ../shared/tools/py314 beside
+# the repository (a helper that provides one). The choice is exported as LATEST_PYTHON, so
+# the scripts this one runs keep it. Call as: reexec_latest "$@"
 reexec_latest() {
     [ "$LANE" = latest ] || return 0
-    command -v python3.14 >/dev/null 2>&1 && is_py314 python3.14 && return 0
-    # The helper beside the repository, else one on PATH, else the workplace's copy
-    # (a clone made elsewhere, e.g. in /tmp, has no ../shared).
-    local py314 candidate
-    for candidate in "${PY314:-}" "$REPO_ROOT/../shared/tools/py314" \
-        "$(command -v py314 || true)" /work/shared/tools/py314; do
-        if [ -n "$candidate" ] && [ -r "$candidate" ]; then
-            py314=$candidate
+    if [ -n "${LATEST_PYTHON:-}" ] && is_py314 "$LATEST_PYTHON"; then
+        return 0
+    fi
+    local candidate uv found=""
+    for candidate in python3.14 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && is_py314 "$candidate"; then
+            found=$(command -v "$candidate")
+            log "latest lane: $found ($("$found" -V 2>&1), ${VIA_PY314:-on PATH})"
             break
         fi
     done
-    if [ -n "${py314:-}" ] && [ -x "$py314" ]; then
-        exec "$py314" "scripts/$(basename "$0")" "$@"
-    elif [ -n "${py314:-}" ]; then  # a copy that lost its execute bit
-        exec sh "$py314" "scripts/$(basename "$0")" "$@"
+    uv=$(find_uv)
+    if [ -z "$found" ] && [ -n "$uv" ]; then
+        found=$("$uv" python find --system --no-project '>=3.14.2' 2>/dev/null || true)
+        if [ -z "$found" ] && may_install_python "$uv"; then
+            log "installing Python 3.14 with uv"
+            "$uv" python install 3.14 >&2 || die "uv python install 3.14 failed"
+            found=$("$uv" python find --system --no-project '>=3.14.2' 2>/dev/null || true)
+        fi
+        if [ -n "$found" ] && is_py314 "$found"; then
+            log "latest lane: $found ($("$found" -V 2>&1), found by uv)"
+        else
+            found=""
+        fi
     fi
-    die "the latest lane needs python3.14 >= 3.14.2 on PATH (or ../shared/tools/py314 beside the repository, or PY314=/path/to/py314)"
+    if [ -n "$found" ]; then
+        export LATEST_PYTHON=$found
+        return 0
+    fi
+    local helper=$REPO_ROOT/../shared/tools/py314
+    if [ -r "$helper" ]; then
+        log "latest lane: no Python >= 3.14.2 here; running through ../shared/tools/py314"
+        export VIA_PY314="inside ../shared/tools/py314"
+        if [ -x "$helper" ]; then
+            exec "$helper" "scripts/$(basename "$0")" "$@"
+        fi
+        exec sh "$helper" "scripts/$(basename "$0")" "$@"
+    fi
+    if [ -n "$uv" ]; then
+        die "the latest lane needs Python >= 3.14.2 and none was found. Get one with: $uv python install 3.14 (or run scripts/setup --install-python)"
+    fi
+    die "the latest lane needs Python >= 3.14.2 and none was found. Get one with uv: curl -LsSf https://astral.sh/uv/install.sh | sh && ~/.local/bin/uv python install 3.14"
 }
 
 # The interpreter a new venv for this lane is made from.
 lane_python() {
     if [ "$LANE" = latest ]; then
-        echo python3.14
+        echo "$LATEST_PYTHON"
         return
     fi
     if python3.13 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then

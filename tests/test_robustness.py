@@ -12,7 +12,6 @@ import pytest
 
 from custom_components.wildix.const import DOMAIN
 
-from .bench.workload import CallKind, Family, Workload
 from .common import (
     ENTRY_ID,
     SECRET,
@@ -23,6 +22,7 @@ from .common import (
     sign,
     user_state,
 )
+from .workload import CallKind, Family, Workload
 
 pytestmark = pytest.mark.usefixtures("setup_integration")
 

@@ -6,7 +6,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
 
-from .bench.workload import Delivery, Workload
 from .common import (
     ENTRY_ID,
     SECRET,
@@ -16,6 +15,7 @@ from .common import (
     hub_of,
     user_entity,
 )
+from .workload import Delivery, Workload
 
 pytestmark = pytest.mark.soak
 

@@ -51,6 +51,7 @@ from .const import (
     DOMAIN,
     Transport,
 )
+from .hub import WildixConfigEntry
 from .model import MAX_USERS
 from .options import DEFAULT_OPTIONS
 from .protocol import is_extension
@@ -164,7 +165,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: WildixConfigEntry) -> OptionsFlow:
         """Return the options flow of an entry."""
         return WildixOptionsFlow()
 

@@ -1,1 +1,1 @@
-"""The benchmark: traffic generator, harness and its Home Assistant component."""
+"""The benchmark: harness and its Home Assistant component (the traffic is tests/workload.py)."""

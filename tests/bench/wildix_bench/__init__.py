@@ -1,10 +1,10 @@
-"""Benchmark-only integration: baseline webhooks and what the harness measures inside Home Assistant.
+"""Benchmark-only integration: baseline and calibration webhooks, and what the harness measures.
 
 Never shipped: `scripts/bench` links it into a throw-away configuration next to wildix.
 """
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import cProfile
 import hashlib
 import hmac
@@ -16,11 +16,13 @@ from typing import Any
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
+from homeassistant.components.http.config import async_get_and_load_store
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_STARTED,
     EVENT_STATE_CHANGED,
     EVENT_STATE_REPORTED,
+    MATCH_ALL,
 )
 from homeassistant.core import (
     Event,
@@ -40,7 +42,11 @@ DOMAIN = "wildix_bench"
 WILDIX = "wildix"
 NOOP_WEBHOOK = "bench_noop"
 MINIMAL_WEBHOOK = "bench_minimal"
-MINIMAL_ENTITY = "sensor.bench_minimal"
+WRITES3_WEBHOOK = "bench_writes3"
+EVENT_WEBHOOK = "bench_event"
+CALIBRATION_EVENT = "bench_calibration"
+
+type Handler = Callable[[HomeAssistant, str, Request], Awaitable[Response]]
 
 CONFIG_SCHEMA = vol.Schema(
     {DOMAIN: vol.Schema({vol.Required("secret"): str})}, extra=vol.ALLOW_EXTRA
@@ -52,8 +58,13 @@ async def _noop(hass: HomeAssistant, webhook_id: str, request: Request) -> Respo
     return Response(status=HTTPStatus.OK)
 
 
-def _minimal(secret: bytes) -> Any:
-    """Return the least any receiver must do: verify, parse, write one state."""
+def _receiver(secret: bytes, entities: tuple[str, ...], *, fire: bool) -> Handler:
+    """Return a receiver that verifies, parses, writes `entities` and maybe fires an event.
+
+    Every write is a real change: the state carries the delivery's id. The minimal
+    receiver writes one state; the calibration receivers, which price a state write
+    and a bus event, write three states, or one state and one event.
+    """
 
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: Request
@@ -66,9 +77,19 @@ def _minimal(secret: bytes) -> Any:
         payload = json_loads(body)
         if not isinstance(payload, dict):
             return Response(status=HTTPStatus.BAD_REQUEST)
-        hass.states.async_set(
-            MINIMAL_ENTITY, str(payload.get("type")), {"id": payload.get("id")}
-        )
+        for entity_id in entities:
+            hass.states.async_set(
+                entity_id, str(payload.get("type")), {"id": payload.get("id")}
+            )
+        if fire:
+            hass.bus.async_fire(
+                CALIBRATION_EVENT,
+                {
+                    "type": payload.get("type"),
+                    "id": payload.get("id"),
+                    "data": payload.get("data"),
+                },
+            )
         return Response(status=HTTPStatus.OK)
 
     return handle
@@ -84,6 +105,7 @@ class Accounting:
         self.events: Counter[str] = Counter()
         self.changed: Counter[str] = Counter()
         self.reported: Counter[str] = Counter()
+        self.bus_events: Counter[str] = Counter()
         self._keys: dict[str, str | None] = {}
         self._unsubscribe: list[Any] = []
 
@@ -93,9 +115,11 @@ class Accounting:
         self.events.clear()
         self.changed.clear()
         self.reported.clear()
+        self.bus_events.clear()
         bus = self.hass.bus
         self._unsubscribe = [
             bus.async_listen("wildix_webhook", self._webhook),
+            bus.async_listen(MATCH_ALL, self._bus_event),
             bus.async_listen(EVENT_STATE_CHANGED, self._changed),
             bus.async_listen(
                 EVENT_STATE_REPORTED, self._reported, event_filter=self._ours
@@ -120,6 +144,11 @@ class Accounting:
         return self._key(data["entity_id"]) is not None
 
     @callback
+    def _bus_event(self, event: Event) -> None:
+        if (event_type := str(event.event_type)).startswith(f"{WILDIX}_"):
+            self.bus_events[event_type] += 1
+
+    @callback
     def _webhook(self, event: Event) -> None:
         self.current = event.data["type"]
         self.events[self.current] += 1
@@ -140,6 +169,7 @@ class Accounting:
             "events": dict(self.events),
             "changed": dict(self.changed),
             "reported": dict(self.reported),
+            "bus_events": dict(self.bus_events),
         }
 
 
@@ -232,26 +262,42 @@ class StatsView(HomeAssistantView):
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the baselines and the statistics view; add a wildix entry if there is none."""
+    """Register the baselines, the calibration receivers and the statistics view; add a wildix entry."""
     secret: str = config[DOMAIN]["secret"]
-    webhook.async_register(
-        hass,
-        DOMAIN,
-        "No-op",
-        NOOP_WEBHOOK,
-        _noop,
-        local_only=False,
-        allowed_methods=("POST",),
-    )
-    webhook.async_register(
-        hass,
-        DOMAIN,
-        "Minimal receiver",
-        MINIMAL_WEBHOOK,
-        _minimal(secret.encode()),
-        local_only=False,
-        allowed_methods=("POST",),
-    )
+    # Home Assistant takes HTTP settings from YAML as a trial and, unless a user
+    # confirms them, restarts after five minutes to revert them: mid-run.
+    http_store = await async_get_and_load_store(hass)
+    if http_store.pending is not None:
+        await http_store.async_promote_pending()
+    receivers: dict[str, tuple[str, Handler]] = {
+        NOOP_WEBHOOK: ("No-op", _noop),
+        MINIMAL_WEBHOOK: (
+            "Minimal receiver",
+            _receiver(secret.encode(), ("sensor.bench_minimal",), fire=False),
+        ),
+        WRITES3_WEBHOOK: (
+            "Three state writes",
+            _receiver(
+                secret.encode(),
+                tuple(f"sensor.bench_write_{number}" for number in (1, 2, 3)),
+                fire=False,
+            ),
+        ),
+        EVENT_WEBHOOK: (
+            "One state write and one bus event",
+            _receiver(secret.encode(), ("sensor.bench_event",), fire=True),
+        ),
+    }
+    for webhook_id, (name, handler) in receivers.items():
+        webhook.async_register(
+            hass,
+            DOMAIN,
+            name,
+            webhook_id,
+            handler,
+            local_only=False,
+            allowed_methods=("POST",),
+        )
     hass.http.register_view(StatsView(Accounting(hass)))
 
     async def add_entry(_event: Event) -> None:

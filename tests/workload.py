@@ -1,4 +1,4 @@
-"""Realistic signed Wildix traffic for the benchmark and the soak test (standard library only).
+"""Realistic signed Wildix traffic for the tests, the soak test and the benchmark (standard library only).
 
 Calls are the protocol fixtures re-addressed to other users, call ids, numbers and
 times; each call also brings the telephony presence its users would report. The
@@ -17,7 +17,7 @@ from pathlib import Path
 import random
 from typing import Any
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures"
 COMPANY = "de_w204518"
 PBX = "2211000a7c3e"
 INTEGRATION = "k3v9tq"
