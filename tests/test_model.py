@@ -9,6 +9,7 @@ import pytest
 from custom_components.wildix.model import (
     MAX_ACTIVE_CALLS,
     MAX_ENDED_CALLS,
+    Aspect,
     Changes,
     MomentType,
     PbxModel,
@@ -600,3 +601,30 @@ def test_unknown_leg_status_keeps_the_call_going() -> None:
     later["data"]["status"] = "RECORDING"
     apply(model, later)
     assert phone(model, "201") == (PhoneState.TALKING, False)
+
+
+def test_changes_report_only_the_aspects_that_changed() -> None:
+    """A repeated report changes nothing shown; each kind of news names its aspect."""
+    model = PbxModel()
+    time = load_event("presence_user_dnd")["time"]
+    changes = apply(model, "presence_user_dnd", time=time)
+    assert changes.new_users == ["201"]
+    assert changes.users == {"201": {Aspect.IDENTITY, Aspect.PRESENCE}}
+    assert apply(model, "presence_user_dnd", time=time + 1).users == {}
+    changes = apply(model, "presence_user_available", time=time + 2)
+    assert changes.users == {"201": {Aspect.PRESENCE}}
+    changes = apply(model, "presence_telephony_ringing", time=time + 3)
+    assert changes.users == {"201": {Aspect.PHONE}}
+    assert apply(model, "presence_telephony_ringing", time=time + 4).users == {}
+
+    model = PbxModel()
+    apply(model, "call_start_inbound")
+    changes = apply(model, "call_update_inbound_ringing")
+    assert changes.users == {"201": {Aspect.IDENTITY, Aspect.PHONE}}
+    assert apply(model, "call_update_inbound_ringing").users == {}
+    changes = apply(model, "call_update_inbound_talking")
+    assert changes.users == {"201": {Aspect.PHONE}}
+    assert apply(model, "call_end_inbound_answered").users == {
+        "201": {Aspect.PHONE, Aspect.CALLS}
+    }
+    assert apply(model, "call_end_inbound_answered").users == {}

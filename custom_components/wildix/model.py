@@ -100,11 +100,20 @@ class CallMoment:
     missed: bool | None = None
 
 
+class Aspect(StrEnum):
+    """What part of a user an event changed, so only entities showing it update."""
+
+    IDENTITY = "identity"  # name, email, department, group, user_id (device data)
+    PRESENCE = "presence"  # presence status, message, until, location
+    PHONE = "phone"  # phone state, ringing, the call shown, telephony status
+    CALLS = "calls"  # last call record, missed-call count
+
+
 @dataclass(slots=True)
 class Changes:
-    """What one event or expiry changed."""
+    """What one event or expiry changed; nothing a user shows is reported unchanged."""
 
-    users: set[str] = field(default_factory=set)
+    users: dict[str, set[Aspect]] = field(default_factory=dict)
     new_users: list[str] = field(default_factory=list)
     pbx: bool = False
     moments: list[CallMoment] = field(default_factory=list)
@@ -114,6 +123,13 @@ class Changes:
     def __bool__(self) -> bool:
         """Tell whether anything that is shown or saved changed."""
         return bool(self.users or self.new_users or self.pbx or self.moments)
+
+    def touch(self, extension: str, aspect: Aspect) -> None:
+        """Record that one aspect of a user changed."""
+        if (aspects := self.users.get(extension)) is None:
+            self.users[extension] = {aspect}
+        else:
+            aspects.add(aspect)
 
 
 @dataclass(slots=True)
@@ -366,15 +382,16 @@ class PbxModel:
         if user is None or time_ms < user.presence_ms:
             return
         user.presence_ms = time_ms
-        user.presence = Presence(
+        shown = Presence(
             status=presence.status,
             message=presence.message,
             until=presence.until,
             location=presence.location,
         )
-        if presence.email:
-            user.email = presence.email
-        changes.users.add(user.extension)
+        if shown != user.presence:
+            user.presence = shown
+            changes.touch(user.extension, Aspect.PRESENCE)
+        self._learn_email(user, presence.email, changes)
 
     def _apply_telephony(
         self, time_ms: int, telephony: UserTelephony, changes: Changes
@@ -382,11 +399,18 @@ class PbxModel:
         user = self._user(telephony.extension, changes)
         if user is None or time_ms < user.telephony_ms:
             return
+        # The line is shown while it is newer than the calls; the phone changes
+        # unless the same status was already shown.
+        if telephony.status != user.telephony or user.telephony_ms <= user.calls_ms:
+            changes.touch(user.extension, Aspect.PHONE)
         user.telephony_ms = time_ms
         user.telephony = telephony.status
-        if telephony.email:
-            user.email = telephony.email
-        changes.users.add(user.extension)
+        self._learn_email(user, telephony.email, changes)
+
+    def _learn_email(self, user: User, email: str | None, changes: Changes) -> None:
+        if email and email != user.email:
+            user.email = email
+            changes.touch(user.extension, Aspect.IDENTITY)
 
     # Calls
 
@@ -460,7 +484,7 @@ class PbxModel:
                 if attribute == "name" and value == party.extension:
                     continue
                 setattr(user, attribute, value)
-                changes.users.add(user.extension)
+                changes.touch(user.extension, Aspect.IDENTITY)
 
     def _refine(
         self,
@@ -523,11 +547,16 @@ class PbxModel:
                 record.recordings,
                 record.answered,
             )
-            if before != after and leg.ended:
-                self._count_missed(leg, changes)
-                user = self.users.get(extension)
-                if user is not None and user.last_call is record:
-                    changes.users.add(extension)
+            if before == after:
+                continue
+            if not leg.ended:
+                if extension in self.users:
+                    changes.touch(extension, Aspect.PHONE)
+                continue
+            self._count_missed(leg, changes)
+            user = self.users.get(extension)
+            if user is not None and user.last_call is record:
+                changes.touch(extension, Aspect.CALLS)
 
     def _history_only(
         self,
@@ -611,6 +640,7 @@ class PbxModel:
                 continue
             leg = call.legs.get(extension)
             flow = party_seen.flow
+            shown = False
             if leg is None:
                 if len(call.legs) >= MAX_CALL_PARTIES:
                     continue
@@ -624,29 +654,48 @@ class PbxModel:
                         else MomentType.INCOMING_CALL
                     )
                     _add(changes, leg.moment(kind, time_ms))
+                shown = True
             elif leg.ended:
                 continue
             else:
-                self._update_remote(leg, party_seen)
+                shown = self._update_remote(leg, party_seen)
             if flow.index < leg.flow_index:
+                if shown:
+                    changes.touch(extension, Aspect.PHONE)
                 continue
             leg.flow_index = flow.index
             state = _leg_state(flow, party_seen.caller, leg)
-            if _answered(flow):
+            if _answered(flow) and not leg.record.answered:
                 leg.record.answered = True
+                shown = True
             if state is not leg.state:
                 leg.state = state
-            leg.updated_ms = time_ms
-            user.calls_ms = max(user.calls_ms, time_ms)
-            changes.users.add(extension)
+                shown = True
+            if leg.updated_ms != time_ms:
+                leg.updated_ms = time_ms
+                # Which of several calls is shown depends on when each changed.
+                shown |= len(user.legs) > 1
+            if time_ms > user.calls_ms:
+                # Newer calls hide the line's status.
+                shown |= user.calls_ms < user.telephony_ms <= time_ms
+                user.calls_ms = time_ms
+            if shown:
+                changes.touch(extension, Aspect.PHONE)
             if fire and leg.record.answered:
                 _add(changes, leg.moment(MomentType.CALL_ANSWERED, time_ms))
 
-    def _update_remote(self, leg: Leg, party_seen: _Seen) -> None:
+    def _update_remote(self, leg: Leg, party_seen: _Seen) -> bool:
+        """Learn the other party of a leg; return whether anything changed."""
         other = party_seen.other
         record = leg.record
         if other is None:
-            return
+            return False
+        before = (
+            record.direction,
+            record.remote_local,
+            record.remote_number,
+            record.remote_name,
+        )
         if other.local and other.extension is not None:
             record.direction = Direction.INTERNAL
             record.remote_local = True
@@ -655,6 +704,12 @@ class PbxModel:
             record.remote_number = other.phone
         if other.name and other.name != record.remote_number:
             record.remote_name = other.name
+        return before != (
+            record.direction,
+            record.remote_local,
+            record.remote_number,
+            record.remote_name,
+        )
 
     def _depart(
         self,
@@ -730,12 +785,19 @@ class PbxModel:
             record.missed = False
         user = self.users.get(leg.extension)
         if user is not None:
-            user.legs.pop(call.call_id, None)
-            user.calls_ms = max(user.calls_ms, time_ms)
+            if user.legs.pop(call.call_id, None) is not None:
+                changes.touch(leg.extension, Aspect.PHONE)
+            if time_ms > user.calls_ms:
+                if user.calls_ms < user.telephony_ms <= time_ms:
+                    changes.touch(leg.extension, Aspect.PHONE)
+                user.calls_ms = time_ms
         if record.missed:
             _add(changes, leg.moment(MomentType.MISSED_CALL, time_ms, final=True))
         _add(changes, leg.moment(MomentType.CALL_ENDED, time_ms, final=True))
         self._finish(leg, changes)
+        if user is not None and user.last_call is record:
+            # The record has just ended: what the last call shows changed.
+            changes.touch(leg.extension, Aspect.CALLS)
 
     def _finish(self, leg: Leg, changes: Changes) -> None:
         """Make an ended leg the user's last call if it is the most recent one."""
@@ -746,10 +808,12 @@ class PbxModel:
         if record.missed is None:
             record.missed = False
         last = user.last_call
-        if last is None or last is record or record.started_ms >= last.started_ms:
+        if last is not record and (
+            last is None or record.started_ms >= last.started_ms
+        ):
             user.last_call = record
+            changes.touch(leg.extension, Aspect.CALLS)
         self._count_missed(leg, changes)
-        changes.users.add(leg.extension)
 
     def _count_missed(self, leg: Leg, changes: Changes) -> None:
         user = self.users.get(leg.extension)
@@ -759,7 +823,7 @@ class PbxModel:
             return
         user.counted.append(leg.record.call_id)
         user.missed_calls += 1
-        changes.users.add(leg.extension)
+        changes.touch(leg.extension, Aspect.CALLS)
 
     def _retire(self, call: Call, changes: Changes) -> None:
         call.ended = True
@@ -788,7 +852,7 @@ class PbxModel:
             return None
         user = self.users[extension] = User(extension)
         changes.new_users.append(extension)
-        changes.users.add(extension)
+        changes.touch(extension, Aspect.IDENTITY)
         return user
 
 
