@@ -25,7 +25,7 @@ from .const import (
 from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .issues import Issue
-from .model import CallMoment, Changes, PbxModel
+from .model import Aspect, CallMoment, Changes, PbxModel
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
@@ -82,9 +82,9 @@ class WildixHub:
         secret: str = self.entry.data[key]
         return secret
 
-    def signal_user(self, extension: str) -> SignalType[()]:
-        """Return the signal sent when a user's state changes."""
-        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_user_{extension}")
+    def signal_user(self, extension: str, aspect: Aspect) -> SignalType[()]:
+        """Return the signal sent when an aspect of a user changes."""
+        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}")
 
     def signal_moment(self, extension: str) -> SignalType[CallMoment]:
         """Return the signal sent when something happens in a user's call."""
@@ -141,8 +141,12 @@ class WildixHub:
         self._async_remove_users(self.model.limit_users(options.max_users))
         if options.show_remote != self.show_remote:
             self.show_remote = options.show_remote
+            # Callers are shown in the phone's current call and in the last call.
             for extension in self.model.users:
-                async_dispatcher_send(self.hass, self.signal_user(extension))
+                for aspect in (Aspect.PHONE, Aspect.CALLS):
+                    async_dispatcher_send(
+                        self.hass, self.signal_user(extension, aspect)
+                    )
         self._async_expire()
         return True
 
@@ -248,11 +252,16 @@ class WildixHub:
         for extension in changes.new_users:
             self.devices.async_user_device(self.model.users[extension])
             async_dispatcher_send(self.hass, self.signal_new_user, extension)
-        for extension in changes.users:
+        for extension, aspects in changes.users.items():
             if (user := self.model.users.get(extension)) is None:
                 continue
-            self.devices.async_user_device(user)
-            async_dispatcher_send(self.hass, self.signal_user(extension))
+            for aspect in aspects:
+                if aspect is Aspect.IDENTITY:
+                    self.devices.async_user_device(user)
+                else:
+                    async_dispatcher_send(
+                        self.hass, self.signal_user(extension, aspect)
+                    )
         if changes.pbx:
             self.devices.async_setup_pbx(self.model.pbx_serial)
             async_dispatcher_send(self.hass, self.signal_pbx)
