@@ -24,21 +24,6 @@ START = datetime(2025, 3, 4, 9, 14, 0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-# One answered inbound call as both event families report it.
-INBOUND_BOTH_FAMILIES = (
-    "call_start_inbound",
-    "call_live_progress_start_inbound",
-    "call_update_inbound_ringing",
-    "call_live_progress_ringing_inbound",
-    "call_update_inbound_talking",
-    "call_live_progress_talking",
-    "call_update_inbound_hold",
-    "call_live_progress_hold",
-    "call_end_inbound_answered",
-    "call_live_completed_inbound",
-)
-
-
 def in_time_order(*names: str) -> list[dict[str, Any]]:
     """Return fixture events sorted by their envelope time."""
     return sorted((load_event(name) for name in names), key=lambda p: p["time"])
@@ -128,6 +113,11 @@ class WildixSender:
         )
         assert status == expect, f"{payload['type']} answered {status}"
         return payload
+
+    async def post_all(self, *events: str | dict[str, Any]) -> None:
+        """Sign and post events (fixture names or payloads) one after the other."""
+        for event in events:
+            await self.post(event)
 
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:

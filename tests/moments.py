@@ -19,10 +19,6 @@ MOMENTS = (
     "missed_call",
     "call_ended",
 )
-INBOUND_CALL = "de_w204518_1741079700.3101"
-MISSED_CALL = "de_w204518_1741082520.3188"
-OUTBOUND_CALL = "de_w204518_1741080000.3107"
-INTERNAL_CALL = "de_w204518_1741087800.3240"
 BOB = {
     "type": "LOCAL",
     "phone": "202",

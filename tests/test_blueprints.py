@@ -14,6 +14,13 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from .calls import (
+    INBOUND_ANSWERED,
+    INBOUND_MISSED,
+    INBOUND_MISSED_LIVE,
+    INTERNAL,
+    INTERNAL_LIVE,
+)
 from .common import WildixSender, compact, event_time, load_event, sign, user_entity
 from .moments import async_known_users
 
@@ -101,21 +108,11 @@ async def test_incoming_call_notification(
             },
         ),
     )
-    for name in (
-        "call_start_inbound",
-        "call_update_inbound_ringing",
-        "call_update_inbound_talking",
-    ):
-        await wildix.post(name)
+    await wildix.post_all(*INBOUND_ANSWERED[:3])
     assert messages(notified) == [
         ("Incoming call", "+4930555010203 is calling Alice Example")
     ]
-    for name in (
-        "call_start_internal",
-        "call_update_internal_ringing",
-        "call_live_progress_internal",
-    ):
-        await wildix.post(name)
+    await wildix.post_all(*INTERNAL[:2], *INTERNAL_LIVE)
     assert messages(notified) == [("Bob", "Carol Example (203) is calling Bob Example")]
 
 
@@ -195,17 +192,12 @@ async def test_missed_call_notification(
             {"pbx_user": devices["201"], "notify_action": "notify.phone"},
         ),
     )
-    for name in (
-        "call_update_inbound_ringing",
-        "call_update_inbound_talking",
-        "call_end_inbound_answered",
-        "call_start_inbound_missed",
-        "call_update_inbound_missed_ringing",
+    await wildix.post_all(
+        *INBOUND_ANSWERED,
+        *INBOUND_MISSED,
         "call_end_inbound_missed",
-        "call_end_inbound_missed",
-        "call_live_completed_missed",
-    ):
-        await wildix.post(name)
+        *INBOUND_MISSED_LIVE,
+    )
     # 10:02 UTC is 02:02 in the test configuration's time zone (US/Pacific).
     assert messages(notified) == [
         ("Missed call", "Alice Example missed a call from +4940555777888 at 02:02")

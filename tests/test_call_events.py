@@ -14,32 +14,21 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from .calls import (
+    INBOUND_ANSWERED,
+    INBOUND_MISSED,
+    INBOUND_MISSED_RECORDED,
+    INTERNAL,
+    OUTBOUND_LIVE,
+)
 from .common import ENTRY_ID, WildixSender, user_entity
 from .moments import async_known_users
 
 SCENARIOS = {
-    "inbound_answered": (
-        "call_start_inbound",
-        "call_update_inbound_ringing",
-        "call_update_inbound_talking",
-        "call_end_inbound_answered",
-    ),
-    "inbound_missed": (
-        "call_start_inbound_missed",
-        "call_update_inbound_missed_ringing",
-        "call_end_inbound_missed",
-        "call_completed_inbound_missed",
-    ),
-    "outbound": (
-        "call_live_progress_start_outbound",
-        "call_live_progress_talking_outbound",
-        "call_live_interrupted",
-    ),
-    "internal": (
-        "call_start_internal",
-        "call_update_internal_ringing",
-        "call_end_internal_rejected",
-    ),
+    "inbound_answered": INBOUND_ANSWERED,
+    "inbound_missed": (*INBOUND_MISSED, INBOUND_MISSED_RECORDED),
+    "outbound": OUTBOUND_LIVE,
+    "internal": INTERNAL,
 }
 
 
@@ -65,8 +54,7 @@ async def test_bus_events(
     """Each moment goes on the bus once, for the user's device, with the call's data."""
     devices = await async_known_users(hass, wildix, "201", "202", "203")
     events = async_capture_events(hass, "wildix_event")
-    for name in SCENARIOS[scenario]:
-        await wildix.post(name)
+    await wildix.post_all(*SCENARIOS[scenario])
     data: list[dict[str, Any]] = []
     for event in events:
         assert event.data["device_id"] == devices[event.data["extension"]]
@@ -110,8 +98,7 @@ async def test_event_entity_names_what_it_shows(
     hass: HomeAssistant, wildix: WildixSender
 ) -> None:
     """Each event type and attribute the calls entity shows has an English name."""
-    for name in SCENARIOS["inbound_missed"]:
-        await wildix.post(name)
+    await wildix.post_all(*SCENARIOS["inbound_missed"])
     names = await async_get_translations(hass, "en", "entity", integrations=["wildix"])
     prefix = "component.wildix.entity.event.calls"
     state = calls_state(hass, "201")
@@ -137,8 +124,7 @@ async def test_event_entity_registry_and_restore(
     snapshot: SnapshotAssertion,
 ) -> None:
     """The entity is registered per user and keeps its last moment over a reload."""
-    for name in SCENARIOS["inbound_missed"]:
-        await wildix.post(name)
+    await wildix.post_all(*SCENARIOS["inbound_missed"])
     entity_id = user_entity(hass, "event", "201", "calls")
     entry = er.async_get(hass).async_get(entity_id)
     assert entry is not None

@@ -1,7 +1,6 @@
 """Device triggers: automations on a user's call moments fire once each, whatever the delivery."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.device_automation import DeviceAutomationType
@@ -17,18 +16,19 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.wildix.const import DOMAIN
 
-from .common import (
-    ENTRY_ID,
+from .calls import (
+    INBOUND_ANSWERED_RECORDED,
     INBOUND_BOTH_FAMILIES,
-    WildixSender,
-    event_time,
-    in_time_order,
-    load_event,
+    INBOUND_CALL,
+    INBOUND_MISSED,
+    INBOUND_MISSED_LIVE,
+    INBOUND_MISSED_RECORDED,
+    INBOUND_TALKING_LIVE,
+    MISSED_CALL,
 )
+from .common import ENTRY_ID, WildixSender, event_time, in_time_order, load_event
 from .moments import (
     BOB,
-    INBOUND_CALL,
-    MISSED_CALL,
     MOMENTS,
     async_known_users,
     async_record_triggers,
@@ -49,12 +49,6 @@ async def devices(hass: HomeAssistant, wildix: WildixSender) -> dict[str, str]:
 async def runs(hass: HomeAssistant, devices: dict[str, str]) -> list[ServiceCall]:
     """Return the runs of an automation using every trigger of every user."""
     return await async_record_triggers(hass, devices)
-
-
-async def post_all(wildix: WildixSender, *events: str | dict[str, Any]) -> None:
-    """Post events in the order given."""
-    for event in events:
-        await wildix.post(event)
 
 
 async def test_user_devices_offer_the_call_triggers(
@@ -152,7 +146,7 @@ async def test_inbound_call_answered(
     assert fired(runs) == ["201 incoming_call"]
     await wildix.post("call_update_inbound_talking")
     assert fired(runs) == ["201 call_answered"]
-    await post_all(wildix, "call_update_inbound_hold", "call_update_inbound_talking")
+    await wildix.post_all("call_update_inbound_hold", "call_update_inbound_talking")
     assert fired(runs) == []
     await wildix.post("call_end_inbound_answered")
     assert fired(runs) == ["201 call_ended"]
@@ -163,15 +157,11 @@ async def test_inbound_call_missed_end_delivered_three_times(
     hass: HomeAssistant, wildix: WildixSender, runs: list[ServiceCall]
 ) -> None:
     """A missed call fires missed then ended once, however often its end arrives."""
-    await post_all(
-        wildix, "call_start_inbound_missed", "call_update_inbound_missed_ringing"
-    )
+    await wildix.post_all(*INBOUND_MISSED[:2])
     assert fired(runs) == ["201 incoming_call"]
     for _ in range(3):
         await wildix.post("call_end_inbound_missed")
-    await post_all(
-        wildix, "call_live_completed_missed", "call_completed_inbound_missed"
-    )
+    await wildix.post_all(*INBOUND_MISSED_LIVE, INBOUND_MISSED_RECORDED)
     assert fired(runs) == ["201 missed_call", "201 call_ended"]
 
 
@@ -181,7 +171,7 @@ async def test_outbound_call(
     """Bob's outbound call: outgoing when dialled, answered, ended."""
     await wildix.post("call_start_outbound")
     assert fired(runs) == ["202 outgoing_call"]
-    await post_all(wildix, "call_update_outbound_talking", "call_end_outbound")
+    await wildix.post_all("call_update_outbound_talking", "call_end_outbound")
     assert fired(runs) == ["202 call_answered", "202 call_ended"]
 
 
@@ -191,9 +181,7 @@ async def test_internal_call_between_two_users(
     """Carol calls Bob: she gets an outgoing call, he an incoming one, both an end."""
     await wildix.post("call_start_internal")
     assert fired(runs) == ["203 outgoing_call"]
-    await post_all(
-        wildix, "call_update_internal_ringing", "call_live_progress_internal"
-    )
+    await wildix.post_all("call_update_internal_ringing", "call_live_progress_internal")
     assert fired(runs) == ["202 incoming_call"]
     await wildix.post("call_end_internal_rejected")
     assert sorted(fired(runs)) == ["202 call_ended", "203 call_ended"]
@@ -203,12 +191,7 @@ async def test_hold_fires_nothing(
     hass: HomeAssistant, wildix: WildixSender, runs: list[ServiceCall]
 ) -> None:
     """Holding and resuming a live call is no new moment."""
-    await post_all(
-        wildix,
-        "call_live_progress_start_inbound",
-        "call_live_progress_ringing_inbound",
-        "call_live_progress_talking",
-    )
+    await wildix.post_all(*INBOUND_TALKING_LIVE)
     assert fired(runs) == ["201 incoming_call", "201 call_answered"]
     await wildix.post("call_live_progress_hold")
     assert fired(runs) == []
@@ -220,9 +203,9 @@ async def test_second_call_ringing_while_talking(
     hass: HomeAssistant, wildix: WildixSender, runs: list[ServiceCall]
 ) -> None:
     """A second call ringing during a call (`rt`) has its own moments and call id."""
-    await post_all(wildix, "call_update_inbound_ringing", "call_update_inbound_talking")
+    await wildix.post_all("call_update_inbound_ringing", "call_update_inbound_talking")
     second = load_event("call_update_inbound_missed_ringing", time=1741079740000)
-    await post_all(wildix, second, "presence_telephony_rt")
+    await wildix.post_all(second, "presence_telephony_rt")
     await wildix.post(load_event("call_end_inbound_missed", time=1741079745000))
     await wildix.post("call_end_inbound_answered")
     assert [(run.data["trigger"], run.data["call_id"]) for run in runs] == [
@@ -267,10 +250,9 @@ async def test_same_call_from_both_families(
     hass: HomeAssistant, wildix: WildixSender, runs: list[ServiceCall]
 ) -> None:
     """Legacy and live events of one call fire each moment once."""
-    payloads = in_time_order(
-        *INBOUND_BOTH_FAMILIES, "call_completed_inbound_answered_recorded"
+    await wildix.post_all(
+        *in_time_order(*INBOUND_BOTH_FAMILIES, INBOUND_ANSWERED_RECORDED)
     )
-    await post_all(wildix, *payloads)
     assert fired(runs) == ["201 incoming_call", "201 call_answered", "201 call_ended"]
 
 
@@ -280,9 +262,9 @@ async def test_events_out_of_order(
     """An answer overtaking the ring fires both; late, older updates fire nothing."""
     await wildix.post("call_update_inbound_talking")
     assert fired(runs) == ["201 incoming_call", "201 call_answered"]
-    await post_all(wildix, "call_update_inbound_ringing", "call_start_inbound")
+    await wildix.post_all("call_update_inbound_ringing", "call_start_inbound")
     assert fired(runs) == []
-    await post_all(wildix, "call_end_inbound_answered", "call_update_inbound_hold")
+    await wildix.post_all("call_end_inbound_answered", "call_update_inbound_hold")
     assert fired(runs) == ["201 call_ended"]
 
 
@@ -292,9 +274,7 @@ async def test_end_overtaking_the_call(
     """An end that arrives first fires only the end: the call is over, nothing rings."""
     await wildix.post("call_end_inbound_missed")
     assert fired(runs) == ["201 missed_call", "201 call_ended"]
-    await post_all(
-        wildix, "call_start_inbound_missed", "call_update_inbound_missed_ringing"
-    )
+    await wildix.post_all(*INBOUND_MISSED[:2])
     assert fired(runs) == []
 
 
@@ -305,7 +285,7 @@ async def test_lost_end_still_ends_the_call(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A call whose end never arrives ends after the stale-call timeout (4 h)."""
-    await post_all(wildix, "call_update_inbound_ringing", "call_update_inbound_talking")
+    await wildix.post_all("call_update_inbound_ringing", "call_update_inbound_talking")
     fired(runs)
     freezer.tick(timedelta(hours=3, minutes=58))
     async_fire_time_changed(hass)
@@ -326,7 +306,7 @@ async def test_stale_events_fire_nothing(
     """Events over ten minutes old (a backlog) fire no trigger; fresher ones do."""
     start = load_event("call_start_inbound_missed")
     freezer.move_to(event_time(start) + timedelta(minutes=10, seconds=10))
-    await post_all(wildix, start, "call_update_inbound_missed_ringing")
+    await wildix.post_all(start, "call_update_inbound_missed_ringing")
     assert fired(runs) == []
     end = await wildix.post("call_end_inbound_missed")
     assert datetime.now(UTC) - event_time(end) > timedelta(minutes=9)

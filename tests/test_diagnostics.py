@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from .calls import INBOUND_MISSED, INBOUND_TALKING_LIVE
 from .common import ENTRY_ID, SECRET, WEBHOOK_ID, WildixSender
 
 CALLER = "+4930555010203"
@@ -33,17 +34,10 @@ async def diagnostics(hass: HomeAssistant) -> None:
 
 async def _scenario(wildix: WildixSender) -> None:
     """Alice talks to an outside caller; Carol's presence has a location; noise around."""
-    for name in (
-        "call_live_progress_start_inbound",
-        "call_live_progress_ringing_inbound",
-        "call_live_progress_talking",
-    ):
-        await wildix.post(name)
+    await wildix.post_all(*INBOUND_TALKING_LIVE)
     # Later in the day, but the clock stays: the API's access token lasts 30 minutes.
     for name in (
-        "call_start_inbound_missed",
-        "call_update_inbound_missed_ringing",
-        "call_end_inbound_missed",
+        *INBOUND_MISSED,
         "presence_user_available_with_location",
         "presence_user_available_with_location",
     ):

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from .calls import INBOUND_ANSWERED, INBOUND_MISSED, INTERNAL, OUTBOUND
 from .common import ENTRY_ID, START, WildixSender, load_event
 from .moments import BOB, device_id, flow, live_event
 
@@ -69,23 +70,7 @@ async def test_a_day_of_calls(
     wildix: WildixSender,
 ) -> None:
     """Inbound answered, outbound, missed and internal calls, as the logbook tells them."""
-    names = (
-        "call_start_inbound",
-        "call_update_inbound_ringing",
-        "call_update_inbound_talking",
-        "call_end_inbound_answered",
-        "call_start_outbound",
-        "call_update_outbound_talking",
-        "call_end_outbound",
-        "call_start_inbound_missed",
-        "call_update_inbound_missed_ringing",
-        "call_end_inbound_missed",
-        "call_start_internal",
-        "call_update_internal_ringing",
-        "call_end_internal_rejected",
-    )
-    for name in names:
-        await wildix.post(name)
+    await wildix.post_all(*INBOUND_ANSWERED, *OUTBOUND, *INBOUND_MISSED, *INTERNAL)
     assert await logbook() == [
         "Alice Example: incoming call from +4930555010203",
         "Alice Example: answered the call with +4930555010203",

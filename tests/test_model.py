@@ -18,33 +18,14 @@ from custom_components.wildix.model import (
 from custom_components.wildix.persistence import model_as_dict, restore_model
 from custom_components.wildix.protocol import Direction, PresenceStatus, parse_event
 
+from .calls import (
+    INBOUND_ANSWERED,
+    INBOUND_ANSWERED_LIVE,
+    INBOUND_MISSED,
+    INTERNAL,
+    OUTBOUND,
+)
 from .common import load_event
-
-INBOUND_ANSWERED = (
-    "call_start_inbound",
-    "call_update_inbound_ringing",
-    "call_update_inbound_talking",
-    "call_update_inbound_hold",
-    "call_end_inbound_answered",
-)
-INBOUND_ANSWERED_LIVE = (
-    "call_live_progress_start_inbound",
-    "call_live_progress_ringing_inbound",
-    "call_live_progress_talking",
-    "call_live_progress_hold",
-    "call_live_completed_inbound",
-)
-INBOUND_MISSED = (
-    "call_start_inbound_missed",
-    "call_update_inbound_missed_ringing",
-    "call_end_inbound_missed",
-)
-OUTBOUND = ("call_start_outbound", "call_update_outbound_talking", "call_end_outbound")
-INTERNAL = (
-    "call_start_internal",
-    "call_update_internal_ringing",
-    "call_end_internal_rejected",
-)
 
 
 def apply(model: PbxModel, event: str | dict[str, Any], **changes: Any) -> Changes:

@@ -57,16 +57,11 @@ def _device(hass: HomeAssistant, extension: str) -> dr.DeviceEntry | None:
     return None
 
 
-async def _post_all(wildix: WildixSender, *names: str) -> None:
-    for name in names:
-        await wildix.post(name)
-
-
 async def test_form_offers_known_users_and_current_values(
     hass: HomeAssistant, setup_integration: MockConfigEntry, wildix: WildixSender
 ) -> None:
     """Known users are offered by name; the fields start from the saved options."""
-    await _post_all(wildix, "call_live_progress_ringing_inbound", "presence_user_away")
+    await wildix.post_all("call_live_progress_ringing_inbound", "presence_user_away")
     chosen = DEFAULTS | {"extensions": ["201", "202", "299"], "show_remote": False}
     hass.config_entries.async_update_entry(setup_integration, options=chosen)
 
@@ -140,7 +135,7 @@ async def test_filter_removes_other_users_live(
     hass: HomeAssistant, setup_integration: MockConfigEntry, wildix: WildixSender
 ) -> None:
     """Users outside the list lose their devices and entities, and their events are ignored."""
-    await _post_all(wildix, "call_live_progress_ringing_inbound", "presence_user_away")
+    await wildix.post_all("call_live_progress_ringing_inbound", "presence_user_away")
     bob_presence = user_entity(hass, "sensor", "202", "presence")
     assert hass.states.get(bob_presence).state == "away"
     assert _device(hass, "202") is not None
@@ -170,7 +165,7 @@ async def test_filter_applies_at_startup(
     hass: HomeAssistant, setup_integration: MockConfigEntry, wildix: WildixSender
 ) -> None:
     """Users remembered from before are dropped when the options exclude them."""
-    await _post_all(wildix, "call_live_progress_ringing_inbound", "presence_user_away")
+    await wildix.post_all("call_live_progress_ringing_inbound", "presence_user_away")
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     hass.config_entries.async_update_entry(
         setup_integration, options=DEFAULTS | {"extensions": ["202"]}
@@ -197,7 +192,7 @@ async def test_stale_call_timeout_expires_calls(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A shorter stale-call timeout ends a call whose end was lost once it passes."""
-    await _post_all(wildix, *INBOUND_TALKING)
+    await wildix.post_all(*INBOUND_TALKING)
     phone = user_entity(hass, "sensor", "201", "phone")
     await _set_options(hass, setup_integration, stale_call_timeout=0.25)
 
@@ -221,7 +216,7 @@ async def test_shorter_timeout_expires_an_old_call_at_once(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A call already older than a new, shorter timeout ends when the option is saved."""
-    await _post_all(wildix, *INBOUND_TALKING)
+    await wildix.post_all(*INBOUND_TALKING)
     freezer.tick(timedelta(hours=1))
     phone = user_entity(hass, "sensor", "201", "phone")
     assert hass.states.get(phone).state == "talking"
@@ -257,7 +252,7 @@ async def test_privacy_hides_outside_parties_live(
     hass: HomeAssistant, setup_integration: MockConfigEntry, wildix: WildixSender
 ) -> None:
     """Hiding outside parties re-renders attributes at once and hides them in events."""
-    await _post_all(wildix, *INBOUND_TALKING)
+    await wildix.post_all(*INBOUND_TALKING)
     phone = user_entity(hass, "sensor", "201", "phone")
     assert hass.states.get(phone).attributes["remote_number"] == CALLER
 

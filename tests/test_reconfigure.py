@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.wildix.const import DOMAIN
 
+from .calls import INBOUND_TALKING_LIVE
 from .common import SECRET, WEBHOOK_ID, WildixSender, entry_data, user_entity
 
 NEW_SECRET = "Pp7Rr1Tt5Vv9Xx3Zz8Bb2Dd6Ff0Hh4"
@@ -83,12 +84,7 @@ async def _choose(hass: HomeAssistant, entry: MockConfigEntry, option: str) -> d
 
 async def _talking(wildix: WildixSender) -> str:
     """Put user 201 in a call; return the phone entity."""
-    for name in (
-        "call_live_progress_start_inbound",
-        "call_live_progress_ringing_inbound",
-        "call_live_progress_talking",
-    ):
-        await wildix.post(name)
+    await wildix.post_all(*INBOUND_TALKING_LIVE)
     phone = user_entity(wildix.hass, "sensor", "201", "phone")
     assert wildix.hass.states.get(phone).state == "talking"
     return phone

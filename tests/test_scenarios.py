@@ -10,14 +10,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .common import (
-    INBOUND_BOTH_FAMILIES,
-    WildixSender,
-    in_time_order,
-    line,
-    load_event,
-    user_state,
-)
+from .calls import INBOUND_BOTH_FAMILIES
+from .common import WildixSender, in_time_order, line, load_event, user_state
 
 IDLE = ("idle", "off", "off")
 

@@ -24,7 +24,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.wildix import hub
 from custom_components.wildix.const import DOMAIN, EVENT_CALL, EVENT_WEBHOOK
 
-from .common import ENTRY_ID, WildixSender, event_time, load_event, sign
+from .calls import INBOUND_BOTH_FAMILIES, INBOUND_TELEPHONY
+from .common import ENTRY_ID, WildixSender, event_time, in_time_order, load_event, sign
 from .moto_sqs import (
     READ_PERMISSIONS,
     SQS_ENTRY_ID,
@@ -231,24 +232,9 @@ async def test_backlog_is_drained_without_stale_triggers(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A call Wildix queued while Home Assistant was off updates state but fires no triggers."""
-    call = (
-        "call_start_inbound",
-        "call_live_progress_start_inbound",
-        "call_update_inbound_ringing",
-        "call_live_progress_ringing_inbound",
-        "presence_telephony_ringing",
-        "call_update_inbound_talking",
-        "call_live_progress_talking",
-        "presence_telephony_talking",
-        "call_update_inbound_hold",
-        "call_live_progress_hold",
-        "presence_telephony_rt",
-        "call_end_inbound_answered",
-        "call_live_completed_inbound",
-        "presence_telephony_registered",
-    )
-    for name in call:
-        await queue.send(name)
+    call = in_time_order(*INBOUND_BOTH_FAMILIES, *INBOUND_TELEPHONY)
+    for payload in call:
+        await queue.send(payload)
     freezer.tick(timedelta(hours=1))
     raw = async_capture_events(hass, EVENT_WEBHOOK)
     moments = async_capture_events(hass, EVENT_CALL)

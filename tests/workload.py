@@ -17,6 +17,8 @@ from pathlib import Path
 import random
 from typing import Any
 
+from . import calls
+
 FIXTURES = Path(__file__).parent / "fixtures"
 COMPANY = "de_w204518"
 PBX = "2211000a7c3e"
@@ -56,51 +58,23 @@ _LIVE_END_INTERNAL = "call_live_progress_internal+completed"
 # callee of inbound calls, the caller of outbound calls, and the internal callee/caller.
 _CALLS: dict[CallKind, dict[str, tuple[str, ...]]] = {
     CallKind.INBOUND_ANSWERED: {
-        "legacy": (
-            "call_start_inbound",
-            "call_update_inbound_ringing",
-            "call_update_inbound_talking",
-            "call_update_inbound_hold",
-            "call_end_inbound_answered",
-        ),
-        "live": (
-            "call_live_progress_start_inbound",
-            "call_live_progress_ringing_inbound",
-            "call_live_progress_talking",
-            "call_live_progress_hold",
-            "call_live_completed_inbound",
-        ),
-        "analytics": ("call_completed_inbound_answered_recorded",),
+        "legacy": calls.INBOUND_ANSWERED,
+        "live": calls.INBOUND_ANSWERED_LIVE,
+        "analytics": (calls.INBOUND_ANSWERED_RECORDED,),
     },
     CallKind.INBOUND_MISSED: {
-        "legacy": (
-            "call_start_inbound_missed",
-            "call_update_inbound_missed_ringing",
-            "call_end_inbound_missed",
-        ),
-        "live": ("call_live_completed_missed",),
-        "analytics": ("call_completed_inbound_missed",),
+        "legacy": calls.INBOUND_MISSED,
+        "live": calls.INBOUND_MISSED_LIVE,
+        "analytics": (calls.INBOUND_MISSED_RECORDED,),
     },
     CallKind.OUTBOUND: {
-        "legacy": (
-            "call_start_outbound",
-            "call_update_outbound_talking",
-            "call_end_outbound",
-        ),
-        "live": (
-            "call_live_progress_start_outbound",
-            "call_live_progress_talking_outbound",
-            "call_live_interrupted",
-        ),
-        "analytics": ("call_completed_outbound",),
+        "legacy": calls.OUTBOUND,
+        "live": calls.OUTBOUND_LIVE,
+        "analytics": (calls.OUTBOUND_RECORDED,),
     },
     CallKind.INTERNAL: {
-        "legacy": (
-            "call_start_internal",
-            "call_update_internal_ringing",
-            "call_end_internal_rejected",
-        ),
-        "live": ("call_live_progress_internal", _LIVE_END_INTERNAL),
+        "legacy": calls.INTERNAL,
+        "live": (*calls.INTERNAL_LIVE, _LIVE_END_INTERNAL),
         "analytics": (),
     },
 }
