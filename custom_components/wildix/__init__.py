@@ -12,7 +12,7 @@ from . import sqs, webhook
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, Transport
 from .devices import user_extension
-from .hub import StartTransport, WildixConfigEntry, WildixHub
+from .hub import TransportConnection, WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
 from .storage import async_remove_storage
 
@@ -21,7 +21,7 @@ _LOGGER = logging.getLogger(__name__)
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 CONNECT: dict[
-    Transport, Callable[[HomeAssistant, WildixHub], Awaitable[StartTransport]]
+    Transport, Callable[[HomeAssistant, WildixHub], Awaitable[TransportConnection]]
 ] = {
     Transport.WEBHOOK: webhook.async_connect,
     Transport.SQS: sqs.async_connect,
@@ -32,15 +32,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     """Set up a Wildix PBX from a config entry."""
     hub = WildixHub(hass, entry)
     await hub.async_load()
-    start_transport = await CONNECT[hub.transport](hass, hub)
+    connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    stop_transport = start_transport()
+    connection.async_start()
     hub.async_start()
 
     async def async_stop() -> None:
         # The transport first, then the save: nothing delivered meanwhile is lost.
-        await stop_transport()
+        await connection.async_stop()
         await hub.async_stop()
 
     entry.async_on_unload(async_stop)

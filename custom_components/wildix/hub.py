@@ -1,9 +1,8 @@
 """Per config entry: receive verified events, deduplicate, apply them, publish what changed."""
 
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -40,9 +39,19 @@ from .views import moment_data
 _LOGGER = logging.getLogger(__name__)
 
 type WildixConfigEntry = ConfigEntry[WildixHub]
-# A transport connects (raising if setup cannot go on), then starts, then stops.
-type StopTransport = Callable[[], Coroutine[Any, Any, None]]
-type StartTransport = Callable[[], StopTransport]
+
+
+class TransportConnection(Protocol):
+    """A transport connected for an entry: started once set up, stopped on unload.
+
+    Stopping also releases what connecting took, whether or not it started.
+    """
+
+    def async_start(self) -> None:
+        """Start handing deliveries to the hub."""
+
+    async def async_stop(self) -> None:
+        """Stop handing deliveries over and release the connection."""
 
 
 class WildixHub:

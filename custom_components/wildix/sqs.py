@@ -19,7 +19,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.event import async_call_later
 
 from .const import CONF_ACCESS_KEY_ID, CONF_QUEUE_URL, CONF_SECRET_ACCESS_KEY, DOMAIN
-from .hub import StartTransport, StopTransport, WildixHub
+from .hub import WildixHub
 from .protocol import SQS_SIGNATURE_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -198,11 +198,8 @@ def _translate_errors() -> Iterator[None]:
         raise SqsConnectionError(str(err)) from err
 
 
-async def async_connect(hass: HomeAssistant, hub: WildixHub) -> StartTransport:
-    """Connect an SQS entry to its queue and return how to start polling it.
-
-    Raises why setup cannot go on.
-    """
+async def async_connect(hass: HomeAssistant, hub: WildixHub) -> "SqsPoller":
+    """Connect an SQS entry to its queue, or raise why setup cannot go on."""
     data = hub.entry.data
     queue = parse_queue_url(data[CONF_QUEUE_URL])
     client = await async_open_client(
@@ -228,7 +225,7 @@ async def async_connect(hass: HomeAssistant, hub: WildixHub) -> StartTransport:
             ),
             translation_placeholders=placeholders,
         ) from err
-    return SqsPoller(hass, hub, client, queue).async_start
+    return SqsPoller(hass, hub, client, queue)
 
 
 class SqsPoller:
@@ -254,10 +251,9 @@ class SqsPoller:
         )
 
     @callback
-    def async_start(self) -> StopTransport:
-        """Start polling; return how to stop."""
+    def async_start(self) -> None:
+        """Start polling."""
         self._async_start_rounds()
-        return self.async_stop
 
     async def async_stop(self) -> None:
         """Stop polling and close the client."""

@@ -1,6 +1,5 @@
 """HTTP transport: Wildix POSTs signed events to a Home Assistant webhook."""
 
-from functools import partial
 from http import HTTPStatus
 import logging
 
@@ -11,7 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN, MAX_BODY_BYTES
 from .deliveries import Outcome, Rejection
-from .hub import StartTransport, StopTransport, WildixHub
+from .hub import WildixHub
 from .protocol import SIGNATURE_HEADER
 
 _LOGGER = logging.getLogger(__name__)
@@ -25,35 +24,47 @@ _STATUS = {
 }
 
 
-async def async_connect(hass: HomeAssistant, hub: WildixHub) -> StartTransport:
-    """Return how to start taking the entry's POSTs; a webhook has nothing to connect to."""
-    return partial(async_register_webhook, hass, hub)
+async def async_connect(hass: HomeAssistant, hub: WildixHub) -> "WebhookConnection":
+    """Return the entry's webhook, ready to start; a webhook has nothing to connect to."""
+    return WebhookConnection(hass, hub)
 
 
-@callback
-def async_register_webhook(hass: HomeAssistant, hub: WildixHub) -> StopTransport:
-    """Route POSTs to the entry's webhook to its hub; return how to stop."""
-    webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
+class WebhookConnection:
+    """Routes POSTs to the entry's webhook to its hub while started."""
 
-    async def handle(
-        hass: HomeAssistant, webhook_id: str, request: Request
-    ) -> Response:
-        return await async_handle_request(hub, request)
+    def __init__(self, hass: HomeAssistant, hub: WildixHub) -> None:
+        """Initialise the webhook of an entry."""
+        self._hass = hass
+        self._hub = hub
+        self._webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
+        self._registered = False
 
-    webhook.async_register(
-        hass,
-        DOMAIN,
-        hub.entry.title,
-        webhook_id,
-        handle,
-        local_only=False,
-        allowed_methods=("POST",),
-    )
+    @callback
+    def async_start(self) -> None:
+        """Start taking POSTs."""
+        hub = self._hub
 
-    async def async_stop() -> None:
-        webhook.async_unregister(hass, webhook_id)
+        async def handle(
+            hass: HomeAssistant, webhook_id: str, request: Request
+        ) -> Response:
+            return await async_handle_request(hub, request)
 
-    return async_stop
+        webhook.async_register(
+            self._hass,
+            DOMAIN,
+            hub.entry.title,
+            self._webhook_id,
+            handle,
+            local_only=False,
+            allowed_methods=("POST",),
+        )
+        self._registered = True
+
+    async def async_stop(self) -> None:
+        """Stop taking POSTs."""
+        if self._registered:
+            self._registered = False
+            webhook.async_unregister(self._hass, self._webhook_id)
 
 
 async def async_handle_request(hub: WildixHub, request: Request) -> Response:
