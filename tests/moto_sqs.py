@@ -18,7 +18,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import ThreadedWSGIServer
 
 from .common import FIXTURES, compact, entity_id, event_time, load_event, sign
 
@@ -70,6 +70,20 @@ class _OneRequestPerConnection(MotoRequestHandler):
     """Without keep-alive, a stopped server is really gone for every client."""
 
     protocol_version = "HTTP/1.0"
+    # A connection that never sends its request cannot hold a thread (and stop()) for long.
+    timeout = 10
+
+
+class _JoinedThreadsServer(ThreadedWSGIServer):
+    """Request threads are joined when the server closes.
+
+    werkzeug's daemon request threads outlive server_close(); under load one was
+    still finishing its response when Home Assistant's test harness looked for
+    lingering threads at teardown, and failed the test.
+    """
+
+    daemon_threads = False
+    block_on_close = True
 
 
 class MotoSqs:
@@ -114,12 +128,8 @@ class MotoSqs:
 
     def start(self) -> None:
         """Serve, on the same port as before if there was one."""
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1",
-            self.port,
-            self._count,
-            threaded=True,
-            request_handler=_OneRequestPerConnection,
+        self._server = _JoinedThreadsServer(
+            "127.0.0.1", self.port, self._count, handler=_OneRequestPerConnection
         )
         self.port = self._server.server_port
         self._thread = Thread(
@@ -133,8 +143,8 @@ class MotoSqs:
     def stop(self) -> None:
         """Take the server away; queues and messages stay in moto's memory."""
         self._server.shutdown()
-        self._server.server_close()
         self._thread.join()
+        self._server.server_close()  # joins the request threads
         self.running = False
 
     def close(self) -> None:

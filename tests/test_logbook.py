@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import (
     CLIENT_ID,
     MockConfigEntry,
     MockUser,
+    async_capture_events,
 )
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -146,3 +147,81 @@ async def test_long_and_hand_fired_events(
         "Extension 204: call event dialled with an outside number",
         "Wildix: answered the call with Dan",
     ]
+
+
+OUTSIDE = {
+    "type": "REMOTE",
+    "phone": "+393331234567",
+    "name": "Dave Mobile",
+    "role": "CLIENT",
+}
+
+
+def _internal_call(
+    time_ms: int, call_id: str, *flows: dict[str, Any], kind: str
+) -> dict[str, Any]:
+    """Return a live event of an internal call of Carol's with the given flows."""
+    payload = load_event("call_live_progress_internal", type=kind, time=time_ms)
+    payload["id"] = call_id
+    payload["data"] |= {"id": call_id, "time": time_ms - 30, "flows": list(flows)}
+    return payload
+
+
+def _internal_flow(index: int, status: str, **changes: Any) -> dict[str, Any]:
+    base = load_event("call_live_progress_internal")["data"]["flows"][0]
+    return base | {"flowIndex": index, "status": status} | changes
+
+
+async def test_a_forwarded_internal_call_keeps_outside_parties_hidden(
+    logbook: Logbook,  # first: the recorder starts before the integration
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """An internal call that ends up with an outside number shows it nowhere when hidden.
+
+    Carol calls Bob, whose phone forwards to his mobile; then Carol dials a number the
+    PBX reports as an internal call to an outside destination.
+    """
+    hass.config_entries.async_update_entry(
+        setup_integration, options={"show_remote": False}
+    )
+    await hass.async_block_till_done()
+    events = async_capture_events(hass, "wildix_event")
+    start = load_event("call_live_progress_internal")["time"]
+    forwarded = _internal_flow(
+        1,
+        "TALKING",
+        callee=OUTSIDE,
+        remotePhone=OUTSIDE["phone"],
+        talkTime=4000,
+    )
+    for kind, offset, flows in (
+        ("call:live:progress", 0, [_internal_flow(0, "CONNECTING")]),
+        ("call:live:progress", 5000, [_internal_flow(0, "CONNECTING"), forwarded]),
+        ("call:live:completed", 30000, [_internal_flow(0, "CONNECTING"), forwarded]),
+    ):
+        await wildix.post(
+            _internal_call(start + offset, "forwarded", *flows, kind=kind)
+        )
+    dialled = _internal_flow(
+        0,
+        "TALKING",
+        callee=None,
+        destination=OUTSIDE["phone"],
+        remotePhone=OUTSIDE["phone"],
+        talkTime=2000,
+    )
+    for kind, offset in (("call:live:progress", 60000), ("call:live:completed", 90000)):
+        await wildix.post(_internal_call(start + offset, "dialled", dialled, kind=kind))
+
+    lines = await logbook()
+    assert len(lines) >= 6
+    assert {event.data["call_id"] for event in events} == {"forwarded", "dialled"}
+    seen = [
+        *lines,
+        *(repr(event.data) for event in events),
+        *(repr(state.as_dict()) for state in hass.states.async_all()),
+    ]
+    leaks = [text for text in seen if "1234567" in text or "Dave" in text]
+    assert leaks == []

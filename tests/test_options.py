@@ -23,6 +23,8 @@ DEFAULTS = {
     "max_event_age": 10,
     "show_remote": True,
     "max_users": 1000,
+    "pass_through": True,
+    "missed_internal": False,
 }
 CALLER = "+4930555010203"
 INBOUND_TALKING = (
@@ -104,6 +106,8 @@ async def test_every_field_is_saved(
         max_event_age=2,
         show_remote=False,
         max_users=50.0,
+        pass_through=False,
+        missed_internal=True,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_integration.options == {
@@ -112,6 +116,8 @@ async def test_every_field_is_saved(
         "max_event_age": 2,
         "show_remote": False,
         "max_users": 50,
+        "pass_through": False,
+        "missed_internal": True,
     }
 
 

@@ -175,6 +175,31 @@ async def test_fix_flow_takes_the_new_secret(
     await _accept(wildix)
 
 
+async def test_fix_flow_refuses_another_entrys_secret(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    wildix: WildixSender,
+    repairs_client: TestClient,
+) -> None:
+    """Two entries cannot share a secret: the fix flow refuses it as adding and reconfiguring do."""
+    MockConfigEntry(
+        domain=DOMAIN,
+        data={"webhook_id": "b" * 64, "secret": NEW_SECRET, "cloudhook": False},
+    ).add_to_hass(hass)
+    await _reject(wildix, 5, timedelta(seconds=10))
+
+    flow = await _fix(repairs_client, REJECTED)
+    flow = await _submit(repairs_client, flow["flow_id"], {"secret": NEW_SECRET})
+    assert flow["type"] == "form"
+    assert flow["errors"] == {"secret": "secret_in_use"}
+    assert setup_integration.data["secret"] != NEW_SECRET
+    assert _issue(hass, REJECTED) is not None
+
+    own = setup_integration.data["secret"]
+    flow = await _submit(repairs_client, flow["flow_id"], {"secret": own})
+    assert flow["type"] == "create_entry"
+
+
 async def test_new_secret_starts_a_new_count(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,

@@ -296,3 +296,28 @@ async def test_diagnostics_reveal_no_secret_webhook_id_or_phone_number(
         ]
     )
     assert not _leaks([json.dumps(dump, default=str) for dump in dumps])
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "zstd", "x-unknown"])
+async def test_bodies_that_do_not_decode_are_refused_quietly(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    caplog: pytest.LogCaptureFixture,
+    encoding: str,
+) -> None:
+    """Anyone can claim a compression the body lacks: 400, and nothing above debug.
+
+    Only aiohttp's access log (one INFO line per request, whatever the answer) may speak.
+    """
+    caplog.set_level(logging.DEBUG)
+    body = b"\x00definitely not compressed" * 20_000
+    status = await wildix.post_raw(
+        body, {"content-encoding": encoding, "x-signature": "0" * 64}
+    )
+    assert status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED)
+    assert [
+        (record.name, record.getMessage())
+        for record in caplog.records
+        if record.levelno > logging.DEBUG and record.name != "aiohttp.access"
+    ] == []
+    assert hub_of(hass).deliveries.counters["received"] == 1

@@ -3,11 +3,13 @@
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+import gc
 import logging
 import socket
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -21,6 +23,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components import wildix as wildix_setup
 from custom_components.wildix import hub
 from custom_components.wildix.const import DOMAIN, EVENT_CALL, EVENT_WEBHOOK
 
@@ -440,3 +443,27 @@ async def test_revoked_keys_while_polling_ask_for_new_ones(
     await sender.send("presence_telephony_talking")
     await poll(hass, freezer)
     assert hass.states.get(phone).state == "talking"
+
+
+def _open_http_sessions() -> int:
+    return sum(
+        isinstance(obj, aiohttp.ClientSession) and not obj.closed
+        for obj in gc.get_objects()
+    )
+
+
+async def test_failed_platform_setup_closes_the_client(
+    hass: HomeAssistant, sqs_entry: MockConfigEntry, moto: MotoSqs
+) -> None:
+    """Setup that fails after the queue answered (here a platform that cannot load) closes the client."""
+    gc.collect()
+    before = _open_http_sessions()
+    with patch.object(
+        wildix_setup, "PLATFORMS", [*wildix_setup.PLATFORMS, "no_such_platform"]
+    ):
+        await hass.config_entries.async_setup(sqs_entry.entry_id)
+    await hass.async_block_till_done()
+    assert moto.actions["GetQueueAttributes"] == 1
+    assert sqs_entry.state is ConfigEntryState.SETUP_ERROR
+    gc.collect()
+    assert _open_http_sessions() == before

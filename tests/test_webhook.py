@@ -22,6 +22,7 @@ from .common import (
     SECRET,
     WildixSender,
     compact,
+    hub_of,
     load_event,
     sign,
     user_entity,
@@ -176,6 +177,45 @@ async def test_unmodelled_event_is_acknowledged_and_fired(
     assert received[0].data["pbx"] is None
     assert "Ignoring a Wildix event of type chat:channel:created" in caplog.text
     assert len(hass.states.async_all("sensor")) == 2
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "call_transcription_completed",
+        "call_live_transcription",
+        "conference_live_progress",
+        "chat_channel_created",
+    ],
+)
+async def test_unmodelled_event_without_time_or_pbx_is_acknowledged(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    received: list[Event[dict[str, Any]]],
+    fixture: str,
+) -> None:
+    """A type we do not model needs no time or pbx: a 400 would make Wildix retry it forever."""
+    payload = load_event(fixture)
+    del payload["time"]
+    payload.pop("pbx", None)
+    await wildix.post(payload, follow_clock=False)
+    assert [(event.data["type"], event.data["time"]) for event in received] == [
+        (payload["type"], None)
+    ]
+    assert hub_of(hass).deliveries.counters["accepted"] == 1
+
+    unsigned = compact(load_event(fixture))
+    assert await wildix.post_raw(unsigned, {"x-signature": "0" * 64}) == 401
+
+
+async def test_modelled_event_without_time_is_refused(
+    hass: HomeAssistant, wildix: WildixSender, received: list[Event[dict[str, Any]]]
+) -> None:
+    """Call and presence events are ordered by their time: without one they are refused."""
+    payload = load_event("presence_user_dnd")
+    del payload["time"]
+    await wildix.post(payload, follow_clock=False, expect=400)
+    assert received == []
 
 
 async def test_duplicate_delivery_is_processed_once(

@@ -34,7 +34,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        # Raises when a platform cannot be loaded, or when setup is cancelled.
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        # Releases what connecting took (the SQS client).
+        await connection.async_stop()
+        raise
     connection.async_start()
     hub.async_start()
 

@@ -42,6 +42,8 @@ from .const import (
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
+    CONF_MISSED_INTERNAL,
+    CONF_PASS_THROUGH,
     CONF_QUEUE_URL,
     CONF_SECRET,
     CONF_SECRET_ACCESS_KEY,
@@ -104,12 +106,23 @@ SQS_SCHEMA = vol.Schema(
 ).extend(KEYS_SCHEMA.schema)
 
 
-def secret_error(secret: str) -> str | None:
-    """Return the form error for a secret Wildix cannot have generated."""
+def secret_error(
+    hass: HomeAssistant, secret: str, entry_id: str | None = None
+) -> str | None:
+    """Return the form error for a secret Wildix cannot have generated or another entry uses.
+
+    `entry_id` is the entry the secret is for, which may keep its own secret.
+    """
     if not secret:
         return "secret_required"
     if any(char.isspace() for char in secret):
         return "invalid_secret"
+    if any(
+        other.data.get(CONF_SECRET) == secret
+        for other in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if other.entry_id != entry_id
+    ):
+        return "secret_in_use"
     return None
 
 
@@ -186,8 +199,10 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._async_drop_webhook()
                 return await self.async_step_sqs()
             secret = user_input.get(CONF_SECRET, "")
-            if (error := secret_error(secret)) is None:
-                self._async_abort_entries_match({CONF_SECRET: secret})
+            error = secret_error(self.hass, secret)
+            if error == "secret_in_use":
+                return self.async_abort(reason="already_configured")
+            if error is None:
                 self._created = True
                 return self.async_create_entry(
                     title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
@@ -396,13 +411,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             secret = user_input.get(CONF_SECRET, "")
-            error = secret_error(secret)
-            if error is None and any(
-                other.data.get(CONF_SECRET) == secret
-                for other in self._async_current_entries(include_ignore=False)
-                if other.entry_id != entry.entry_id
-            ):
-                error = "secret_in_use"
+            error = secret_error(self.hass, secret, entry.entry_id)
             if error is None:
                 if CONF_WEBHOOK_ID in updates and entry.data.get(CONF_CLOUDHOOK):
                     await async_delete_cloudhook(self.hass, entry.data[CONF_WEBHOOK_ID])
@@ -524,6 +533,14 @@ class WildixOptionsFlow(OptionsFlow):
                         min=1, max=MAX_USERS, step=1, mode=NumberSelectorMode.BOX
                     )
                 ),
+                # Optional: forms of older entries and scripts may not send them.
+                vol.Optional(
+                    CONF_PASS_THROUGH, default=DEFAULT_OPTIONS[CONF_PASS_THROUGH]
+                ): BooleanSelector(),
+                vol.Optional(
+                    CONF_MISSED_INTERNAL,
+                    default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
+                ): BooleanSelector(),
             }
         )
 

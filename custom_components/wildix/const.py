@@ -19,6 +19,8 @@ CONF_STALE_CALL_TIMEOUT: Final = "stale_call_timeout"  # hours
 CONF_MAX_EVENT_AGE: Final = "max_event_age"  # minutes
 CONF_SHOW_REMOTE: Final = "show_remote"
 CONF_MAX_USERS: Final = "max_users"
+CONF_PASS_THROUGH: Final = "pass_through"
+CONF_MISSED_INTERNAL: Final = "missed_internal"
 
 EVENT_WEBHOOK: Final = "wildix_webhook"
 EVENT_CALL: Final = "wildix_event"

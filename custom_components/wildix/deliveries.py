@@ -34,6 +34,7 @@ class Rejection(StrEnum):
     SIGNATURE = "signature"
     MALFORMED = "malformed"
     TOO_LARGE = "too_large"
+    UNDECODABLE = "undecodable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from .protocol import (
     WildixEvent,
     decode_event,
     is_extension,
+    redact_outside_parties,
     verify_signature,
 )
 from .storage import ModelStorage, SeenDeliveries
@@ -66,6 +67,7 @@ class WildixHub:
             stale_call_timeout=options.stale_call_timeout,
             extensions=options.extensions,
             max_users=options.max_users,
+            missed_internal=options.missed_internal,
         )
         self.max_event_age = options.max_event_age
         self.show_remote = options.show_remote
@@ -76,6 +78,7 @@ class WildixHub:
         self.storage = ModelStorage(hass, entry.entry_id, self.model, self.seen)
         self.available = True
         self._transport_data = _transport_data(entry)
+        self.pass_through = options.pass_through
         self._secret = self.secret
         self._clock_ahead_logged = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
@@ -139,6 +142,8 @@ class WildixHub:
             self.deliveries.async_secret_changed()
         options = WildixOptions.from_options(self.entry.options)
         self.max_event_age = options.max_event_age
+        self.pass_through = options.pass_through
+        self.model.missed_internal = options.missed_internal
         self.model.stale_call_timeout = options.stale_call_timeout
         if (options.extensions, options.max_users) != (
             self.model.extensions,
@@ -215,6 +220,8 @@ class WildixHub:
 
     @callback
     def _async_fire_webhook_event(self, event: WildixEvent) -> None:
+        if not self.pass_through:
+            return
         self.hass.bus.async_fire(
             EVENT_WEBHOOK,
             {
@@ -225,7 +232,9 @@ class WildixHub:
                 "pbx": event.pbx,
                 "company": event.company,
                 "integration_id": event.integration_id,
-                "data": event.data,
+                "data": event.data
+                if self.show_remote
+                else redact_outside_parties(event.data),
             },
         )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .protocol import (
+    Attachment,
     CallEvent,
     CallFamily,
     CallFlow,
@@ -24,6 +25,7 @@ from .protocol import (
     UserPresence,
     UserTelephony,
     WildixEvent,
+    is_internal_number,
 )
 
 DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
@@ -98,6 +100,7 @@ class CallMoment:
     time_ms: int
     duration: float | None = None
     missed: bool | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Aspect(StrEnum):
@@ -171,6 +174,7 @@ class CallRecord:
     end_cause: str | None = None
     end_cause_rank: int = 0
     recordings: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def duration(self) -> float | None:
@@ -214,6 +218,7 @@ class Leg:
             time_ms=time_ms,
             duration=record.duration if final else None,
             missed=bool(record.missed) if final else None,
+            attachments=record.attachments if final else (),
         )
 
 
@@ -298,9 +303,11 @@ class PbxModel:
         stale_call_timeout: float = DEFAULT_STALE_CALL_TIMEOUT,
         extensions: Iterable[str] | None = None,
         max_users: int = DEFAULT_MAX_USERS,
+        missed_internal: bool = False,
     ) -> None:
-        """Initialise an empty model."""
+        """Initialise an empty model; `missed_internal`: unanswered internal calls are missed too."""
         self.stale_call_timeout = stale_call_timeout
+        self.missed_internal = missed_internal
         self.extensions: frozenset[str] | None = (
             None if extensions is None else frozenset(extensions)
         )
@@ -322,6 +329,8 @@ class PbxModel:
         self.last_event = received
         if event.pbx is not None and event.pbx != self.pbx_serial:
             self.pbx_serial = event.pbx
+        if event.time is None:  # an event type that is not modelled
+            return changes
         time_ms = event.time
         received_ms = int(received * 1000)
         if time_ms > received_ms + MAX_CLOCK_AHEAD_MS:
@@ -507,6 +516,7 @@ class PbxModel:
                 record.missed,
                 record.end_cause,
                 record.recordings,
+                record.attachments,
                 record.answered,
             )
             record.started_ms = min(record.started_ms, call.started_ms)
@@ -518,6 +528,8 @@ class PbxModel:
                     record.answered = True
                 if flow.recordings:
                     record.recordings = flow.recordings
+                if flow.attachments:
+                    record.attachments = flow.attachments
             if final:
                 if flow is not None and flow.duration_ms is not None:
                     if rank > record.duration_rank:
@@ -536,7 +548,12 @@ class PbxModel:
                     record.end_cause_rank = rank
                 if flow is not None and flow.missed is not None:
                     if rank >= record.missed_rank:
-                        record.missed = flow.missed
+                        # Analytics marks an unanswered internal call MISSED:
+                        # whether that is a miss for its callee is an option.
+                        record.missed = flow.missed and (
+                            record.direction is not Direction.INTERNAL
+                            or self._can_miss(leg)
+                        )
                         record.missed_rank = rank
             after = (
                 record.started_ms,
@@ -545,6 +562,7 @@ class PbxModel:
                 record.missed,
                 record.end_cause,
                 record.recordings,
+                record.attachments,
                 record.answered,
             )
             if before == after:
@@ -613,8 +631,17 @@ class PbxModel:
             direction=direction,
             remote_number=remote_number,
             remote_name=remote_name if remote_name != remote_number else None,
-            remote_local=remote_local or direction is Direction.INTERNAL,
+            # An internal call may still dial an outside number (a forward, a quirk
+            # of the PBX): only a colleague's extension counts as a local party.
+            remote_local=remote_local
+            or (
+                other is None
+                and direction is Direction.INTERNAL
+                and (remote_number is None or is_internal_number(remote_number))
+            ),
             started_ms=_earliest(call.started_ms, flow.start_ms),
+            recordings=flow.recordings,
+            attachments=flow.attachments,
         )
         return Leg(
             extension=party.extension,
@@ -700,6 +727,12 @@ class PbxModel:
             record.direction = Direction.INTERNAL
             record.remote_local = True
             record.remote_number = other.extension
+        elif record.remote_local:
+            # The call has left the PBX (a colleague forwarded it outside): the
+            # other party is now an outside one, hidden as such.
+            record.remote_local = False
+            record.remote_number = other.phone
+            record.remote_name = None
         elif record.remote_number is None:
             record.remote_number = other.phone
         if other.name and other.name != record.remote_number:
@@ -778,9 +811,7 @@ class PbxModel:
         leg.ended = True
         record.ended_ms = _earliest(record.ended_ms, time_ms)
         if record.missed is None and final:
-            record.missed = (
-                record.direction is Direction.INBOUND and not record.answered
-            )
+            record.missed = self._can_miss(leg) and not record.answered
         elif record.missed is None:
             record.missed = False
         user = self.users.get(leg.extension)
@@ -798,6 +829,15 @@ class PbxModel:
         if user is not None and user.last_call is record:
             # The record has just ended: what the last call shows changed.
             changes.touch(leg.extension, Aspect.CALLS)
+
+    def _can_miss(self, leg: Leg) -> bool:
+        """Tell whether a call ending unanswered is a missed call for this leg."""
+        match leg.record.direction:
+            case Direction.INBOUND:
+                return True
+            case Direction.INTERNAL:
+                return self.missed_internal and not leg.caller
+        return False
 
     def _finish(self, leg: Leg, changes: Changes) -> None:
         """Make an ended leg the user's last call if it is the most recent one."""

@@ -1,4 +1,4 @@
-"""An entry's options: which and how many users get devices, how long calls and triggers live, privacy."""
+"""An entry's options: which and how many users get devices, how long calls and triggers live, privacy, events."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -8,6 +8,8 @@ from .const import (
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
+    CONF_MISSED_INTERNAL,
+    CONF_PASS_THROUGH,
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
@@ -20,6 +22,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_MAX_EVENT_AGE: DEFAULT_MAX_EVENT_AGE / 60,
     CONF_SHOW_REMOTE: True,
     CONF_MAX_USERS: DEFAULT_MAX_USERS,
+    CONF_PASS_THROUGH: True,
+    CONF_MISSED_INTERNAL: False,
 }
 
 
@@ -32,6 +36,8 @@ class WildixOptions:
     max_event_age: float
     show_remote: bool
     max_users: int
+    pass_through: bool
+    missed_internal: bool
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -43,4 +49,6 @@ class WildixOptions:
             max_event_age=float(values[CONF_MAX_EVENT_AGE]) * 60,
             show_remote=bool(values[CONF_SHOW_REMOTE]),
             max_users=int(values[CONF_MAX_USERS]),
+            pass_through=bool(values[CONF_PASS_THROUGH]),
+            missed_internal=bool(values[CONF_MISSED_INTERNAL]),
         )

@@ -24,7 +24,7 @@ from .model import (
     Presence,
     User,
 )
-from .protocol import Direction, Location
+from .protocol import Attachment, Direction, Location
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,6 +112,10 @@ def _record_as_dict(record: CallRecord) -> dict[str, Any]:
         "end_cause": record.end_cause,
         "end_cause_rank": record.end_cause_rank,
         "recordings": list(record.recordings),
+        "attachments": [
+            {"type": item.type, "url": item.url, "name": item.name}
+            for item in record.attachments
+        ],
     }
 
 
@@ -132,6 +136,10 @@ def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
         end_cause=raw.get("end_cause"),
         end_cause_rank=raw.get("end_cause_rank", 0),
         recordings=tuple(raw.get("recordings", ())),
+        attachments=tuple(
+            Attachment(type=item["type"], url=item.get("url"), name=item.get("name"))
+            for item in raw.get("attachments", ())
+        ),
     )
 
 

@@ -3,7 +3,7 @@
 This module knows the Wildix wire format and nothing of Home Assistant.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -81,6 +81,8 @@ class LegStatus(StrEnum):
     CONNECTING = "CONNECTING"
     TALKING = "TALKING"
     HOLD = "HOLD"
+    # Analytics flows describe a stored, ended leg and carry no status.
+    ENDED = "ENDED"
     UNKNOWN = "UNKNOWN"
 
 
@@ -118,6 +120,15 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file Wildix stored for a call leg: a recording, a voicemail, a fax."""
+
+    type: str
+    url: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CallFlow:
     """One leg of a call: who calls whom and in which state."""
 
@@ -134,6 +145,7 @@ class CallFlow:
     end_ms: int | None = None
     missed: bool | None = None
     recordings: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +201,7 @@ class WildixEvent:
 
     id: str
     type: str
-    time: int
+    time: int | None  # None only for types this integration does not model
     pbx: str | None
     company: str | None
     integration_id: str | None
@@ -236,7 +248,9 @@ def parse_event(payload: object) -> WildixEvent:
     if not isinstance(event_id, str) or not event_id:
         raise ProtocolError("the event has no id")
     time = _epoch_ms(payload.get("time"))
-    if time is None:
+    if time is None and event_type in EventType:
+        # Other types are only passed through: refusing them would make Wildix
+        # retry, forever, something this integration never uses.
         raise ProtocolError("the event has no valid time")
     data = payload.get("data", {})
     if not isinstance(data, dict):
@@ -258,6 +272,65 @@ def parse_event(payload: object) -> WildixEvent:
         body=body,
         problem=problem,
     )
+
+
+def redact_outside_parties(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return event data without the numbers and names of parties outside the PBX.
+
+    A party is outside unless Wildix marks it LOCAL or its number is an extension.
+    Every string that is or contains an outside number, or is an outside name,
+    becomes None: recording URLs and transcription speakers name the caller too.
+    """
+    numbers: set[str] = set()
+    names: set[str] = set()
+    for node in _nodes(data):
+        if isinstance(number := node.get("remotePhone"), str) and number.strip():
+            numbers.add(number.strip())
+        if not isinstance(node.get("phone", node.get("number")), str):
+            continue
+        number = str(node.get("phone", node.get("number"))).strip()
+        if node.get("type") == "LOCAL" or (
+            "type" not in node and is_internal_number(number)
+        ):
+            continue
+        if number:
+            numbers.add(number)
+        if isinstance(name := node.get("name"), str) and name.strip():
+            names.add(name.strip().casefold())
+    digits = {only for number in numbers if len(only := re.sub(r"\D", "", number)) >= 5}
+    numbers = {number for number in numbers if not is_internal_number(number)}
+
+    def outside(text: str) -> bool:
+        stripped = text.strip()
+        return (
+            stripped in numbers
+            or stripped.casefold() in names
+            or any(number in text for number in digits)
+        )
+
+    def redact(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: redact(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [redact(item) for item in value]
+        if isinstance(value, str) and outside(value):
+            return None
+        return value
+
+    redacted: dict[str, Any] = redact(dict(data))
+    return redacted
+
+
+def _nodes(value: object) -> Iterator[dict[str, Any]]:
+    """Yield every JSON object inside decoded JSON data, the outermost first."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _deeper_than(value: object, limit: int) -> bool:
@@ -338,7 +411,9 @@ def _flows_call(
     if isinstance(raw_flows, list):
         for position, raw in enumerate(raw_flows[:MAX_FLOWS]):
             if isinstance(raw, dict):
-                flows.append(_flow(position, raw))
+                flows.append(
+                    _flow(position, raw, stored=family is CallFamily.ANALYTICS)
+                )
     flows.sort(key=lambda flow: flow.index)
     return CallEvent(
         call_id=_text(data.get("id")) or event_id,
@@ -352,7 +427,7 @@ def _flows_call(
     )
 
 
-def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
+def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFlow:
     caller = _party(raw.get("caller"))
     callee = _party(raw.get("callee"))
     call_status = _text(raw.get("callStatus"))
@@ -361,7 +436,9 @@ def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
         index=position if index is None else index,
         caller=caller,
         callee=callee,
-        status=_leg_status(raw.get("status")),
+        status=LegStatus.ENDED
+        if stored and raw.get("status") is None
+        else _leg_status(raw.get("status")),
         direction=_direction(raw.get("direction")),
         remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
         destination=_text(raw.get("destination")),
@@ -371,6 +448,7 @@ def _flow(position: int, raw: dict[str, Any]) -> CallFlow:
         end_ms=_epoch_ms(raw.get("endTime")),
         missed=None if call_status is None else call_status.upper() == "MISSED",
         recordings=_recordings(raw),
+        attachments=_attachments(raw),
     )
 
 
@@ -425,8 +503,7 @@ def _legacy_direction(
     if (
         data.get("trunkName") is None
         and destination is not None
-        and _EXTENSION.fullmatch(destination)
-        and len(destination) <= 6
+        and is_internal_number(destination)
     ):
         return Direction.INTERNAL
     return Direction.OUTBOUND
@@ -467,6 +544,29 @@ def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
+    """Return the files of a flow: `attachments[]`, and the older `recordingsData[]`."""
+    found: list[Attachment] = []
+    for key, default_type in (
+        ("attachments", "attachment"),
+        ("recordingsData", "recording"),
+    ):
+        items = raw.get(key)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            url = _text(item.get("url"))
+            name = _text(item.get("fileName")) or _text(item.get("name"))
+            if url is None and name is None:
+                continue
+            kind = (_text(item.get("type")) or default_type).lower()
+            if all(url != other.url or name != other.name for other in found):
+                found.append(Attachment(type=kind, url=url, name=name))
+    return tuple(found)
+
+
 def _leg_status(raw: object) -> LegStatus:
     text = _text(raw)
     if text is None:
@@ -490,6 +590,11 @@ def _direction(raw: object) -> Direction | None:
 def is_extension(text: str) -> bool:
     """Tell whether a string can be a Wildix extension."""
     return _EXTENSION.fullmatch(text) is not None
+
+
+def is_internal_number(text: str) -> bool:
+    """Tell whether a dialled number is another extension rather than an outside number."""
+    return is_extension(text) and len(text) <= 6
 
 
 def _required_extension(raw: object) -> str:

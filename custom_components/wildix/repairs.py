@@ -36,7 +36,7 @@ class SecretRepairFlow(RepairsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             secret = user_input.get(CONF_SECRET, "")
-            if (error := secret_error(secret)) is None:
+            if (error := secret_error(self.hass, secret, entry.entry_id)) is None:
                 self.hass.config_entries.async_update_entry(
                     entry, data={**entry.data, CONF_SECRET: secret}
                 )

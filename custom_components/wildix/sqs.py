@@ -208,8 +208,10 @@ async def async_connect(hass: HomeAssistant, hub: WildixHub) -> "SqsPoller":
     placeholders = {"queue": queue.name}
     try:
         await async_check_queue(client, queue)
-    except SqsError as err:
+    except BaseException as err:
         await client.close()
+        if not isinstance(err, SqsError):
+            raise
         if isinstance(err, SqsAuthError):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .model import CallMoment, CallRecord, User
+from .protocol import Attachment
 
 
 def timestamp(epoch_ms: float) -> datetime:
@@ -18,6 +19,24 @@ def remote_party(
     if not show_remote and not record.remote_local:
         return {"remote_number": None, "remote_name": None}
     return {"remote_number": record.remote_number, "remote_name": record.remote_name}
+
+
+def attachments(
+    record: CallRecord | CallMoment, show_remote: bool
+) -> list[dict[str, str | None]]:
+    """Return a call's files; links and names are hidden with an outside party.
+
+    Wildix names recordings after the caller's number and anyone with the link may
+    fetch them, so hiding outside parties hides where their calls are stored too.
+    """
+    hide = not show_remote and not record.remote_local
+    return [_attachment(item, hide) for item in record.attachments]
+
+
+def _attachment(item: Attachment, hide: bool) -> dict[str, str | None]:
+    if hide:
+        return {"type": item.type, "url": None, "name": None}
+    return {"type": item.type, "url": item.url, "name": item.name}
 
 
 def presence_attributes(user: User) -> dict[str, Any] | None:
@@ -59,7 +78,7 @@ def last_call_attributes(user: User, show_remote: bool) -> dict[str, Any] | None
     """Return the attributes of a user's last call sensor."""
     if (record := user.last_call) is None:
         return None
-    return {
+    result: dict[str, Any] = {
         "call_id": record.call_id,
         "direction": record.direction.value,
         **remote_party(record, show_remote),
@@ -67,6 +86,9 @@ def last_call_attributes(user: User, show_remote: bool) -> dict[str, Any] | None
         "missed": bool(record.missed),
         "end_cause": record.end_cause,
     }
+    if record.attachments:
+        result["attachments"] = attachments(record, show_remote)
+    return result
 
 
 def moment_data(moment: CallMoment, show_remote: bool) -> dict[str, Any]:
@@ -81,4 +103,6 @@ def moment_data(moment: CallMoment, show_remote: bool) -> dict[str, Any]:
         data["duration"] = moment.duration
     if moment.missed is not None:
         data["missed"] = moment.missed
+    if moment.attachments:
+        data["attachments"] = attachments(moment, show_remote)
     return data

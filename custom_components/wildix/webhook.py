@@ -3,7 +3,7 @@
 from http import HTTPStatus
 import logging
 
-from aiohttp.web import Request, Response
+from aiohttp.web import Request, RequestPayloadError, Response
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
@@ -69,7 +69,19 @@ class WebhookConnection:
 
 async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     """Verify, decode and hand over one delivery; answer with an HTTP status."""
-    body = await _read_body(request)
+    try:
+        body = await _read_body(request)
+    except RequestPayloadError:
+        # aiohttp decompresses as it reads: a body that does not match its
+        # Content-Encoding fails here, before anyone has checked a signature.
+        hub.deliveries.async_rejected(Rejection.UNDECODABLE)
+        _LOGGER.debug("Rejected a Wildix delivery whose body does not decode")
+        # aiohttp would read the rest of the body after the answer, hit the same
+        # error and log it with a traceback: end the body and the connection instead.
+        request.content.feed_eof()
+        response = Response(status=HTTPStatus.BAD_REQUEST)
+        response.force_close()
+        return response
     if body is None:
         hub.deliveries.async_rejected(Rejection.TOO_LARGE)
         # Unverified bytes from anyone: debug only, like a bad signature.
