@@ -2,17 +2,18 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import View, WildixUserEntity, async_add_user_entities
+from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry
-from .model import PhoneState, User
+from .model import Aspect, PhoneState, User
 
 PARALLEL_UPDATES = 0
 
@@ -20,10 +21,13 @@ _ON_CALL = (PhoneState.DIALING, PhoneState.TALKING, PhoneState.ON_HOLD)
 
 
 @dataclass(frozen=True, kw_only=True)
-class WildixBinarySensorDescription(BinarySensorEntityDescription):
+class WildixBinarySensorDescription(
+    WildixEntityDescription, BinarySensorEntityDescription
+):
     """Describes a binary sensor of a PBX user."""
 
     is_on_fn: Callable[[User], bool]
+    aspects: frozenset[Aspect] = frozenset({Aspect.PHONE})
 
 
 BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
@@ -51,20 +55,21 @@ async def async_setup_entry(
         hub,
         async_add_entities,
         lambda extension: (
-            WildixBinarySensor(hub, extension, description)
+            WildixBinarySensor(hub, description, extension)
             for description in BINARY_SENSORS
         ),
     )
 
 
-class WildixBinarySensor(WildixUserEntity, BinarySensorEntity):
+class WildixBinarySensor(WildixModelEntity, BinarySensorEntity):
     """A binary sensor of a PBX user."""
 
     entity_description: WildixBinarySensorDescription
+    _shown = attrgetter("_attr_is_on")
 
-    def _render(self) -> View:
+    @callback
+    def _async_update_attrs(self) -> None:
         user = self.user
-        return (None if user is None else self.entity_description.is_on_fn(user),)
-
-    def _show(self, view: View) -> None:
-        (self._attr_is_on,) = view
+        self._attr_is_on = (
+            None if user is None else self.entity_description.is_on_fn(user)
+        )

@@ -101,10 +101,10 @@ async def _async_common(hass: HomeAssistant, hub: WildixHub) -> dict[str, Any]:
             "integration": str(integration.version),
             "home_assistant": HA_VERSION,
         },
-        "counters": dict(sorted(hub.counters.items())),
+        "counters": dict(sorted(hub.deliveries.counters.items())),
         "recent_deliveries": [
             {"received": item.received, "type": item.type, "result": item.result}
-            for item in hub.recent
+            for item in hub.deliveries.recent
         ],
     }
 
