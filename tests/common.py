@@ -31,7 +31,12 @@ def in_time_order(*names: str) -> list[dict[str, Any]]:
 
 def entry_data(**overrides: Any) -> dict[str, Any]:
     """Return the data of a webhook config entry."""
-    return {"webhook_id": WEBHOOK_ID, "secret": SECRET, "cloudhook": False} | overrides
+    return {
+        "transport": "webhook",
+        "webhook_id": WEBHOOK_ID,
+        "secret": SECRET,
+        "cloudhook": False,
+    } | overrides
 
 
 def load_event(name: str, **changes: Any) -> dict[str, Any]:

@@ -84,6 +84,9 @@ class _JoinedThreadsServer(ThreadedWSGIServer):
 
     daemon_threads = False
     block_on_close = True
+    # socketserver's default backlog of 5 drops connections when the accepting thread
+    # is starved on a busy machine; the client then waits out its connect timeout.
+    request_queue_size = 128
 
 
 class MotoSqs:

@@ -44,6 +44,7 @@ async def test_user_flow_shows_url_and_creates_entry(hass: HomeAssistant) -> Non
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Wildix"
     assert result["data"] == {
+        "transport": "webhook",
         "webhook_id": webhook_id,
         "secret": SECRET,
         "cloudhook": False,
@@ -210,6 +211,25 @@ async def test_abandoned_flow_deletes_its_cloudhook(
     assert cloud.delete.call_count == 1
     assert cloud.create.call_args.args[1] == cloud.delete.call_args.args[1]
     assert webhook_id == "https://hooks.nabu.casa/ABCD"
+
+
+async def test_choosing_sqs_deletes_the_cloudhook_of_the_first_form(
+    hass: HomeAssistant, cloud: Any
+) -> None:
+    """An SQS entry keeps no webhook: the cloudhook shown on the first form goes at once."""
+    hass.config.components.add("cloud")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": "user"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"transport": "sqs"}
+    )
+    await hass.async_block_till_done()
+    assert result["step_id"] == "sqs"
+    cloud.delete.assert_called_once_with(hass, cloud.create.call_args.args[1])
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert cloud.delete.call_count == 1
 
 
 async def test_cloud_not_connected_aborts(hass: HomeAssistant, cloud: Any) -> None:

@@ -131,3 +131,20 @@ async def test_recent_deliveries_are_bounded(
         "type": None,
         "result": "rejected_signature",
     }
+
+
+async def test_recording_links_are_redacted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    wildix: WildixSender,
+) -> None:
+    """A call's recording links (a way into the PBX) do not leave with diagnostics."""
+    await wildix.post("call_completed_inbound_answered_recorded")
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, setup_integration
+    )
+    assert "spoolview" not in json.dumps(diagnostics)
+    (alice,) = diagnostics["users"]
+    assert alice["last_call"]["recordings"] == "**REDACTED**"
+    assert alice["last_call"]["attachments"] == "**REDACTED**"

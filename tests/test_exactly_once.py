@@ -82,7 +82,7 @@ async def test_duplicate_sqs_message_after_a_restart_is_dropped(
     await poll(hass, freezer)
 
     assert (len(raw), len(moments)) == (2, 3)
-    assert setup_sqs.runtime_data.counters["duplicate"] == 2
+    assert setup_sqs.runtime_data.deliveries.counters["duplicate"] == 2
     missed = hass.states.get(sqs_entity(hass, "sensor", "201", "missed_calls"))
     assert missed is not None
     assert missed.state == "1"

@@ -9,10 +9,12 @@ import pytest
 from custom_components.wildix.model import (
     MAX_ACTIVE_CALLS,
     MAX_ENDED_CALLS,
+    Aspect,
     Changes,
     MomentType,
     PbxModel,
     PhoneState,
+    Ranked,
 )
 from custom_components.wildix.persistence import model_as_dict, restore_model
 from custom_components.wildix.protocol import Direction, PresenceStatus, parse_event
@@ -40,8 +42,8 @@ def moments(changes: Changes) -> list[tuple[str, MomentType]]:
 
 def phone(model: PbxModel, extension: str) -> tuple[PhoneState, bool]:
     """Return a user's phone state and whether a call rings for them."""
-    state, ringing, _leg = model.users[extension].phone()
-    return state, ringing
+    phone = model.users[extension].phone()
+    return phone.state, phone.ringing
 
 
 def final_view(model: PbxModel) -> dict[str, Any]:
@@ -164,7 +166,7 @@ def test_internal_call_changes_both_users() -> None:
     assert moments(changes) == [("202", MomentType.INCOMING_CALL)]
     assert phone(model, "203") == (PhoneState.DIALING, False)
     assert phone(model, "202") == (PhoneState.RINGING, True)
-    bob_leg = model.users["202"].phone()[2]
+    bob_leg = model.users["202"].phone().leg
     assert bob_leg is not None
     assert bob_leg.record.direction is Direction.INTERNAL
     assert bob_leg.record.remote_number == "203"
@@ -392,7 +394,7 @@ def test_newer_information_wins_between_telephony_and_calls() -> None:
     for offset, (name, expected) in enumerate(steps):
         apply(model, name, time=start + offset * 1000)
         assert phone(model, "201") == expected, name
-    assert model.users["201"].phone()[2] is None
+    assert model.users["201"].phone().leg is None
     apply(model, "presence_telephony_talking", time=start - 1)
     assert phone(model, "201") == (PhoneState.IDLE, False)
 
@@ -581,3 +583,42 @@ def test_unknown_leg_status_keeps_the_call_going() -> None:
     later["data"]["status"] = "RECORDING"
     apply(model, later)
     assert phone(model, "201") == (PhoneState.TALKING, False)
+
+
+def test_changes_report_only_the_aspects_that_changed() -> None:
+    """A repeated report changes nothing shown; each kind of news names its aspect."""
+    model = PbxModel()
+    time = load_event("presence_user_dnd")["time"]
+    changes = apply(model, "presence_user_dnd", time=time)
+    assert changes.new_users == ["201"]
+    assert changes.users == {"201": {Aspect.IDENTITY, Aspect.PRESENCE}}
+    assert apply(model, "presence_user_dnd", time=time + 1).users == {}
+    changes = apply(model, "presence_user_available", time=time + 2)
+    assert changes.users == {"201": {Aspect.PRESENCE}}
+    changes = apply(model, "presence_telephony_ringing", time=time + 3)
+    assert changes.users == {"201": {Aspect.PHONE}}
+    assert apply(model, "presence_telephony_ringing", time=time + 4).users == {}
+
+    model = PbxModel()
+    apply(model, "call_start_inbound")
+    changes = apply(model, "call_update_inbound_ringing")
+    assert changes.users == {"201": {Aspect.IDENTITY, Aspect.PHONE}}
+    assert apply(model, "call_update_inbound_ringing").users == {}
+    changes = apply(model, "call_update_inbound_talking")
+    assert changes.users == {"201": {Aspect.PHONE}}
+    assert apply(model, "call_end_inbound_answered").users == {
+        "201": {Aspect.PHONE, Aspect.CALLS}
+    }
+    assert apply(model, "call_end_inbound_answered").users == {}
+
+
+def test_ranked_facts_follow_the_most_trusted_source() -> None:
+    """A more trusted source replaces a fact, a less trusted one does not."""
+    missed: Ranked[bool] = Ranked()
+    assert missed.assume(False)
+    assert missed.offer_latest(True, 1)
+    assert not missed.offer_latest(True, 2)
+    assert not missed.offer(False, 2)
+    assert not missed.assume(False)
+    assert missed.offer(False, 3)
+    assert (missed.value, missed.rank) == (False, 3)

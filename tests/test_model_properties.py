@@ -6,9 +6,13 @@ from typing import Any
 
 from hypothesis import given, strategies as st
 
-from custom_components.wildix.model import PbxModel
+from custom_components.wildix.model import Aspect, PbxModel
 from custom_components.wildix.protocol import parse_event
-from custom_components.wildix.views import last_call_attributes
+from custom_components.wildix.views import (
+    call_attributes,
+    last_call_attributes,
+    presence_attributes,
+)
 
 from .workload import CallKind, Family, Workload
 
@@ -34,12 +38,12 @@ def final_state(model: PbxModel) -> dict[str, Any]:
     """Return what each user shows once the events are in."""
     shown: dict[str, Any] = {}
     for extension, user in model.users.items():
-        state, ringing, leg = user.phone()
+        phone = user.phone()
         last = user.last_call
         shown[extension] = {
-            "phone": state.value,
-            "ringing": ringing,
-            "call": None if leg is None else leg.record.call_id,
+            "phone": phone.state.value,
+            "ringing": phone.ringing,
+            "call": None if phone.leg is None else phone.leg.record.call_id,
             "missed_calls": user.missed_calls,
             "last_call": None if last is None else last.started_ms,
             "attributes": last_call_attributes(user, show_remote=True),
@@ -93,3 +97,53 @@ def test_any_order_and_repetition_ends_in_the_same_state(
     assert final_state(model) == final_state(expected)
     assert all(state["phone"] == "idle" for state in final_state(model).values())
     assert max(moments.values(), default=0) <= 1, moments
+
+
+def shown_aspects(model: PbxModel) -> dict[tuple[str, Aspect], Any]:
+    """Return what each user shows, by the aspect of the user it belongs to."""
+    shown: dict[tuple[str, Aspect], Any] = {}
+    for extension, user in model.users.items():
+        phone = user.phone()
+        shown[extension, Aspect.IDENTITY] = (
+            user.name,
+            user.email,
+            user.user_id,
+            user.group,
+            user.department,
+        )
+        shown[extension, Aspect.PRESENCE] = presence_attributes(user)
+        shown[extension, Aspect.PHONE] = (
+            phone.state,
+            phone.ringing,
+            call_attributes(user, show_remote=True),
+        )
+        shown[extension, Aspect.CALLS] = (
+            user.missed_calls,
+            None if user.last_call is None else user.last_call.started_ms,
+            last_call_attributes(user, show_remote=True),
+        )
+    return shown
+
+
+@given(shuffled_call())
+def test_changes_name_every_aspect_users_show_differently(
+    call: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    """Every event reports each aspect of a user whose rendering changed."""
+    _, delivered = call
+    model = PbxModel()
+    before = shown_aspects(model)
+    for payload in delivered:
+        changes = model.apply(parse_event(json.loads(json.dumps(payload))), RECEIVED)
+        after = shown_aspects(model)
+        changed = {key for key in after if before.get(key) != after[key]}
+        reported = {
+            (extension, aspect)
+            for extension, aspects in changes.users.items()
+            for aspect in aspects
+        }
+        # A new user's entities are created from the model as it is.
+        new = set(changes.new_users)
+        assert {key for key in changed if key[0] not in new} <= reported, payload
+        assert reported - changed <= {(ext, Aspect.IDENTITY) for ext in new}, payload
+        before = after

@@ -162,3 +162,19 @@ async def test_state_is_saved_during_steady_traffic(
         await hass.async_block_till_done()
     saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
     assert [user["extension"] for user in saved["users"]] == ["201"]
+
+
+async def test_removing_an_entry_that_is_not_loaded_deletes_what_it_saved(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The saved model of a removed entry goes, even when the entry is not running."""
+    await wildix.post("presence_user_dnd")
+    assert await hass.config_entries.async_unload(ENTRY_ID)
+    assert f"wildix.{ENTRY_ID}" in hass_storage
+
+    assert await hass.config_entries.async_remove(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert f"wildix.{ENTRY_ID}" not in hass_storage

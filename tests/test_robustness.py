@@ -220,7 +220,7 @@ async def test_unsigned_bytes_are_refused_without_effect(
     hub = hub_of(hass)
     fired: list[Event] = []
     unsubscribe = hass.bus.async_listen("wildix_webhook", fired.append)
-    counters = dict(hub.counters)
+    counters = dict(hub.deliveries.counters)
     shown = _shown(hass)
     headers = {} if signature is None else {"x-signature": signature}
 
@@ -229,7 +229,7 @@ async def test_unsigned_bytes_are_refused_without_effect(
 
     assert status == HTTPStatus.UNAUTHORIZED
     assert _shown(hass) == shown
-    assert dict(hub.counters) == counters | {
+    assert dict(hub.deliveries.counters) == counters | {
         "received": counters.get("received", 0) + 1,
         "rejected_signature": counters.get("rejected_signature", 0) + 1,
     }

@@ -62,7 +62,7 @@ async def test_the_signature_covers_the_raw_bytes(
     pretty = PRETTY["body"].encode()
     assert await wildix.post_raw(pretty, {"x-signature": COMPACT["signature"]}) == 401
 
-    assert dict(hub_of(hass).counters) == {
+    assert dict(hub_of(hass).deliveries.counters) == {
         "received": 3,
         "accepted": 1,
         "rejected_signature": 2,
@@ -110,7 +110,7 @@ async def test_methods_other_than_post(
         headers={"x-signature": sign(body)},
     )
     assert response.status == status
-    assert not hub_of(hass).counters
+    assert not hub_of(hass).deliveries.counters
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ async def test_bad_deliveries_get_a_clear_answer(
     """Unsigned deliveries get 401, signed deliveries that are no event 400."""
     headers = {"x-signature": sign(body)} if signed else {}
     assert await wildix.post_raw(body, headers) == status
-    assert dict(hub_of(hass).counters) == {"received": 1, reason: 1}
+    assert dict(hub_of(hass).deliveries.counters) == {"received": 1, reason: 1}
 
 
 async def _chunks(size: int) -> AsyncIterator[bytes]:
@@ -173,7 +173,10 @@ async def test_oversized_bodies_are_refused_without_reading_them(
     finally:
         tracemalloc.stop()
     assert response.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    assert dict(hub_of(hass).counters) == {"received": 1, "rejected_too_large": 1}
+    assert dict(hub_of(hass).deliveries.counters) == {
+        "received": 1,
+        "rejected_too_large": 1,
+    }
     assert peak < 4 * MIB, f"{peak / MIB:.1f} MiB held for a refused delivery"
 
 
@@ -190,7 +193,10 @@ async def test_deeply_nested_json_is_refused(
     event["data"]["extra"] = nested
     body = compact(event)
     assert await wildix.post_raw(body, {"x-signature": sign(body)}) == 400
-    assert dict(hub_of(hass).counters) == {"received": 2, "rejected_malformed": 2}
+    assert dict(hub_of(hass).deliveries.counters) == {
+        "received": 2,
+        "rejected_malformed": 2,
+    }
 
 
 async def test_unknown_webhook_ids_reveal_nothing(
@@ -207,7 +213,7 @@ async def test_unknown_webhook_ids_reveal_nothing(
         )
         answers.add((response.status, await response.read()))
     assert answers == {(HTTPStatus.OK, b"")}
-    assert not hub_of(hass).counters
+    assert not hub_of(hass).deliveries.counters
     assert not dr.async_entries_for_config_entry(dr.async_get(hass), ENTRY_ID)[1:]
 
 
@@ -314,4 +320,4 @@ async def test_bodies_that_do_not_decode_are_refused_quietly(
         for record in caplog.records
         if record.levelno > logging.DEBUG and record.name != "aiohttp.access"
     ] == []
-    assert hub_of(hass).counters["received"] == 1
+    assert hub_of(hass).deliveries.counters["received"] == 1

@@ -70,7 +70,7 @@ async def test_soak(hass: HomeAssistant, wildix: WildixSender) -> None:
 
     hub = hub_of(hass)
     assert statuses == {200: TOTAL - forged, 401: forged}
-    assert dict(hub.counters) == {
+    assert dict(hub.deliveries.counters) == {
         "received": TOTAL,
         "accepted": len(good),
         "duplicate": duplicates,

@@ -171,7 +171,7 @@ async def test_unsigned_and_malformed_messages_are_dropped(
     await queue.send_raw("not json", sign(b"not json", SQS_SECRET))
     await poll(hass, freezer)
 
-    counters = setup_sqs.runtime_data.counters
+    counters = setup_sqs.runtime_data.deliveries.counters
     assert counters["rejected_signature"] == 3
     assert counters["rejected_malformed"] == 1
     assert counters["accepted"] == 0
@@ -223,7 +223,7 @@ async def test_duplicate_message_is_taken_once(
     await queue.send(payload)
     await poll(hass, freezer)
     assert len(raw) == 1
-    assert setup_sqs.runtime_data.counters["duplicate"] == 1
+    assert setup_sqs.runtime_data.deliveries.counters["duplicate"] == 1
     assert await queue.counts() == (0, 0)
 
 

@@ -202,7 +202,7 @@ async def test_unmodelled_event_without_time_or_pbx_is_acknowledged(
     assert [(event.data["type"], event.data["time"]) for event in received] == [
         (payload["type"], None)
     ]
-    assert hub_of(hass).counters["accepted"] == 1
+    assert hub_of(hass).deliveries.counters["accepted"] == 1
 
     unsigned = compact(load_event(fixture))
     assert await wildix.post_raw(unsigned, {"x-signature": "0" * 64}) == 401
@@ -228,8 +228,8 @@ async def test_duplicate_delivery_is_processed_once(
         await wildix.post("call_end_inbound_missed")
     assert len(received) == 2
     hub = wildix.hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    assert hub.counters["duplicate"] == 4
-    assert hub.counters["accepted"] == 2
+    assert hub.deliveries.counters["duplicate"] == 4
+    assert hub.deliveries.counters["accepted"] == 2
     assert (
         hass.states.get(user_entity(hass, "sensor", "201", "missed_calls")).state == "1"
     )

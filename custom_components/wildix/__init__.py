@@ -1,43 +1,73 @@
 """The Wildix integration: Wildix PBX events as Home Assistant devices and triggers."""
 
+from collections.abc import Awaitable, Callable
+import logging
+
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from . import sqs, webhook
 from .cloudhook import async_delete_cloudhook
-from .const import CONF_CLOUDHOOK, Transport
+from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, Transport
 from .coordinator import async_connect_pbx_api
 from .devices import user_extension
-from .hub import WildixConfigEntry, WildixHub
+from .hub import TransportConnection, WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
-from .sqs import async_connect
-from .webhook import async_register_webhook
+from .storage import async_remove_storage
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+
+CONNECT: dict[
+    Transport, Callable[[HomeAssistant, WildixHub], Awaitable[TransportConnection]]
+] = {
+    Transport.WEBHOOK: webhook.async_connect,
+    Transport.SQS: sqs.async_connect,
+}
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Set up a Wildix PBX from a config entry."""
     hub = WildixHub(hass, entry)
     await hub.async_load()
-    poller = await async_connect(hass, hub) if hub.transport is Transport.SQS else None
+    connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
     await async_connect_pbx_api(hub)
     try:
         # Raises when a platform cannot be loaded, or when setup is cancelled.
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     except BaseException:
-        if poller is not None:
-            await poller.async_stop()
+        # Releases what connecting took (the SQS client).
+        await connection.async_stop()
         raise
-    if poller is None:
-        hub.async_start(async_register_webhook(hass, hub, entry.data[CONF_WEBHOOK_ID]))
-    else:
-        hub.async_start(poller.async_stop)
-        poller.async_start()
-    # Stops the transport first, then saves: nothing delivered meanwhile is lost.
-    entry.async_on_unload(hub.async_stop)
+    connection.async_start()
+    hub.async_start()
+
+    async def async_stop() -> None:
+        # The transport first, then the save: nothing delivered meanwhile is lost.
+        await connection.async_stop()
+        await hub.async_stop()
+
+    entry.async_on_unload(async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring an entry saved by an older version up to date."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        # Entries older than SQS support are webhooks and did not say so.
+        hass.config_entries.async_update_entry(
+            entry,
+            data={CONF_TRANSPORT: Transport.WEBHOOK.value, **entry.data},
+            minor_version=2,
+        )
+        _LOGGER.debug("Migrated %s to version 1.2", entry.title)
     return True
 
 
@@ -61,7 +91,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> N
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     async_clear_issues(hass, entry.entry_id)
-    await WildixHub(hass, entry).async_remove_store()
+    await async_remove_storage(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

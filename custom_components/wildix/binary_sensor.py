@@ -2,18 +2,19 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api_entities import async_add_registration_sensors
-from .entity import View, WildixUserEntity, async_add_user_entities
+from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry
-from .model import PhoneState, User
+from .model import Aspect, PhoneState, User
 
 PARALLEL_UPDATES = 0
 
@@ -21,22 +22,25 @@ _ON_CALL = (PhoneState.DIALING, PhoneState.TALKING, PhoneState.ON_HOLD)
 
 
 @dataclass(frozen=True, kw_only=True)
-class WildixBinarySensorDescription(BinarySensorEntityDescription):
+class WildixBinarySensorDescription(
+    WildixEntityDescription, BinarySensorEntityDescription
+):
     """Describes a binary sensor of a PBX user."""
 
     is_on_fn: Callable[[User], bool]
+    aspects: frozenset[Aspect] = frozenset({Aspect.PHONE})
 
 
 BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
     WildixBinarySensorDescription(
         key="ringing",
         translation_key="ringing",
-        is_on_fn=lambda user: user.phone()[1],
+        is_on_fn=lambda user: user.phone().ringing,
     ),
     WildixBinarySensorDescription(
         key="on_call",
         translation_key="on_call",
-        is_on_fn=lambda user: user.phone()[0] in _ON_CALL,
+        is_on_fn=lambda user: user.phone().state in _ON_CALL,
     ),
 )
 
@@ -52,21 +56,22 @@ async def async_setup_entry(
         hub,
         async_add_entities,
         lambda extension: (
-            WildixBinarySensor(hub, extension, description)
+            WildixBinarySensor(hub, description, extension)
             for description in BINARY_SENSORS
         ),
     )
     async_add_registration_sensors(hub, async_add_entities)
 
 
-class WildixBinarySensor(WildixUserEntity, BinarySensorEntity):
+class WildixBinarySensor(WildixModelEntity, BinarySensorEntity):
     """A binary sensor of a PBX user."""
 
     entity_description: WildixBinarySensorDescription
+    _shown = attrgetter("_attr_is_on")
 
-    def _render(self) -> View:
+    @callback
+    def _async_update_attrs(self) -> None:
         user = self.user
-        return (None if user is None else self.entity_description.is_on_fn(user),)
-
-    def _show(self, view: View) -> None:
-        (self._attr_is_on,) = view
+        self._attr_is_on = (
+            None if user is None else self.entity_description.is_on_fn(user)
+        )

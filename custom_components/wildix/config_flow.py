@@ -1,6 +1,7 @@
 """Config flow: a webhook (URL shown, secret taken) or an AWS SQS queue (keys checked)."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components import webhook
@@ -144,17 +145,53 @@ def secret_error(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookUrl:
+    """A webhook id and the URL Wildix posts to."""
+
+    webhook_id: str
+    url: str
+    cloudhook: bool = False
+    # False when Home Assistant has no URL the internet can reach.
+    public: bool = True
+
+
+async def async_new_webhook(hass: HomeAssistant) -> WebhookUrl:
+    """Make a webhook id and its URL: a cloudhook with Home Assistant Cloud.
+
+    Raises CloudNotConnectedError when the cloud is subscribed but not connected.
+    """
+    webhook_id = webhook.async_generate_id()
+    if (cloudhook := await async_create_cloudhook(hass, webhook_id)) is not None:
+        return WebhookUrl(webhook_id, cloudhook, cloudhook=True)
+    return http_webhook(hass, webhook_id)
+
+
+def http_webhook(hass: HomeAssistant, webhook_id: str) -> WebhookUrl:
+    """Return the URL of a webhook: external if possible, else internal, else its path."""
+    try:
+        url = webhook.async_generate_url(hass, webhook_id, allow_internal=False)
+    except NoURLAvailableError:
+        pass
+    else:
+        return WebhookUrl(webhook_id, url)
+    try:
+        url = webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        url = webhook.async_generate_path(webhook_id)
+    return WebhookUrl(webhook_id, url, public=False)
+
+
 class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Wildix PBX, or give an existing one a new secret or webhook URL."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Initialise the flow."""
-        self._webhook_id: str | None = None
-        self._webhook_url = ""
-        self._cloudhook = False
-        self._public = True
+        # The webhook this flow shows and, once saved, gives to an entry.
+        self._webhook: WebhookUrl | None = None
         self._created = False
         self._title = DEFAULT_TITLE
         # The PBX API connection entered on the first form, checked.
@@ -170,8 +207,12 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask how Wildix delivers events; for the webhook, show its URL and take the secret."""
-        if not await self._async_new_webhook():
-            return self.async_abort(reason="cloud_not_connected")
+        if self._webhook is None:
+            try:
+                self._webhook = await async_new_webhook(self.hass)
+            except CloudNotConnectedError:
+                return self.async_abort(reason="cloud_not_connected")
+        hook = self._webhook
         errors: dict[str, str] = {}
         if user_input is not None:
             transport = user_input.get(CONF_TRANSPORT, Transport.WEBHOOK)
@@ -189,21 +230,23 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                     errors["base"] = error
                 elif not webhook:
                     self._title = user_input.get(CONF_NAME) or DEFAULT_TITLE
+                    self._async_drop_webhook()
                     return await self.async_step_sqs()
                 else:
                     self._created = True
                     return self.async_create_entry(
                         title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
                         data={
-                            CONF_WEBHOOK_ID: self._webhook_id,
+                            CONF_TRANSPORT: Transport.WEBHOOK.value,
+                            CONF_WEBHOOK_ID: hook.webhook_id,
                             CONF_SECRET: secret,
-                            CONF_CLOUDHOOK: self._cloudhook,
+                            CONF_CLOUDHOOK: hook.cloudhook,
                             **self._pbx_api,
                         },
-                        description_placeholders={"webhook_url": self._webhook_url},
+                        description_placeholders={"webhook_url": hook.url},
                     )
         return self._async_show_webhook_form(
-            "user", _user_schema((user_input or {}).get(CONF_NAME)), errors
+            "user", _user_schema((user_input or {}).get(CONF_NAME)), hook, errors
         )
 
     async def async_step_sqs(
@@ -357,7 +400,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Offer a new secret for the same URL, or a new URL altogether."""
         entry = self._get_reconfigure_entry()
-        if entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
+        if entry.data[CONF_TRANSPORT] != Transport.WEBHOOK:
             return self.async_show_menu(
                 step_id="reconfigure",
                 menu_options=["reconfigure_sqs", "reconfigure_pbx_api"],
@@ -448,14 +491,15 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         webhook_id: str = entry.data[CONF_WEBHOOK_ID]
         if not entry.data.get(CONF_CLOUDHOOK):
-            self._http_url(webhook_id)
+            hook = http_webhook(self.hass, webhook_id)
         else:
             try:
-                self._webhook_url = await async_get_cloudhook(self.hass, webhook_id)
+                url = await async_get_cloudhook(self.hass, webhook_id)
             except CloudNotConnectedError:
                 return self.async_abort(reason="cloud_not_connected")
+            hook = WebhookUrl(webhook_id, url, cloudhook=True)
         return await self._async_reconfigure_step(
-            "reconfigure_secret", entry, user_input, {}
+            "reconfigure_secret", entry, hook, user_input, {}
         )
 
     async def async_step_reconfigure_webhook(
@@ -463,19 +507,25 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Make a new webhook URL; the old one stops working once this is saved."""
         entry = self._get_reconfigure_entry()
-        if not await self._async_new_webhook():
-            return self.async_abort(reason="cloud_not_connected")
+        if self._webhook is None:
+            try:
+                self._webhook = await async_new_webhook(self.hass)
+            except CloudNotConnectedError:
+                return self.async_abort(reason="cloud_not_connected")
+        hook = self._webhook
         return await self._async_reconfigure_step(
             "reconfigure_webhook",
             entry,
+            hook,
             user_input,
-            {CONF_WEBHOOK_ID: self._webhook_id, CONF_CLOUDHOOK: self._cloudhook},
+            {CONF_WEBHOOK_ID: hook.webhook_id, CONF_CLOUDHOOK: hook.cloudhook},
         )
 
     async def _async_reconfigure_step(
         self,
         step_id: str,
         entry: ConfigEntry,
+        hook: WebhookUrl,
         user_input: dict[str, Any] | None,
         updates: dict[str, Any],
     ) -> ConfigFlowResult:
@@ -495,62 +545,41 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
                 return self.async_abort(
                     reason="reconfigure_successful",
-                    description_placeholders={"webhook_url": self._webhook_url},
+                    description_placeholders={"webhook_url": hook.url},
                 )
             errors[CONF_SECRET] = error
-        return self._async_show_webhook_form(step_id, SECRET_SCHEMA, errors)
+        return self._async_show_webhook_form(step_id, SECRET_SCHEMA, hook, errors)
 
     def _async_show_webhook_form(
-        self, step_id: str, schema: vol.Schema, errors: dict[str, str]
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        hook: WebhookUrl,
+        errors: dict[str, str],
     ) -> ConfigFlowResult:
         """Show a form that gives Wildix's URL and asks for its secret (never echoed)."""
-        if not self._public:
+        if not hook.public:
             errors.setdefault("base", "url_not_public")
         return self.async_show_form(
             step_id=step_id,
             data_schema=schema,
             errors=errors,
-            description_placeholders={"webhook_url": self._webhook_url},
+            description_placeholders={"webhook_url": hook.url},
         )
 
-    async def _async_new_webhook(self) -> bool:
-        """Pick this flow's webhook id and URL once; False if the cloud is not connected."""
-        if self._webhook_id is not None:
-            return True
-        webhook_id = webhook.async_generate_id()
-        try:
-            cloudhook = await async_create_cloudhook(self.hass, webhook_id)
-        except CloudNotConnectedError:
-            return False
-        if cloudhook is None:
-            self._http_url(webhook_id)
-        else:
-            self._webhook_url = cloudhook
-            self._cloudhook = True
-        self._webhook_id = webhook_id
-        return True
-
-    def _http_url(self, webhook_id: str) -> None:
-        """Find the URL of a webhook: external if possible, else internal."""
-        try:
-            self._webhook_url = webhook.async_generate_url(
-                self.hass, webhook_id, allow_internal=False
+    @callback
+    def _async_drop_webhook(self) -> None:
+        """Forget the webhook this flow made; delete its cloudhook, if any."""
+        if (hook := self._webhook) is not None and hook.cloudhook:
+            self.hass.async_create_task(
+                async_delete_cloudhook(self.hass, hook.webhook_id)
             )
-        except NoURLAvailableError:
-            self._public = False
-        else:
-            return
-        try:
-            self._webhook_url = webhook.async_generate_url(self.hass, webhook_id)
-        except NoURLAvailableError:
-            self._webhook_url = webhook.async_generate_path(webhook_id)
+        self._webhook = None
 
     def async_remove(self) -> None:
         """Delete a cloudhook made for a flow that did not use it."""
-        if self._cloudhook and not self._created and self._webhook_id is not None:
-            self.hass.async_create_task(
-                async_delete_cloudhook(self.hass, self._webhook_id)
-            )
+        if not self._created:
+            self._async_drop_webhook()
 
 
 def _keys(user_input: Mapping[str, Any]) -> dict[str, str]:

@@ -1,4 +1,7 @@
-"""Diagnostics: what the entry received and what it knows, without secrets or numbers."""
+"""Diagnostics: what the entry received and what it knows, without secrets or numbers.
+
+The model is shown as storage writes it (persistence.py), redacted: one serialisation.
+"""
 
 from typing import Any
 
@@ -11,7 +14,8 @@ from homeassistant.loader import async_get_integration
 from .const import CONF_SECRET, DOMAIN
 from .devices import user_extension
 from .hub import WildixConfigEntry, WildixHub
-from .model import Call, CallRecord, Leg, User
+from .model import User
+from .persistence import call_as_dict, user_as_dict
 from .views import timestamp
 
 # Keys of the SQS transport's entry data; the webhook has only the first two.
@@ -26,6 +30,8 @@ TO_REDACT = {
     "remote_name",
     "message",
     "location",
+    "recordings",
+    "attachments",
     "api_token",
 }
 
@@ -60,7 +66,7 @@ async def async_get_config_entry_diagnostics(
                 "ignored_users": len(model.ignored_users),
             },
             "users": [_user(model.users[ext]) for ext in sorted(model.users)],
-            "active_calls": [_call(call) for call in model.calls.values()],
+            "active_calls": [call_as_dict(call) for call in model.calls.values()],
             **connection,
         },
         TO_REDACT,
@@ -81,7 +87,7 @@ async def async_get_device_diagnostics(
             **await _async_common(hass, hub),
             "user": None if user is None else _user(user),
             "active_calls": [
-                _call(call)
+                call_as_dict(call)
                 for call in hub.model.calls.values()
                 if extension in call.legs
             ],
@@ -98,65 +104,15 @@ async def _async_common(hass: HomeAssistant, hub: WildixHub) -> dict[str, Any]:
             "integration": str(integration.version),
             "home_assistant": HA_VERSION,
         },
-        "counters": dict(sorted(hub.counters.items())),
+        "counters": dict(sorted(hub.deliveries.counters.items())),
         "recent_deliveries": [
             {"received": item.received, "type": item.type, "result": item.result}
-            for item in hub.recent
+            for item in hub.deliveries.recent
         ],
     }
 
 
 def _user(user: User) -> dict[str, Any]:
-    state, ringing, _leg = user.phone()
-    presence = user.presence
-    return {
-        "extension": user.extension,
-        "name": user.name,
-        "email": user.email,
-        "group": user.group,
-        "department": user.department,
-        "presence": None
-        if presence is None
-        else {
-            "status": presence.status,
-            "message": presence.message,
-            "until": presence.until,
-            "location": presence.location,
-        },
-        "telephony": user.telephony,
-        "phone": state,
-        "ringing": ringing,
-        "calls": sorted(user.legs),
-        "last_call": None if user.last_call is None else _record(user.last_call),
-        "missed_calls": user.missed_calls,
-    }
-
-
-def _call(call: Call) -> dict[str, Any]:
-    return {
-        "call_id": call.call_id,
-        "started": timestamp(call.started_ms),
-        "last_news": timestamp(call.last_news * 1000),
-        "legs": {ext: _leg(leg) for ext, leg in sorted(call.legs.items())},
-    }
-
-
-def _leg(leg: Leg) -> dict[str, Any]:
-    return {"caller": leg.caller, "state": leg.state, "ended": leg.ended} | _record(
-        leg.record
-    )
-
-
-def _record(record: CallRecord) -> dict[str, Any]:
-    return {
-        "call_id": record.call_id,
-        "direction": record.direction,
-        "remote_number": record.remote_number,
-        "remote_name": record.remote_name,
-        "remote_local": record.remote_local,
-        "started": timestamp(record.started_ms),
-        "answered": record.answered,
-        "duration": record.duration,
-        "missed": record.missed,
-        "end_cause": record.end_cause,
-    }
+    """Return a user as stored, with what their phone shows."""
+    phone = user.phone()
+    return user_as_dict(user) | {"phone": phone.state, "ringing": phone.ringing}

@@ -12,7 +12,8 @@ No Home Assistant imports. One source of truth per fact:
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .model import Changes, PbxModel, User
+from .changes import Aspect, Changes
+from .model import PbxModel, User
 from .pbx_client import Colleague, UserRegistrations
 from .protocol import TelephonyStatus, is_extension
 
@@ -75,9 +76,9 @@ class DirectoryBook:
                     continue
                 user = model.users[extension] = User(extension)
                 changes.new_users.append(extension)
-                changes.users.add(extension)
+                changes.touch(extension, Aspect.IDENTITY)
             if identify(user, colleague):
-                changes.users.add(extension)
+                changes.touch(extension, Aspect.IDENTITY)
         gone = (
             [ext for ext in self.colleagues if ext not in listed and ext in model.users]
             if complete

@@ -1,6 +1,7 @@
 """Base entities: a PBX user's or the PBX's device, updated by push from the hub."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.core import callback
@@ -11,108 +12,109 @@ from homeassistant.util.signal_type import SignalType
 
 from .devices import pbx_device_info, user_device_info
 from .hub import WildixHub
-from .model import User
+from .model import Aspect, User
 
-type View = tuple[Any, ...]
+
+@dataclass(frozen=True, kw_only=True)
+class WildixEntityDescription(EntityDescription):
+    """Describes an entity of the model: which aspects of its user it shows."""
+
+    aspects: frozenset[Aspect] = frozenset()
 
 
 class WildixEntity(Entity):
-    """An entity that renders part of the model and writes only what changed."""
+    """An entity of a PBX user's device, or of the PBX device without an extension."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, hub: WildixHub, description: EntityDescription) -> None:
-        """Initialise the entity."""
+    def __init__(
+        self,
+        hub: WildixHub,
+        description: EntityDescription,
+        extension: str | None = None,
+    ) -> None:
+        """Initialise the entity of a user, or of the PBX."""
         self.hub = hub
         self.entity_description = description
-        self._view: View | None = None
-        self._async_refresh()
-
-    @property
-    def _signal(self) -> SignalType[()] | None:
-        """Return the signal that says the model changed for this entity."""
-        raise NotImplementedError
+        self.extension = extension
+        entry_id = hub.entry.entry_id
+        if extension is None:
+            self._attr_unique_id = f"{entry_id}_{description.key}"
+            self._attr_device_info = pbx_device_info(entry_id)
+        else:
+            self._attr_unique_id = f"{entry_id}_{extension}_{description.key}"
+            self._attr_device_info = user_device_info(entry_id, extension)
 
     @property
     def available(self) -> bool:
         """Return whether the entry's transport can currently receive events."""
         return self.hub.available
 
+    @property
+    def user(self) -> User | None:
+        """Return the user this entity belongs to (None for the PBX's entities)."""
+        return (
+            None if self.extension is None else self.hub.model.users.get(self.extension)
+        )
+
     async def async_added_to_hass(self) -> None:
-        """Follow the model and the transport's availability."""
+        """Follow the transport's availability."""
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass, self.hub.signal_available, self.async_write_ha_state
             )
         )
-        if (signal := self._signal) is not None:
+
+
+class WildixModelEntity(WildixEntity):
+    """An entity that shows part of the model and writes only when that changed."""
+
+    entity_description: WildixEntityDescription
+    # The attributes `_async_update_attrs` sets; a write happens when one changed.
+    _shown: Callable[[Any], Any]
+
+    def __init__(
+        self,
+        hub: WildixHub,
+        description: WildixEntityDescription,
+        extension: str | None = None,
+    ) -> None:
+        """Initialise the entity and set what it shows."""
+        super().__init__(hub, description, extension)
+        self._async_update_attrs()
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the parts of the model this entity shows."""
+        await super().async_added_to_hass()
+        for signal in self._signals():
             self.async_on_remove(
-                async_dispatcher_connect(self.hass, signal, self._async_changed)
+                async_dispatcher_connect(self.hass, signal, self._async_model_changed)
             )
-        self._async_refresh()
+        # The model may have changed between creation and now.
+        self._async_update_attrs()
+
+    def _signals(self) -> Iterable[SignalType[()]]:
+        """Return the signals that say the model changed for this entity."""
+        if self.extension is None:
+            return (self.hub.signal_pbx,)
+        return (
+            self.hub.signal_user(self.extension, aspect)
+            for aspect in self.entity_description.aspects
+        )
 
     @callback
-    def _async_changed(self) -> None:
-        if self._async_refresh():
+    def _async_model_changed(self) -> None:
+        shown = self._shown(self)
+        self._async_update_attrs()
+        if self._shown(self) != shown:
             self.async_write_ha_state()
 
     @callback
-    def _async_refresh(self) -> bool:
-        """Render the model; return whether anything shown changed."""
-        view = self._render()
-        if view == self._view:
-            return False
-        self._view = view
-        self._show(view)
-        return True
-
-    def _render(self) -> View:
-        """Return everything the entity shows."""
+    def _async_update_attrs(self) -> None:
+        """Set the entity's attributes from the model."""
         raise NotImplementedError
-
-    def _show(self, view: View) -> None:
-        """Set the entity's attributes from a view."""
-        raise NotImplementedError
-
-
-class WildixUserEntity(WildixEntity):
-    """An entity of a PBX user's device."""
-
-    def __init__(
-        self, hub: WildixHub, extension: str, description: EntityDescription
-    ) -> None:
-        """Initialise the entity of a user."""
-        self.extension = extension
-        entry_id = hub.entry.entry_id
-        self._attr_unique_id = f"{entry_id}_{extension}_{description.key}"
-        self._attr_device_info = user_device_info(entry_id, extension)
-        super().__init__(hub, description)
-
-    @property
-    def _signal(self) -> SignalType[()] | None:
-        return self.hub.signal_user(self.extension)
-
-    @property
-    def user(self) -> User | None:
-        """Return the user this entity belongs to."""
-        return self.hub.model.users.get(self.extension)
-
-
-class WildixPbxEntity(WildixEntity):
-    """An entity of the PBX device."""
-
-    def __init__(self, hub: WildixHub, description: EntityDescription) -> None:
-        """Initialise the entity of the PBX."""
-        entry_id = hub.entry.entry_id
-        self._attr_unique_id = f"{entry_id}_{description.key}"
-        self._attr_device_info = pbx_device_info(entry_id)
-        super().__init__(hub, description)
-
-    @property
-    def _signal(self) -> SignalType[()] | None:
-        return self.hub.signal_pbx
 
 
 @callback

@@ -4,9 +4,8 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util.signal_type import SignalType
 
-from .entity import View, WildixUserEntity, async_add_user_entities
+from .entity import WildixEntity, async_add_user_entities
 from .hub import WildixConfigEntry
 from .model import CallMoment, MomentType
 from .views import moment_data
@@ -30,16 +29,14 @@ async def async_setup_entry(
     async_add_user_entities(
         hub,
         async_add_entities,
-        lambda extension: (WildixCallsEvent(hub, extension, CALLS),),
+        lambda extension: (WildixCallsEvent(hub, CALLS, extension),),
     )
 
 
-class WildixCallsEvent(WildixUserEntity, EventEntity):
+class WildixCallsEvent(WildixEntity, EventEntity):
     """Fires when a call reaches, is answered by, is missed by or leaves a user."""
 
-    @property
-    def _signal(self) -> SignalType[()] | None:
-        return None
+    extension: str
 
     async def async_added_to_hass(self) -> None:
         """Listen for the user's call moments."""
@@ -56,9 +53,3 @@ class WildixCallsEvent(WildixUserEntity, EventEntity):
         kind = data.pop("type")
         self._trigger_event(kind, data)
         self.async_write_ha_state()
-
-    def _render(self) -> View:
-        return ()
-
-    def _show(self, view: View) -> None:
-        """Event entities show only what they fire."""

@@ -1,18 +1,13 @@
-"""Per config entry: deduplicate verified events, apply them, tell entities and automations."""
+"""Per config entry: receive verified events, deduplicate, apply them, publish what changed."""
 
-from collections import Counter, OrderedDict, deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
@@ -21,23 +16,16 @@ from .const import (
     CONF_SECRET_ACCESS_KEY,
     CONF_TRANSPORT,
     DOMAIN,
-    DUPLICATE_CACHE_SIZE,
-    DUPLICATE_MEMORY,
     EVENT_CALL,
     EVENT_WEBHOOK,
     EXPIRY_INTERVAL,
-    NO_EVENTS_GRACE,
-    RECENT_DELIVERIES,
-    REJECTION_STREAK,
-    REJECTION_WINDOW,
-    SAVE_DELAY,
     Transport,
 )
+from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
-from .issues import Issue, async_clear_issue, async_open_issues, async_raise_issue
-from .model import CallMoment, Changes, PbxModel
+from .issues import Issue
+from .model import Aspect, CallMoment, Changes, PbxModel
 from .options import WildixOptions
-from .persistence import model_as_dict, restore_model
 from .protocol import (
     ProtocolError,
     WildixEvent,
@@ -46,6 +34,7 @@ from .protocol import (
     redact_outside_parties,
     verify_signature,
 )
+from .storage import ModelStorage, SeenDeliveries
 from .views import moment_data
 
 if TYPE_CHECKING:
@@ -53,35 +42,20 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 2
-
 type WildixConfigEntry = ConfigEntry[WildixHub]
 
 
-class Outcome(StrEnum):
-    """What became of a verified delivery."""
+class TransportConnection(Protocol):
+    """A transport connected for an entry: started once set up, stopped on unload.
 
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
+    Stopping also releases what connecting took, whether or not it started.
+    """
 
+    def async_start(self) -> None:
+        """Start handing deliveries to the hub."""
 
-class Rejection(StrEnum):
-    """Why a transport refused a delivery."""
-
-    SIGNATURE = "signature"
-    MALFORMED = "malformed"
-    TOO_LARGE = "too_large"
-    UNDECODABLE = "undecodable"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One delivery as diagnostics show it: what, when and what became of it."""
-
-    received: datetime
-    type: str | None
-    result: str
+    async def async_stop(self) -> None:
+        """Stop handing deliveries over and release the connection."""
 
 
 class WildixHub:
@@ -98,43 +72,25 @@ class WildixHub:
             max_users=options.max_users,
             missed_internal=options.missed_internal,
         )
-        self.devices = WildixDevices(hass, entry)
         self.max_event_age = options.max_event_age
         self.show_remote = options.show_remote
+        self.transport = Transport(entry.data[CONF_TRANSPORT])
+        self.devices = WildixDevices(hass, entry)
+        self.deliveries = DeliveryLog(hass, entry)
+        self.seen = SeenDeliveries()
+        self.storage = ModelStorage(hass, entry.entry_id, self.model, self.seen)
+        self.available = True
+        self._transport_data = _transport_data(entry)
         self.pass_through = options.pass_through
-        self.counters: Counter[str] = Counter()
-        self.recent: deque[Delivery] = deque(maxlen=RECENT_DELIVERIES)
-        self._rejections: deque[float] = deque(maxlen=REJECTION_STREAK)
-        self._transport = _transport_data(entry)
         self._secret = self.secret
-        # The deliveries taken, by signature, with the time they arrived.
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._store: Store[dict[str, Any]] = Store(
-            hass,
-            STORAGE_VERSION,
-            f"{DOMAIN}.{entry.entry_id}",
-            minor_version=STORAGE_MINOR_VERSION,
-        )
         self._clock_ahead_logged = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._issues: set[Issue] = set()
-        self._stop_transport: Callable[[], Awaitable[None] | None] | None = None
-        self._save_pending = False
-        self.signal_new_user: SignalType[str] = SignalType(
-            f"{DOMAIN}_{entry.entry_id}_new_user"
-        )
-        self.signal_pbx: SignalType[()] = SignalType(f"{DOMAIN}_{entry.entry_id}_pbx")
+        prefix = f"{DOMAIN}_{entry.entry_id}"
+        self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
+        self.signal_pbx: SignalType[()] = SignalType(f"{prefix}_pbx")
+        self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
         # The optional connection to the PBX API (coordinator.py).
         self.pbx_api: PbxApi | None = None
-        self.available = True
-        self.signal_available: SignalType[()] = SignalType(
-            f"{DOMAIN}_{entry.entry_id}_available"
-        )
-
-    @property
-    def transport(self) -> Transport:
-        """Return how this entry's events arrive; entries older than SQS support are webhooks."""
-        return Transport(self.entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK))
 
     @property
     def secret(self) -> str:
@@ -143,9 +99,9 @@ class WildixHub:
         secret: str = self.entry.data[key]
         return secret
 
-    def signal_user(self, extension: str) -> SignalType[()]:
-        """Return the signal sent when a user's state changes."""
-        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_user_{extension}")
+    def signal_user(self, extension: str, aspect: Aspect) -> SignalType[()]:
+        """Return the signal sent when an aspect of a user changes."""
+        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}")
 
     def signal_moment(self, extension: str) -> SignalType[CallMoment]:
         """Return the signal sent when something happens in a user's call."""
@@ -153,15 +109,7 @@ class WildixHub:
 
     async def async_load(self) -> None:
         """Restore the saved model and register the devices it knows."""
-        self._issues = async_open_issues(self.hass, self.entry.entry_id)
-        if (stored := await self._store.async_load()) is not None:
-            now = dt_util.utcnow().timestamp()
-            restore_model(self.model, stored, now)
-            self._seen.update(
-                (key, received)
-                for key, received in stored.get("deliveries", [])
-                if received >= now - DUPLICATE_MEMORY
-            )
+        await self.storage.async_load(dt_util.utcnow().timestamp())
         self.devices.async_setup_pbx(self.model.pbx_serial)
         self._async_remove_users(
             [
@@ -175,32 +123,28 @@ class WildixHub:
             self.devices.async_user_device(user)
 
     @callback
-    def async_start(self, stop_transport: Callable[[], Awaitable[None] | None]) -> None:
-        """Start expiring lost calls; remember how to stop the running transport."""
-        self._stop_transport = stop_transport
+    def async_start(self) -> None:
+        """Start expiring lost calls and watching for the first event."""
         self._unsubscribe.append(
             async_track_time_interval(
                 self.hass, self._async_expire, timedelta(seconds=EXPIRY_INTERVAL)
             )
         )
         if self.model.last_event is None:
-            waited = dt_util.utcnow() - self.entry.created_at
             self._unsubscribe.append(
-                async_call_later(
-                    self.hass,
-                    max(0.0, NO_EVENTS_GRACE - waited.total_seconds()),
-                    self._async_check_events_arrived,
+                self.deliveries.async_watch_first_event(
+                    lambda: self.model.last_event is not None
                 )
             )
 
     @callback
     def async_apply_entry(self) -> bool:
         """Apply the entry's changed secret and options; False if it needs a reload."""
-        if _transport_data(self.entry) != self._transport:
+        if _transport_data(self.entry) != self._transport_data:
             return False
         if self.secret != self._secret:
             self._secret = self.secret
-            self._rejections.clear()
+            self.deliveries.async_secret_changed()
         options = WildixOptions.from_options(self.entry.options)
         self.max_event_age = options.max_event_age
         self.pass_through = options.pass_through
@@ -211,29 +155,25 @@ class WildixHub:
             self.model.max_users,
         ):
             # Users refused before may fit now; the issue returns if not.
-            self._async_clear(Issue.TOO_MANY_USERS)
+            self.deliveries.async_clear(Issue.TOO_MANY_USERS)
         self._async_remove_users(self.model.set_extensions(options.extensions))
         self._async_remove_users(self.model.limit_users(options.max_users))
         if options.show_remote != self.show_remote:
             self.show_remote = options.show_remote
+            # Callers are shown in the phone's current call and in the last call.
             for extension in self.model.users:
-                async_dispatcher_send(self.hass, self.signal_user(extension))
+                for aspect in (Aspect.PHONE, Aspect.CALLS):
+                    async_dispatcher_send(
+                        self.hass, self.signal_user(extension, aspect)
+                    )
         self._async_expire()
         return True
 
     async def async_stop(self) -> None:
-        """Stop the transport and the timers, then save the model."""
-        if (stop := self._stop_transport) is not None:
-            self._stop_transport = None
-            if (pending := stop()) is not None:
-                await pending
+        """Stop the timers and save the model (after the transport stopped)."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
-        await self._store.async_save(self._data_to_save())
-
-    async def async_remove_store(self) -> None:
-        """Delete what this entry saved."""
-        await self._store.async_remove()
+        await self.storage.async_save()
 
     @callback
     def async_set_available(self, available: bool) -> None:
@@ -245,7 +185,7 @@ class WildixHub:
     def async_deliver(self, body: bytes, signature: str | None) -> Outcome | Rejection:
         """Verify and decode the exact bytes a transport received, then take the event."""
         if signature is None or not verify_signature(self.secret, body, signature):
-            self.async_reject(Rejection.SIGNATURE)
+            self.deliveries.async_rejected(Rejection.SIGNATURE)
             _LOGGER.debug(
                 "Rejected a Wildix delivery with a %s signature",
                 "missing" if signature is None else "wrong",
@@ -254,62 +194,19 @@ class WildixHub:
         try:
             event = decode_event(body)
         except ProtocolError as err:
-            self.async_reject(Rejection.MALFORMED)
+            self.deliveries.async_rejected(Rejection.MALFORMED)
             _LOGGER.warning("Rejected a signed Wildix delivery: %s", err)
             return Rejection.MALFORMED
         return self.async_receive(event, signature.strip().lower())
 
     @callback
-    def async_reject(self, reason: str) -> None:
-        """Count a delivery that was refused; a run of bad signatures raises an issue."""
-        now = dt_util.utcnow()
-        result = f"rejected_{reason}"
-        self.counters["received"] += 1
-        self.counters[result] += 1
-        self.recent.append(Delivery(now, None, result))
-        if reason == Rejection.MALFORMED:
-            self._async_signature_accepted()
-        elif reason == Rejection.SIGNATURE:
-            self._rejections.append(now.timestamp())
-            if (
-                len(self._rejections) == REJECTION_STREAK
-                and self._rejections[-1] - self._rejections[0] <= REJECTION_WINDOW
-            ):
-                self._async_raise(Issue.SIGNATURE_REJECTED)
-
-    @callback
     def async_receive(self, event: WildixEvent, key: str) -> Outcome:
         """Take a verified event; `key` identifies its exact bytes."""
-        self.counters["received"] += 1
-        self._async_signature_accepted()
-        if key in self._seen:
-            self.counters["duplicate"] += 1
-            self.recent.append(
-                Delivery(dt_util.utcnow(), event.type, Outcome.DUPLICATE)
-            )
+        if not self.seen.add(key, dt_util.utcnow().timestamp()):
+            self.deliveries.async_verified(event.type, Outcome.DUPLICATE)
             return Outcome.DUPLICATE
-        self._seen[key] = dt_util.utcnow().timestamp()
-        if len(self._seen) > DUPLICATE_CACHE_SIZE:
-            self._seen.popitem(last=False)
-        self.counters["accepted"] += 1
-        self.recent.append(Delivery(dt_util.utcnow(), event.type, Outcome.ACCEPTED))
-        self._async_clear(Issue.NO_EVENTS)
-        if self.pass_through:
-            self.hass.bus.async_fire(
-                EVENT_WEBHOOK,
-                {
-                    "config_entry_id": self.entry.entry_id,
-                    "type": event.type,
-                    "id": event.id,
-                    "time": event.time,
-                    "pbx": event.pbx,
-                    "company": event.company,
-                    "integration_id": event.integration_id,
-                    "data": event.data
-                    if self.show_remote
-                    else redact_outside_parties(event.data),
-                },
-            )
+        self.deliveries.async_verified(event.type, Outcome.ACCEPTED)
+        self._async_fire_webhook_event(event)
         if event.problem is not None:
             _LOGGER.warning(
                 "Ignoring a %s event that cannot be used: %s", event.type, event.problem
@@ -333,7 +230,27 @@ class WildixHub:
         """Forget a user whose device was deleted."""
         self.model.forget_user(extension)
         self.devices.async_forget(extension)
-        self._async_schedule_save()
+        self.storage.async_schedule_save()
+
+    @callback
+    def _async_fire_webhook_event(self, event: WildixEvent) -> None:
+        if not self.pass_through:
+            return
+        self.hass.bus.async_fire(
+            EVENT_WEBHOOK,
+            {
+                "config_entry_id": self.entry.entry_id,
+                "type": event.type,
+                "id": event.id,
+                "time": event.time,
+                "pbx": event.pbx,
+                "company": event.company,
+                "integration_id": event.integration_id,
+                "data": event.data
+                if self.show_remote
+                else redact_outside_parties(event.data),
+            },
+        )
 
     @callback
     def _async_remove_users(self, extensions: list[str]) -> None:
@@ -343,29 +260,7 @@ class WildixHub:
         for extension in extensions:
             self.model.forget_user(extension)
         self.devices.async_remove(extensions)
-        self._async_schedule_save()
-
-    @callback
-    def _async_signature_accepted(self) -> None:
-        self._rejections.clear()
-        self._async_clear(Issue.SIGNATURE_REJECTED)
-
-    @callback
-    def _async_raise(self, issue: Issue, **placeholders: str) -> None:
-        self._issues.add(issue)
-        async_raise_issue(self.hass, self.entry, issue, **placeholders)
-
-    @callback
-    def _async_clear(self, issue: Issue) -> None:
-        # Every accepted event clears; only touch the registry if it has one.
-        if issue in self._issues:
-            self._issues.discard(issue)
-            async_clear_issue(self.hass, self.entry.entry_id, issue)
-
-    @callback
-    def _async_check_events_arrived(self, _now: Any = None) -> None:
-        if self.model.last_event is None:
-            self._async_raise(Issue.NO_EVENTS)
+        self.storage.async_schedule_save()
 
     @callback
     def _async_expire(self, _now: Any = None) -> None:
@@ -380,24 +275,31 @@ class WildixHub:
                 "using the time of arrival instead. Check the clock of the PBX",
                 self.entry.title,
             )
-        if changes.users_refused and Issue.TOO_MANY_USERS not in self._issues:
-            self._async_raise(Issue.TOO_MANY_USERS, max_users=str(self.model.max_users))
+        if changes.users_refused and not self.deliveries.is_open(Issue.TOO_MANY_USERS):
+            self.deliveries.async_raise(
+                Issue.TOO_MANY_USERS, max_users=str(self.model.max_users)
+            )
         if not changes:
             return
         for extension in changes.new_users:
             self.devices.async_user_device(self.model.users[extension])
             async_dispatcher_send(self.hass, self.signal_new_user, extension)
-        for extension in changes.users:
+        for extension, aspects in changes.users.items():
             if (user := self.model.users.get(extension)) is None:
                 continue
-            self.devices.async_user_device(user)
-            async_dispatcher_send(self.hass, self.signal_user(extension))
+            for aspect in aspects:
+                if aspect is Aspect.IDENTITY:
+                    self.devices.async_user_device(user)
+                else:
+                    async_dispatcher_send(
+                        self.hass, self.signal_user(extension, aspect)
+                    )
         if changes.pbx:
             self.devices.async_setup_pbx(self.model.pbx_serial)
             async_dispatcher_send(self.hass, self.signal_pbx)
         if changes.moments:
             self._async_fire_moments(changes.moments)
-        self._async_schedule_save()
+        self.storage.async_schedule_save()
 
     @callback
     def _async_fire_moments(self, moments: list[CallMoment]) -> None:
@@ -418,21 +320,6 @@ class WildixHub:
                     **moment_data(moment, self.show_remote),
                 },
             )
-
-    @callback
-    def _async_schedule_save(self) -> None:
-        # Store pushes a pending delayed save back on every call, so under steady
-        # traffic it would never write; ask once per delay instead.
-        if not self._save_pending:
-            self._save_pending = True
-            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
-
-    @callback
-    def _data_to_save(self) -> dict[str, Any]:
-        self._save_pending = False
-        return model_as_dict(self.model) | {
-            "deliveries": [[key, received] for key, received in self._seen.items()]
-        }
 
 
 def _transport_data(entry: ConfigEntry) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def async_raise_issue(
     hass: HomeAssistant, entry: ConfigEntry, issue: Issue, **placeholders: str
 ) -> None:
     """Show an issue of an entry in Repairs, in the words of its transport."""
-    transport = entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK)
+    transport = entry.data[CONF_TRANSPORT]
     webhook = transport == Transport.WEBHOOK
     ir.async_create_issue(
         hass,

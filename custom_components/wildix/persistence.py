@@ -22,6 +22,7 @@ from .model import (
     PbxModel,
     PhoneState,
     Presence,
+    Ranked,
     User,
 )
 from .protocol import Attachment, Direction, Location
@@ -34,8 +35,8 @@ def model_as_dict(model: PbxModel) -> dict[str, Any]:
     return {
         "pbx_serial": model.pbx_serial,
         "last_event": model.last_event,
-        "users": _storable("user", model.users.values(), _user_as_dict),
-        "calls": _storable("call", model.calls.values(), _call_as_dict),
+        "users": _storable("user", model.users.values(), user_as_dict),
+        "calls": _storable("call", model.calls.values(), call_as_dict),
         # Enough of an ended call to know it ended: a retried event stays quiet.
         "ended_calls": [
             [call.call_id, call.started_ms, call.last_news]
@@ -105,12 +106,12 @@ def _record_as_dict(record: CallRecord) -> dict[str, Any]:
         "started_ms": record.started_ms,
         "ended_ms": record.ended_ms,
         "answered": record.answered,
-        "duration_ms": record.duration_ms,
-        "duration_rank": record.duration_rank,
-        "missed": record.missed,
-        "missed_rank": record.missed_rank,
-        "end_cause": record.end_cause,
-        "end_cause_rank": record.end_cause_rank,
+        "duration_ms": record.reported_duration_ms.value,
+        "duration_rank": record.reported_duration_ms.rank,
+        "missed": record.reported_missed.value,
+        "missed_rank": record.reported_missed.rank,
+        "end_cause": record.reported_end_cause.value,
+        "end_cause_rank": record.reported_end_cause.rank,
         "recordings": list(record.recordings),
         "attachments": [
             {"type": item.type, "url": item.url, "name": item.name}
@@ -129,12 +130,11 @@ def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
         started_ms=raw["started_ms"],
         ended_ms=raw.get("ended_ms"),
         answered=raw.get("answered", False),
-        duration_ms=raw.get("duration_ms"),
-        duration_rank=raw.get("duration_rank", 0),
-        missed=raw.get("missed"),
-        missed_rank=raw.get("missed_rank", 0),
-        end_cause=raw.get("end_cause"),
-        end_cause_rank=raw.get("end_cause_rank", 0),
+        reported_duration_ms=Ranked(
+            raw.get("duration_ms"), raw.get("duration_rank", 0)
+        ),
+        reported_missed=Ranked(raw.get("missed"), raw.get("missed_rank", 0)),
+        reported_end_cause=Ranked(raw.get("end_cause"), raw.get("end_cause_rank", 0)),
         recordings=tuple(raw.get("recordings", ())),
         attachments=tuple(
             Attachment(type=item["type"], url=item.get("url"), name=item.get("name"))
@@ -143,7 +143,8 @@ def _record_from_dict(raw: dict[str, Any]) -> CallRecord:
     )
 
 
-def _user_as_dict(user: User) -> dict[str, Any]:
+def user_as_dict(user: User) -> dict[str, Any]:
+    """Return a user as stored."""
     presence = user.presence
     return {
         "extension": user.extension,
@@ -204,7 +205,6 @@ def _user_from_dict(raw: dict[str, Any]) -> User:
         department=raw.get("department"),
         presence=presence,
         presence_ms=raw.get("presence_ms", -1),
-        telephony=raw.get("telephony"),
         telephony_ms=raw.get("telephony_ms", -1),
         calls_ms=raw.get("calls_ms", -1),
         last_call=None
@@ -212,11 +212,13 @@ def _user_from_dict(raw: dict[str, Any]) -> User:
         else _record_from_dict(raw["last_call"]),
         missed_calls=raw.get("missed_calls", 0),
     )
+    user.report_line(raw.get("telephony"))
     user.counted.extend(raw.get("counted", ()))
     return user
 
 
-def _call_as_dict(call: Call) -> dict[str, Any]:
+def call_as_dict(call: Call) -> dict[str, Any]:
+    """Return an active call as stored."""
     return {
         "call_id": call.call_id,
         "started_ms": call.started_ms,

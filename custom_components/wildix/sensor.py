@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -12,13 +13,13 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api_entities import async_add_version_sensor
-from .entity import View, WildixPbxEntity, WildixUserEntity, async_add_user_entities
+from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
-from .model import PhoneState, User
+from .model import Aspect, PhoneState, User
 from .protocol import PresenceStatus
 from .views import call_attributes, last_call_attributes, presence_attributes, timestamp
 
@@ -28,7 +29,7 @@ type Value = str | int | datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
-class WildixUserSensorDescription(SensorEntityDescription):
+class WildixUserSensorDescription(WildixEntityDescription, SensorEntityDescription):
     """Describes a sensor of a PBX user."""
 
     value_fn: Callable[[User], Value]
@@ -38,7 +39,7 @@ class WildixUserSensorDescription(SensorEntityDescription):
 
 
 @dataclass(frozen=True, kw_only=True)
-class WildixPbxSensorDescription(SensorEntityDescription):
+class WildixPbxSensorDescription(WildixEntityDescription, SensorEntityDescription):
     """Describes a sensor of the PBX."""
 
     value_fn: Callable[[WildixHub], Value]
@@ -68,6 +69,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="presence",
         translation_key="presence",
+        aspects=frozenset({Aspect.PRESENCE}),
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in PresenceStatus],
         value_fn=_presence,
@@ -76,14 +78,16 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="phone",
         translation_key="phone",
+        aspects=frozenset({Aspect.PHONE}),
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in PhoneState],
-        value_fn=lambda user: user.phone()[0].value,
+        value_fn=lambda user: user.phone().state.value,
         attributes_fn=lambda hub, user: call_attributes(user, hub.show_remote),
     ),
     WildixUserSensorDescription(
         key="last_call",
         translation_key="last_call",
+        aspects=frozenset({Aspect.CALLS}),
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
         attributes_fn=lambda hub, user: last_call_attributes(user, hub.show_remote),
@@ -91,6 +95,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="missed_calls",
         translation_key="missed_calls",
+        aspects=frozenset({Aspect.CALLS}),
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda user: user.missed_calls,
     ),
@@ -126,34 +131,38 @@ async def async_setup_entry(
         hub,
         async_add_entities,
         lambda extension: (
-            WildixUserSensor(hub, extension, description)
+            WildixUserSensor(hub, description, extension)
             for description in USER_SENSORS
         ),
     )
 
 
-class WildixUserSensor(WildixUserEntity, SensorEntity):
+class WildixUserSensor(WildixModelEntity, SensorEntity):
     """A sensor of a PBX user."""
 
     entity_description: WildixUserSensorDescription
+    _shown = attrgetter("_attr_native_value", "_attr_extra_state_attributes")
 
-    def _render(self) -> View:
+    @callback
+    def _async_update_attrs(self) -> None:
         if (user := self.user) is None:
-            return (None, None)
+            self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
+            return
         description = self.entity_description
-        return (description.value_fn(user), description.attributes_fn(self.hub, user))
+        self._attr_native_value = description.value_fn(user)
+        # No attributes and empty attributes write the same state.
+        self._attr_extra_state_attributes = (
+            description.attributes_fn(self.hub, user) or {}
+        )
 
-    def _show(self, view: View) -> None:
-        self._attr_native_value, self._attr_extra_state_attributes = view
 
-
-class WildixPbxSensor(WildixPbxEntity, SensorEntity):
+class WildixPbxSensor(WildixModelEntity, SensorEntity):
     """A sensor of the PBX."""
 
     entity_description: WildixPbxSensorDescription
+    _shown = attrgetter("_attr_native_value")
 
-    def _render(self) -> View:
-        return (self.entity_description.value_fn(self.hub),)
-
-    def _show(self, view: View) -> None:
-        (self._attr_native_value,) = view
+    @callback
+    def _async_update_attrs(self) -> None:
+        self._attr_native_value = self.entity_description.value_fn(self.hub)

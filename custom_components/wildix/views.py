@@ -61,8 +61,7 @@ def presence_attributes(user: User) -> dict[str, Any] | None:
 def call_attributes(user: User, show_remote: bool) -> dict[str, Any]:
     """Return the attributes of a user's phone sensor."""
     attributes: dict[str, Any] = {"telephony_status": user.telephony}
-    _state, _ringing, leg = user.phone()
-    if leg is not None:
+    if (leg := user.phone().leg) is not None:
         record = leg.record
         attributes |= {
             "call_id": record.call_id,

@@ -1,15 +1,16 @@
 """HTTP transport: Wildix POSTs signed events to a Home Assistant webhook."""
 
-from functools import partial
 from http import HTTPStatus
 import logging
 
 from aiohttp.web import Request, RequestPayloadError, Response
 from homeassistant.components import webhook
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN, MAX_BODY_BYTES
-from .hub import Outcome, Rejection, WildixHub
+from .deliveries import Outcome, Rejection
+from .hub import WildixHub
 from .protocol import SIGNATURE_HEADER
 
 _LOGGER = logging.getLogger(__name__)
@@ -23,27 +24,47 @@ _STATUS = {
 }
 
 
-@callback
-def async_register_webhook(
-    hass: HomeAssistant, hub: WildixHub, webhook_id: str
-) -> CALLBACK_TYPE:
-    """Route POSTs to the entry's webhook to its hub; return how to stop."""
+async def async_connect(hass: HomeAssistant, hub: WildixHub) -> "WebhookConnection":
+    """Return the entry's webhook, ready to start; a webhook has nothing to connect to."""
+    return WebhookConnection(hass, hub)
 
-    async def handle(
-        hass: HomeAssistant, webhook_id: str, request: Request
-    ) -> Response:
-        return await async_handle_request(hub, request)
 
-    webhook.async_register(
-        hass,
-        DOMAIN,
-        hub.entry.title,
-        webhook_id,
-        handle,
-        local_only=False,
-        allowed_methods=("POST",),
-    )
-    return partial(webhook.async_unregister, hass, webhook_id)
+class WebhookConnection:
+    """Routes POSTs to the entry's webhook to its hub while started."""
+
+    def __init__(self, hass: HomeAssistant, hub: WildixHub) -> None:
+        """Initialise the webhook of an entry."""
+        self._hass = hass
+        self._hub = hub
+        self._webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
+        self._registered = False
+
+    @callback
+    def async_start(self) -> None:
+        """Start taking POSTs."""
+        hub = self._hub
+
+        async def handle(
+            hass: HomeAssistant, webhook_id: str, request: Request
+        ) -> Response:
+            return await async_handle_request(hub, request)
+
+        webhook.async_register(
+            self._hass,
+            DOMAIN,
+            hub.entry.title,
+            self._webhook_id,
+            handle,
+            local_only=False,
+            allowed_methods=("POST",),
+        )
+        self._registered = True
+
+    async def async_stop(self) -> None:
+        """Stop taking POSTs."""
+        if self._registered:
+            self._registered = False
+            webhook.async_unregister(self._hass, self._webhook_id)
 
 
 async def async_handle_request(hub: WildixHub, request: Request) -> Response:
@@ -53,7 +74,7 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
     except RequestPayloadError:
         # aiohttp decompresses as it reads: a body that does not match its
         # Content-Encoding fails here, before anyone has checked a signature.
-        hub.async_reject(Rejection.UNDECODABLE)
+        hub.deliveries.async_rejected(Rejection.UNDECODABLE)
         _LOGGER.debug("Rejected a Wildix delivery whose body does not decode")
         # aiohttp would read the rest of the body after the answer, hit the same
         # error and log it with a traceback: end the body and the connection instead.
@@ -62,7 +83,7 @@ async def async_handle_request(hub: WildixHub, request: Request) -> Response:
         response.force_close()
         return response
     if body is None:
-        hub.async_reject(Rejection.TOO_LARGE)
+        hub.deliveries.async_rejected(Rejection.TOO_LARGE)
         # Unverified bytes from anyone: debug only, like a bad signature.
         _LOGGER.debug("Rejected a Wildix delivery larger than %s bytes", MAX_BODY_BYTES)
         return Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)

@@ -212,7 +212,7 @@ class StatsView(HomeAssistantView):
             data |= {
                 "ready": True,
                 "webhook_id": entry.data["webhook_id"],
-                "counters": dict(hub.counters),
+                "counters": dict(hub.deliveries.counters),
                 "entities": len(
                     er.async_entries_for_config_entry(registry, entry.entry_id)
                 ),
@@ -231,7 +231,7 @@ class StatsView(HomeAssistantView):
                     "users": len(model.users),
                     "active_calls": len(model.calls),
                     "ended_calls": len(model.ended_calls),
-                    "duplicate_cache": len(hub._seen),
+                    "duplicate_cache": len(hub.seen),
                     "max_user_legs": max(
                         (len(user.legs) for user in model.users.values()), default=0
                     ),
