@@ -15,6 +15,8 @@ import tempfile
 
 import aiohttp
 
+from tests.fake_pbx import FakePbx
+
 from .harness import (
     DEMO_PASSWORD,
     DEMO_SECRET,
@@ -28,15 +30,33 @@ from .harness import (
 )
 
 
-async def _wildix(client: Client) -> WildixEntry:
-    """Add the Wildix entry (a kept --config cannot be reused: the API hides its URL)."""
+async def _wildix(client: Client, pbx: FakePbx) -> WildixEntry:
+    """Add the Wildix entry (a kept --config cannot be reused: the API hides its URL).
+
+    The entry connects to a fake PBX API, so that the office's users are devices with
+    their names and phone registration before the first call.
+    """
     for entry in await client.rest("GET", "/api/config/config_entries/entry"):
         if entry["domain"] == "wildix":
             raise SystemExit(
                 "This configuration directory already has a Wildix entry: delete the "
                 "directory or give a new --config."
             )
-    return await client.add_wildix(DEMO_SECRET)
+    return await client.add_wildix(
+        DEMO_SECRET, pbx_api={"url": pbx.url, "token": pbx.token, "verify_ssl": True}
+    )
+
+
+def _office_pbx() -> FakePbx:
+    """Return a fake PBX whose directory is the simulated office's users."""
+    pbx = FakePbx()
+    pbx.users.clear()
+    for number, user in enumerate(DEMO_USERS.split(",")):
+        extension, name = user.split(":")
+        pbx.add_user(extension, name, department="Sales" if number < 2 else "Support")
+        if number != 3:
+            pbx.register(extension)
+    return pbx
 
 
 async def run(args: argparse.Namespace, config_dir: Path) -> None:
@@ -49,6 +69,8 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
     hass = HomeAssistantProcess(config_dir, args.port)
     out = sys.stdout
     out.write(f"Starting Home Assistant in {config_dir} ...\n")
+    pbx = _office_pbx()
+    await pbx.start()
     await hass.start()
     simulator: asyncio.subprocess.Process | None = None
     try:
@@ -59,16 +81,18 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
             else:
                 await client.onboard()
             await client.tidy()
-            entry = await _wildix(client)
+            entry = await _wildix(client, pbx)
             out.write(
                 "\n"
                 f"  Home Assistant  {hass.url}\n"
                 f"  log in as       {DEMO_USER} / {DEMO_PASSWORD}\n"
                 f"  webhook URL     {entry.webhook_url}\n"
                 f"  secret          {DEMO_SECRET}\n"
+                f"  PBX API (fake)  {pbx.url}\n"
                 "\n"
-                "  Devices appear under Settings -> Devices & services -> Wildix as the\n"
-                "  simulated office makes calls; the Team dashboard shows who is where.\n"
+                "  The office's four users are devices under Settings -> Devices & services\n"
+                "  -> Wildix at once, named and with their phones' registration from the\n"
+                "  (fake) PBX API; the Team dashboard shows who is where.\n"
                 "  Ctrl-C stops the demo.\n\n"
             )
             out.flush()
@@ -99,6 +123,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
             with suppress(ProcessLookupError):
                 await simulator.wait()
         await hass.stop()
+        await pbx.stop()
 
 
 def main() -> None:

@@ -443,8 +443,16 @@ class Client:
             state["entity_id"]: state for state in await self.rest("GET", "/api/states")
         }
 
-    async def add_wildix(self, secret: str, name: str | None = None) -> WildixEntry:
-        """Add the integration through the config-flow REST API, as the UI does."""
+    async def add_wildix(
+        self,
+        secret: str,
+        name: str | None = None,
+        pbx_api: dict[str, Any] | None = None,
+    ) -> WildixEntry:
+        """Add the integration through the config-flow REST API, as the UI does.
+
+        `pbx_api` fills the form's PBX API section (url, token, verify_ssl).
+        """
         form = await self.rest(
             "POST",
             "/api/config/config_entries/flow",
@@ -456,6 +464,8 @@ class Client:
         answer: dict[str, Any] = {"transport": "webhook", "secret": secret}
         if name:
             answer["name"] = name
+        if pbx_api:
+            answer["pbx_api"] = pbx_api
         result = await self.rest(
             "POST", f"/api/config/config_entries/flow/{form['flow_id']}", answer
         )

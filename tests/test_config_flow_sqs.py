@@ -8,7 +8,7 @@ from unittest.mock import AsyncMock, Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
@@ -224,6 +224,17 @@ async def test_reauth_takes_new_keys_and_reloads(
     assert entry.state is ConfigEntryState.LOADED
 
 
+async def _reconfigure_sqs(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> ConfigFlowResult:
+    """Start reconfiguring an SQS entry and choose its queue and keys in the menu."""
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "reconfigure_sqs"}
+    )
+
+
 async def test_reconfigure_moves_to_another_queue(
     hass: HomeAssistant,
     moto: MotoSqs,
@@ -240,7 +251,7 @@ async def test_reconfigure_moves_to_another_queue(
     await hass.async_block_till_done(wait_background_tasks=True)
     other = await hass.async_add_executor_job(moto.create_queue, "pbx-events")
 
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _reconfigure_sqs(hass, entry)
     assert result["step_id"] == "reconfigure_sqs"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _form("https://sqs.eu-central-1.amazonaws.com/x", *keys)
@@ -279,14 +290,14 @@ async def test_reconfigure_keeps_the_queue_of_another_entry(
         domain=DOMAIN, unique_id=queue_url, data=sqs_data(queue_url)
     )
     entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _reconfigure_sqs(hass, entry)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _form(other, "AKIAEXAMPLE", "secret")
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _reconfigure_sqs(hass, entry)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _form(queue_url, "AKIANEW", "new")
     )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from custom_components.wildix.api_entities import PBX_VERSION, REGISTERED
 from custom_components.wildix.binary_sensor import BINARY_SENSORS
 from custom_components.wildix.event import CALLS
 from custom_components.wildix.issues import TRANSPORT_ISSUES, Issue
@@ -19,8 +20,8 @@ STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
 ICONS = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
 LANGUAGES = sorted(path.stem for path in (COMPONENT / "translations").glob("*.json"))
 DESCRIPTIONS = {
-    "sensor": USER_SENSORS + PBX_SENSORS,
-    "binary_sensor": BINARY_SENSORS,
+    "sensor": (*USER_SENSORS, *PBX_SENSORS, PBX_VERSION),
+    "binary_sensor": (*BINARY_SENSORS, REGISTERED),
     "event": (CALLS,),
 }
 

@@ -73,7 +73,11 @@ def mock_cloud(hass: HomeAssistant) -> Iterator[SimpleNamespace]:
 async def _choose(hass: HomeAssistant, entry: MockConfigEntry, option: str) -> dict:
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["reconfigure_secret", "reconfigure_webhook"]
+    assert result["menu_options"] == [
+        "reconfigure_secret",
+        "reconfigure_webhook",
+        "reconfigure_pbx_api",
+    ]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": option}
     )

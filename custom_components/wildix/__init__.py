@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr
 from . import sqs, webhook
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, Transport
+from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import TransportConnection, WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
@@ -34,6 +35,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
+    await async_connect_pbx_api(hub)
     try:
         # Raises when a platform cannot be loaded, or when setup is cancelled.
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -71,8 +73,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 async def _async_entry_updated(hass: HomeAssistant, entry: WildixConfigEntry) -> None:
     """Apply new options or a new secret live; reload for a new webhook, queue or keys."""
-    if not entry.runtime_data.async_apply_entry():
+    hub = entry.runtime_data
+    if not hub.async_apply_entry():
         hass.config_entries.async_schedule_reload(entry.entry_id)
+    elif hub.pbx_api is not None:
+        # Users the new filter or limit lets in come back from the directory.
+        hub.pbx_api.async_reapply()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:

@@ -11,6 +11,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api_entities import async_add_registration_sensors
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry
 from .model import Aspect, PhoneState, User
@@ -59,6 +60,7 @@ async def async_setup_entry(
             for description in BINARY_SENSORS
         ),
     )
+    async_add_registration_sensors(hub, async_add_entities)
 
 
 class WildixBinarySensor(WildixModelEntity, BinarySensorEntity):

@@ -12,8 +12,9 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_NAME, CONF_TOKEN, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -38,24 +39,30 @@ from .cloudhook import (
 )
 from .const import (
     CONF_ACCESS_KEY_ID,
+    CONF_API_TOKEN,
     CONF_CLOUDHOOK,
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
     CONF_MISSED_INTERNAL,
     CONF_PASS_THROUGH,
+    CONF_PBX_API,
+    CONF_PBX_URL,
     CONF_QUEUE_URL,
     CONF_SECRET,
     CONF_SECRET_ACCESS_KEY,
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     CONF_TRANSPORT,
+    CONF_VERIFY_SSL,
     DOMAIN,
     Transport,
 )
+from .coordinator import async_check_pbx_api, pbx_client
 from .hub import WildixConfigEntry
 from .model import MAX_USERS
 from .options import DEFAULT_OPTIONS
+from .pbx_client import PbxAuthError, PbxError
 from .protocol import is_extension
 from .schema import vol
 from .sqs import (
@@ -85,9 +92,21 @@ def _user_schema(name: str | None) -> vol.Schema:
             ),
             vol.Optional(CONF_SECRET): SECRET_SELECTOR,
             vol.Optional(CONF_NAME, description={"suggested_value": name}): str,
+            vol.Optional(CONF_PBX_API): section(PBX_API_SCHEMA, {"collapsed": True}),
         }
     )
 
+
+PBX_API_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_URL): TextSelector(),
+        vol.Optional(CONF_TOKEN): SECRET_SELECTOR,
+        vol.Optional(CONF_VERIFY_SSL, default=True): BooleanSelector(),
+    }
+)
+PBX_TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): SECRET_SELECTOR})
+# What the connection keeps in an entry's data.
+PBX_API_DATA = (CONF_PBX_URL, CONF_API_TOKEN, CONF_VERIFY_SSL)
 
 SECRET_SCHEMA = vol.Schema({vol.Optional(CONF_SECRET): SECRET_SELECTOR})
 
@@ -175,6 +194,8 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         self._webhook: WebhookUrl | None = None
         self._created = False
         self._title = DEFAULT_TITLE
+        # The PBX API connection entered on the first form, checked.
+        self._pbx_api: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -194,27 +215,36 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         hook = self._webhook
         errors: dict[str, str] = {}
         if user_input is not None:
-            if user_input.get(CONF_TRANSPORT, Transport.WEBHOOK) != Transport.WEBHOOK:
-                self._title = user_input.get(CONF_NAME) or DEFAULT_TITLE
-                self._async_drop_webhook()
-                return await self.async_step_sqs()
+            transport = user_input.get(CONF_TRANSPORT, Transport.WEBHOOK)
+            webhook = transport == Transport.WEBHOOK
             secret = user_input.get(CONF_SECRET, "")
-            error = secret_error(self.hass, secret)
-            if error == "secret_in_use":
-                return self.async_abort(reason="already_configured")
-            if error is None:
-                self._created = True
-                return self.async_create_entry(
-                    title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
-                    data={
-                        CONF_TRANSPORT: Transport.WEBHOOK.value,
-                        CONF_WEBHOOK_ID: hook.webhook_id,
-                        CONF_SECRET: secret,
-                        CONF_CLOUDHOOK: hook.cloudhook,
-                    },
-                    description_placeholders={"webhook_url": hook.url},
+            if webhook and (error := secret_error(self.hass, secret)) is not None:
+                if error == "secret_in_use":
+                    return self.async_abort(reason="already_configured")
+                errors[CONF_SECRET] = error
+            else:
+                self._pbx_api, error = await async_check_pbx_api(
+                    self.hass, user_input.get(CONF_PBX_API) or {}
                 )
-            errors[CONF_SECRET] = error
+                if error is not None:
+                    errors["base"] = error
+                elif not webhook:
+                    self._title = user_input.get(CONF_NAME) or DEFAULT_TITLE
+                    self._async_drop_webhook()
+                    return await self.async_step_sqs()
+                else:
+                    self._created = True
+                    return self.async_create_entry(
+                        title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
+                        data={
+                            CONF_TRANSPORT: Transport.WEBHOOK.value,
+                            CONF_WEBHOOK_ID: hook.webhook_id,
+                            CONF_SECRET: secret,
+                            CONF_CLOUDHOOK: hook.cloudhook,
+                            **self._pbx_api,
+                        },
+                        description_placeholders={"webhook_url": hook.url},
+                    )
         return self._async_show_webhook_form(
             "user", _user_schema((user_input or {}).get(CONF_NAME)), hook, errors
         )
@@ -229,7 +259,7 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
             if data:
                 return self.async_create_entry(
                     title=self._title,
-                    data={CONF_TRANSPORT: Transport.SQS.value, **data},
+                    data={CONF_TRANSPORT: Transport.SQS.value, **data, **self._pbx_api},
                     description=Transport.SQS.value,
                     description_placeholders={
                         "queue": parse_queue_url(data[CONF_QUEUE_URL]).name
@@ -244,8 +274,53 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """Ask for new keys when AWS refuses the ones of an SQS entry."""
+        """Ask for a new PBX API token, or for new keys when AWS refuses an SQS entry's."""
+        entry = self._get_reauth_entry()
+        if entry.data.get(CONF_PBX_URL) and (
+            entry.data.get(CONF_TRANSPORT, Transport.WEBHOOK) == Transport.WEBHOOK
+            or await self._async_pbx_refuses_token(entry)
+        ):
+            return await self.async_step_reauth_pbx_api()
         return await self.async_step_reauth_confirm()
+
+    async def _async_pbx_refuses_token(self, entry: ConfigEntry) -> bool:
+        """Tell whether the PBX refuses an SQS entry's token (else AWS its keys)."""
+        data = entry.data
+        client = pbx_client(
+            self.hass, data[CONF_PBX_URL], data[CONF_API_TOKEN], data[CONF_VERIFY_SSL]
+        )
+        try:
+            await client.async_get_personal_info()
+        except PbxAuthError:
+            return True
+        except PbxError:
+            return False
+        return False
+
+    async def async_step_reauth_pbx_api(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take and check a new token for the PBX API, then reload the entry with it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, error = await async_check_pbx_api(
+                self.hass,
+                {
+                    CONF_URL: entry.data[CONF_PBX_URL],
+                    CONF_TOKEN: user_input[CONF_TOKEN],
+                    CONF_VERIFY_SSL: entry.data[CONF_VERIFY_SSL],
+                },
+            )
+            if error is None:
+                return self._async_save_sqs(entry, data, "reauth_pbx_api_successful")
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reauth_pbx_api",
+            data_schema=PBX_TOKEN_SCHEMA,
+            errors=errors,
+            description_placeholders={"url": entry.data[CONF_PBX_URL]},
+        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -326,10 +401,57 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
         """Offer a new secret for the same URL, or a new URL altogether."""
         entry = self._get_reconfigure_entry()
         if entry.data[CONF_TRANSPORT] != Transport.WEBHOOK:
-            return await self.async_step_reconfigure_sqs()
+            return self.async_show_menu(
+                step_id="reconfigure",
+                menu_options=["reconfigure_sqs", "reconfigure_pbx_api"],
+            )
         return self.async_show_menu(
             step_id="reconfigure",
-            menu_options=["reconfigure_secret", "reconfigure_webhook"],
+            menu_options=[
+                "reconfigure_secret",
+                "reconfigure_webhook",
+                "reconfigure_pbx_api",
+            ],
+        )
+
+    async def async_step_reconfigure_pbx_api(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect to the PBX API, change the connection, or remove it (empty URL).
+
+        An empty token keeps the saved one, so that only the address can change.
+        """
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            form = dict(user_input)
+            if not form.get(CONF_TOKEN):
+                form[CONF_TOKEN] = entry.data.get(CONF_API_TOKEN, "")
+            data, error = await async_check_pbx_api(self.hass, form)
+            if error is None:
+                kept = {k: v for k, v in entry.data.items() if k not in PBX_API_DATA}
+                if entry.state is ConfigEntryState.LOADED:
+                    # Its update listener reloads it with the new connection.
+                    self.hass.config_entries.async_update_entry(
+                        entry, data={**kept, **data}
+                    )
+                    return self.async_abort(reason="reconfigure_pbx_api_successful")
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data={**kept, **data},
+                    reason="reconfigure_pbx_api_successful",
+                )
+            errors["base"] = error
+        suggested = user_input or {
+            CONF_URL: entry.data.get(CONF_PBX_URL, ""),
+            CONF_VERIFY_SSL: entry.data.get(CONF_VERIFY_SSL, True),
+        }
+        return self.async_show_form(
+            step_id="reconfigure_pbx_api",
+            data_schema=self.add_suggested_values_to_schema(
+                PBX_API_SCHEMA, {k: v for k, v in suggested.items() if k != CONF_TOKEN}
+            ),
+            errors=errors,
         )
 
     async def async_step_reconfigure_sqs(

@@ -12,6 +12,11 @@ CONF_TRANSPORT: Final = "transport"
 CONF_QUEUE_URL: Final = "queue_url"
 CONF_ACCESS_KEY_ID: Final = "access_key_id"
 CONF_SECRET_ACCESS_KEY: Final = "secret_access_key"
+# The optional PBX API connection: the form's section and fields, and the entry's data.
+CONF_PBX_API: Final = "pbx_api"
+CONF_PBX_URL: Final = "pbx_url"
+CONF_API_TOKEN: Final = "api_token"
+CONF_VERIFY_SSL: Final = "verify_ssl"
 
 # Options; the durations are kept in the units the options form shows.
 CONF_EXTENSIONS: Final = "extensions"

@@ -32,6 +32,7 @@ TO_REDACT = {
     "location",
     "recordings",
     "attachments",
+    "api_token",
 }
 
 
@@ -41,6 +42,7 @@ async def async_get_config_entry_diagnostics(
     """Return the diagnostics of a config entry."""
     hub = entry.runtime_data
     model = hub.model
+    connection = {} if hub.pbx_api is None else {"pbx_api": hub.pbx_api.diagnostics()}
     return async_redact_data(
         {
             **await _async_common(hass, hub),
@@ -65,6 +67,7 @@ async def async_get_config_entry_diagnostics(
             },
             "users": [_user(model.users[ext]) for ext in sorted(model.users)],
             "active_calls": [call_as_dict(call) for call in model.calls.values()],
+            **connection,
         },
         TO_REDACT,
     )

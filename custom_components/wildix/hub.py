@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -36,6 +36,9 @@ from .protocol import (
 )
 from .storage import ModelStorage, SeenDeliveries
 from .views import moment_data
+
+if TYPE_CHECKING:
+    from .coordinator import PbxApi
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class WildixHub:
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
         self.signal_pbx: SignalType[()] = SignalType(f"{prefix}_pbx")
         self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
+        # The optional connection to the PBX API (coordinator.py).
+        self.pbx_api: PbxApi | None = None
 
     @property
     def secret(self) -> str:
@@ -208,8 +213,17 @@ class WildixHub:
             )
         elif event.body is None:
             _LOGGER.debug("Ignoring a Wildix event of type %s", event.type)
-        self._async_publish(self.model.apply(event, dt_util.utcnow().timestamp()))
+        changes = self.model.apply(event, dt_util.utcnow().timestamp())
+        if self.pbx_api is not None:
+            self.pbx_api.book.reconcile(self.model, changes.users)
+        self._async_publish(changes)
         return Outcome.ACCEPTED
+
+    @callback
+    def async_update_users(self, changes: Changes, removed: list[str]) -> None:
+        """Publish what the PBX API changed, and remove the users it no longer lists."""
+        self._async_remove_users(removed)
+        self._async_publish(changes)
 
     @callback
     def async_forget_user(self, extension: str) -> None:

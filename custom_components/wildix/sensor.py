@@ -16,6 +16,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api_entities import async_add_version_sensor
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect, PhoneState, User
@@ -125,6 +126,7 @@ async def async_setup_entry(
     """Add the sensors of the PBX and of every user, known now or later."""
     hub = entry.runtime_data
     async_add_entities(WildixPbxSensor(hub, description) for description in PBX_SENSORS)
+    async_add_version_sensor(hub, async_add_entities)
     async_add_user_entities(
         hub,
         async_add_entities,

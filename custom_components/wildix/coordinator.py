@@ -1,0 +1,294 @@
+"""Polling the PBX API: the directory every 10 minutes, phone registrations every minute."""
+
+from collections.abc import Mapping
+from datetime import timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import CONF_TOKEN, CONF_URL
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
+from .directory import DirectoryBook
+from .pbx_client import (
+    DEFAULT_TIMEOUT,
+    Directory,
+    PbxAuthError,
+    PbxClient,
+    PbxConnectionError,
+    PbxError,
+    PbxRefusedError,
+    PbxRouteMissingError,
+    UserRegistrations,
+    normalize_url,
+)
+
+if TYPE_CHECKING:
+    from .hub import WildixConfigEntry, WildixHub
+
+_LOGGER = logging.getLogger(__name__)
+
+DIRECTORY_INTERVAL = timedelta(minutes=10)
+REGISTRATIONS_INTERVAL = timedelta(seconds=60)
+# Seconds one request may take; tests shorten it.
+API_TIMEOUT = DEFAULT_TIMEOUT
+
+
+def pbx_client(
+    hass: HomeAssistant, url: str, token: str, verify_ssl: bool
+) -> PbxClient:
+    """Return a client of the PBX API on Home Assistant's shared session."""
+    return PbxClient(
+        async_get_clientsession(hass, verify_ssl=verify_ssl),
+        url,
+        token,
+        verify_ssl=verify_ssl,
+        timeout=API_TIMEOUT,
+    )
+
+
+async def async_check_pbx_api(
+    hass: HomeAssistant, form: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """Check a connection entered on a form; return its entry data and a form error.
+
+    An empty URL means no connection. The check reads `GET /api/v1/personal/info`,
+    which any valid token may read (H).
+    """
+    url = str(form.get(CONF_URL) or "").strip()
+    if not url:
+        return {}, None
+    token = str(form.get(CONF_TOKEN) or "").strip()
+    if not token:
+        return {}, "token_required"
+    verify_ssl = bool(form.get(CONF_VERIFY_SSL, True))
+    try:
+        url = normalize_url(url)
+    except ValueError:
+        return {}, "invalid_pbx_url"
+    try:
+        client = pbx_client(hass, url, token, verify_ssl)
+    except ValueError:
+        # Spaces or control characters: no PBX issues such a token.
+        return {}, "invalid_auth"
+    try:
+        await client.async_get_personal_info()
+    except PbxAuthError:
+        return {}, "invalid_auth"
+    except (PbxConnectionError, PbxRefusedError):
+        return {}, "cannot_connect"
+    except PbxError:
+        # Something answered, but not as Wildix does (a 404 on this route included).
+        return {}, "not_a_wildix_pbx"
+    return {CONF_PBX_URL: url, CONF_API_TOKEN: token, CONF_VERIFY_SSL: verify_ssl}, None
+
+
+class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
+    """Polls one route of the PBX API; a route that answers 404 turns its feature off.
+
+    Client errors become UpdateFailed (the entities it feeds go unavailable; Home
+    Assistant logs the loss once and the recovery once); a refused token becomes
+    ConfigEntryAuthFailed, which starts the reauthentication flow and stops polling.
+    """
+
+    config_entry: "WildixConfigEntry"
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: "WildixConfigEntry",
+        client: PbxClient,
+        name: str,
+        interval: timedelta,
+    ) -> None:
+        """Initialise the coordinator of one feature."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{entry.title} {name}",
+            update_interval=interval,
+        )
+        self.client = client
+        self.feature = name
+        # None until the PBX answered; False once the route answered 404.
+        self.supported: bool | None = None
+
+    @property
+    def available(self) -> bool:
+        """Return whether the feature's entities have data to show."""
+        return bool(self.supported) and self.last_update_success
+
+    async def _async_update_data(self) -> DataT | None:
+        """Fetch the feature's data, turning client errors into Home Assistant's."""
+        try:
+            data = await self._async_fetch()
+        except PbxRouteMissingError as err:
+            _LOGGER.warning(
+                "%s: the PBX has no %s route (%s); turning the feature off",
+                self.config_entry.title,
+                self.feature,
+                err,
+            )
+            self.supported = False
+            self.update_interval = None
+            return None
+        except PbxAuthError as err:
+            raise ConfigEntryAuthFailed(
+                f"the PBX refused the API token: {err}"
+            ) from err
+        except PbxError as err:
+            raise UpdateFailed(str(err)) from err
+        self.supported = True
+        return data
+
+    async def _async_fetch(self) -> DataT:
+        """Ask the PBX."""
+        raise NotImplementedError
+
+
+class DirectoryCoordinator(WildixApiCoordinator[tuple[Directory, str | None]]):
+    """The PBX's users (`GET /api/v1/PBX/Colleagues`, all pages) and its version."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
+    ) -> None:
+        """Initialise the directory's coordinator."""
+        super().__init__(hass, entry, client, "directory", DIRECTORY_INTERVAL)
+        # None until asked; False once the version route answered 404.
+        self.version_supported: bool | None = None
+
+    async def _async_fetch(self) -> tuple[Directory, str | None]:
+        directory = await self.client.async_get_colleagues()
+        version: str | None = None
+        if self.version_supported is not False:
+            try:
+                version = (await self.client.async_get_version()).version
+            except PbxRouteMissingError as err:
+                _LOGGER.warning(
+                    "%s: the PBX does not tell its version (%s)",
+                    self.config_entry.title,
+                    err,
+                )
+                self.version_supported = False
+            else:
+                self.version_supported = True
+        return directory, version
+
+
+class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]]):
+    """Every user's SIP registrations, in one request."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: "WildixConfigEntry",
+        client: PbxClient,
+        book: DirectoryBook,
+    ) -> None:
+        """Initialise the registrations' coordinator."""
+        super().__init__(hass, entry, client, "registrations", REGISTRATIONS_INTERVAL)
+        self._book = book
+
+    async def _async_fetch(self) -> dict[str, UserRegistrations]:
+        registrations = await self.client.async_get_registrations()
+        self._book.set_registrations(
+            registrations, int(dt_util.utcnow().timestamp() * 1000)
+        )
+        return registrations
+
+
+class PbxApi:
+    """One entry's connection to the PBX API: its coordinators and what they learnt."""
+
+    def __init__(self, hub: "WildixHub", client: PbxClient) -> None:
+        """Prepare the coordinators of a connection."""
+        self.hub = hub
+        self.url = client.url
+        self.book = DirectoryBook()
+        self.directory = DirectoryCoordinator(hub.hass, hub.entry, client)
+        self.registrations = RegistrationsCoordinator(
+            hub.hass, hub.entry, client, self.book
+        )
+        self._applied: Any = None
+        self._unsubscribe: CALLBACK_TYPE | None = None
+
+    async def async_start(self) -> None:
+        """Read the directory and the registrations once, then keep polling.
+
+        A PBX that cannot be reached now does not stop the entry: events keep working
+        and the API-backed entities wait, unavailable, for the next poll.
+        """
+        await self.directory.async_refresh()
+        await self.registrations.async_refresh()
+        self.async_reapply()
+        self._unsubscribe = self.directory.async_add_listener(self._async_directory)
+
+    async def async_stop(self) -> None:
+        """Stop polling."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.directory.async_shutdown()
+        await self.registrations.async_shutdown()
+
+    @callback
+    def async_reapply(self) -> None:
+        """Apply the last directory again, e.g. after the user filter changed."""
+        self._applied = None
+        self._async_directory()
+
+    @callback
+    def _async_directory(self) -> None:
+        """Make the directory's users devices, named from it; remove those it lost."""
+        data = self.directory.data
+        if data is None or data is self._applied:
+            return
+        self._applied = data
+        directory = data[0]
+        changes, gone = self.book.apply_directory(
+            self.hub.model, directory.colleagues, complete=directory.complete
+        )
+        self.hub.async_update_users(changes, gone)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the connection's state and capabilities (never the token)."""
+        data = self.directory.data
+        return {
+            "url": self.url,
+            "directory": _state(self.directory),
+            "registrations": _state(self.registrations),
+            "version_supported": self.directory.version_supported,
+            "version": None if data is None else data[1],
+            "directory_users": len(self.book.colleagues),
+            "directory_complete": None if data is None else data[0].complete,
+        }
+
+
+def _state(coordinator: WildixApiCoordinator[Any]) -> dict[str, Any]:
+    """Return what diagnostics show of one feature."""
+    error = coordinator.last_exception
+    return {
+        "supported": coordinator.supported,
+        "last_update_success": coordinator.last_update_success,
+        "last_error": None if error is None else type(error).__name__,
+    }
+
+
+async def async_connect_pbx_api(hub: "WildixHub") -> PbxApi | None:
+    """Connect an entry to its PBX's API, if it has a connection; stop with the entry."""
+    data = hub.entry.data
+    if not (url := data.get(CONF_PBX_URL)):
+        return None
+    client = pbx_client(
+        hub.hass, url, data[CONF_API_TOKEN], data.get(CONF_VERIFY_SSL, True)
+    )
+    api = PbxApi(hub, client)
+    hub.pbx_api = api
+    await api.async_start()
+    hub.entry.async_on_unload(api.async_stop)
+    return api
