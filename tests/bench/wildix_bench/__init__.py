@@ -311,7 +311,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         )
         # The restart scenario knows 1,100 users, more than the default limit.
         entry = hass.config_entries.async_entries(WILDIX)[0]
-        hass.config_entries.async_update_entry(entry, options={"max_users": 1400})
+        hass.config_entries.async_update_entry(entry, options={"max_users": 1200})
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, add_entry)
     return True
