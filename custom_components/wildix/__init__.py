@@ -19,7 +19,13 @@ from .storage import async_remove_storage
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 CONNECT: dict[
     Transport, Callable[[HomeAssistant, WildixHub], Awaitable[TransportConnection]]

@@ -1,21 +1,23 @@
-"""Polling the PBX API: the directory every 10 minutes, phone registrations every minute."""
+"""Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_TOKEN, CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
 from .directory import DirectoryBook
 from .pbx_client import (
     DEFAULT_TIMEOUT,
+    DialplanSwitch,
     Directory,
     PbxAuthError,
     PbxClient,
@@ -23,6 +25,7 @@ from .pbx_client import (
     PbxError,
     PbxRefusedError,
     PbxRouteMissingError,
+    PresenceStatus,
     UserRegistrations,
     normalize_url,
 )
@@ -34,6 +37,10 @@ _LOGGER = logging.getLogger(__name__)
 
 DIRECTORY_INTERVAL = timedelta(minutes=10)
 REGISTRATIONS_INTERVAL = timedelta(seconds=60)
+SWITCHES_INTERVAL = timedelta(seconds=60)
+# Dialplan switches shown at most: with MAX_USERS users, the entry stays below Home
+# Assistant's 10,000 entities.
+MAX_SWITCHES = 64
 # Seconds one request may take; tests shorten it.
 API_TIMEOUT = DEFAULT_TIMEOUT
 
@@ -96,6 +103,9 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
     """
 
     config_entry: "WildixConfigEntry"
+    # Whether a 403 turns the feature off rather than asking for a new token: for a
+    # feature a valid credential may lack the rights to (a key without that scope).
+    optional = False
 
     def __init__(
         self,
@@ -128,16 +138,12 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         try:
             data = await self._async_fetch()
         except PbxRouteMissingError as err:
-            _LOGGER.warning(
-                "%s: the PBX has no %s route (%s); turning the feature off",
-                self.config_entry.title,
-                self.feature,
-                err,
-            )
-            self.supported = False
-            self.update_interval = None
+            self._turn_off(f"the PBX has no {self.feature} route ({err})")
             return None
         except PbxAuthError as err:
+            if err.status == 403 and self.optional:
+                self._turn_off(f"the API token may not read the {self.feature} ({err})")
+                return None
             raise ConfigEntryAuthFailed(
                 f"the PBX refused the API token: {err}"
             ) from err
@@ -145,6 +151,12 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
             raise UpdateFailed(str(err)) from err
         self.supported = True
         return data
+
+    def _turn_off(self, why: str) -> None:
+        """Stop asking for a feature this PBX or credential does not offer; say so once."""
+        _LOGGER.warning("%s: %s; turning the feature off", self.config_entry.title, why)
+        self.supported = False
+        self.update_interval = None
 
     async def _async_fetch(self) -> DataT:
         """Ask the PBX."""
@@ -161,9 +173,20 @@ class DirectoryCoordinator(WildixApiCoordinator[tuple[Directory, str | None]]):
         super().__init__(hass, entry, client, "directory", DIRECTORY_INTERVAL)
         # None until asked; False once the version route answered 404.
         self.version_supported: bool | None = None
+        # The extension the token acts as, once the PBX told it.
+        self.own_extension: str | None = None
 
     async def _async_fetch(self) -> tuple[Directory, str | None]:
         directory = await self.client.async_get_colleagues()
+        if self.own_extension is None:
+            try:
+                self.own_extension = (
+                    await self.client.async_get_personal_info()
+                ).extension
+            except PbxError as err:
+                # Asked again with the next directory; until then the admin route
+                # sets everyone's presence.
+                _LOGGER.debug("%s: whose token: %s", self.config_entry.title, err)
         version: str | None = None
         if self.version_supported is not False:
             try:
@@ -202,18 +225,67 @@ class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]
         return registrations
 
 
+class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
+    """The dialplan switches (`GET /api/v1/Dialplan/Switches`), by id."""
+
+    # Reading the dialplan needs rights a credential that reads users may lack.
+    optional = True
+
+    def __init__(
+        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
+    ) -> None:
+        """Initialise the switches' coordinator."""
+        super().__init__(hass, entry, client, "switches", SWITCHES_INTERVAL)
+        self._capped = False
+
+    async def _async_fetch(self) -> dict[str, DialplanSwitch]:
+        switches = await self.client.async_get_switches()
+        if len(switches) > MAX_SWITCHES and not self._capped:
+            self._capped = True
+            _LOGGER.warning(
+                "%s: the PBX has %d dialplan switches; only the first %d are shown",
+                self.config_entry.title,
+                len(switches),
+                MAX_SWITCHES,
+            )
+        return {switch.id: switch for switch in switches[:MAX_SWITCHES]}
+
+    async def async_set_state(self, switch_id: str, state: int) -> None:
+        """Set a switch on the PBX, or raise a translated error.
+
+        The PBX wants the switch's title with its state. Once it accepted, the new
+        state is shown until the next poll confirms or corrects it.
+        """
+        switch = None if self.data is None else self.data.get(switch_id)
+        if switch is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="switch_unknown",
+                translation_placeholders={"target": switch_id},
+            )
+        try:
+            await self.client.async_set_switch(switch.id, switch.title, state)
+        except (PbxError, ValueError) as err:
+            raise write_error(err, switch.title) from err
+        if self.data is not None and switch_id in self.data:
+            written = replace(self.data[switch_id], state=state)
+            self.async_set_updated_data({**self.data, switch_id: written})
+
+
 class PbxApi:
     """One entry's connection to the PBX API: its coordinators and what they learnt."""
 
     def __init__(self, hub: "WildixHub", client: PbxClient) -> None:
         """Prepare the coordinators of a connection."""
         self.hub = hub
+        self.client = client
         self.url = client.url
         self.book = DirectoryBook()
         self.directory = DirectoryCoordinator(hub.hass, hub.entry, client)
         self.registrations = RegistrationsCoordinator(
             hub.hass, hub.entry, client, self.book
         )
+        self.switches = SwitchesCoordinator(hub.hass, hub.entry, client)
         self._applied: Any = None
         self._unsubscribe: CALLBACK_TYPE | None = None
 
@@ -225,6 +297,7 @@ class PbxApi:
         """
         await self.directory.async_refresh()
         await self.registrations.async_refresh()
+        await self.switches.async_refresh()
         self.async_reapply()
         self._unsubscribe = self.directory.async_add_listener(self._async_directory)
 
@@ -235,6 +308,7 @@ class PbxApi:
             self._unsubscribe = None
         await self.directory.async_shutdown()
         await self.registrations.async_shutdown()
+        await self.switches.async_shutdown()
 
     @callback
     def async_reapply(self) -> None:
@@ -255,6 +329,31 @@ class PbxApi:
         )
         self.hub.async_update_users(changes, gone)
 
+    async def async_set_presence(
+        self, extension: str, status: PresenceStatus, name: str
+    ) -> None:
+        """Set a user's presence, or raise a translated error naming the user.
+
+        The token's own user goes through the own-presence route, which any token may
+        use; other users need the admin route and a credential allowed to use it.
+        """
+        own = extension == self.directory.own_extension
+        try:
+            if own:
+                await self.client.async_set_own_presence(status)
+            else:
+                await self.client.async_set_presence(extension, status)
+        except PbxAuthError as err:
+            if err.status == 403 and not own:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="presence_admin_required",
+                    translation_placeholders={"target": name},
+                ) from err
+            raise write_error(err, name) from err
+        except (PbxError, ValueError) as err:
+            raise write_error(err, name) from err
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
         data = self.directory.data
@@ -262,11 +361,42 @@ class PbxApi:
             "url": self.url,
             "directory": _state(self.directory),
             "registrations": _state(self.registrations),
+            "switches": _state(self.switches),
+            "switch_states": None
+            if self.switches.data is None
+            else [
+                {
+                    "id": switch.id,
+                    "title": switch.title,
+                    "state": switch.state,
+                    "tree": switch.is_tree,
+                }
+                for switch in self.switches.data.values()
+            ],
             "version_supported": self.directory.version_supported,
             "version": None if data is None else data[1],
             "directory_users": len(self.book.colleagues),
             "directory_complete": None if data is None else data[0].complete,
         }
+
+
+def write_error(err: PbxError | ValueError, target: str) -> HomeAssistantError:
+    """Return the translated error of a change of `target` the PBX did not make."""
+    if isinstance(err, PbxAuthError):
+        key = "api_token_refused" if err.status == 401 else "api_token_forbidden"
+    elif isinstance(err, PbxRouteMissingError):
+        key = "pbx_route_missing"
+    elif isinstance(err, PbxRefusedError | ValueError):
+        key = "pbx_refused"
+    elif isinstance(err, PbxConnectionError):
+        key = "pbx_unreachable"
+    else:
+        key = "pbx_unexpected_answer"
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"target": target, "reason": str(err)},
+    )
 
 
 def _state(coordinator: WildixApiCoordinator[Any]) -> dict[str, Any]:
