@@ -327,6 +327,23 @@ async def test_pbx_without_switches_has_none(
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
+@pytest.mark.usefixtures("config_entry")
+async def test_switches_appear_when_a_pbx_down_at_start_answers(
+    hass: HomeAssistant, pbx: FakePbx, freezer: FrozenDateTimeFactory
+) -> None:
+    """A PBX unreachable while Home Assistant starts: its switches come with its answer."""
+    pbx.failing["/api/v1"] = 503
+    assert await async_setup_component(hass, "webhook", {})
+    assert await hass.config_entries.async_setup(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert hass.states.get(NIGHT) is None
+
+    pbx.heal()
+    await later(hass, freezer, 61)
+    assert shown(hass, NIGHT) == STATE_OFF
+    assert shown(hass, OFFICE) == "0"
+
+
 async def test_switches_unavailable_while_their_poll_fails(
     hass: HomeAssistant,
     wildix: WildixSender,
@@ -392,6 +409,39 @@ async def test_own_dnd_uses_the_own_presence_route(
         {"status": "dnd", "message": ""}
     ]
     assert writes(pbx, "/api/v1/User/201/Presence") == []
+
+
+@pytest.mark.usefixtures("config_entry")
+async def test_own_user_learnt_with_a_later_directory(
+    hass: HomeAssistant, pbx: FakePbx, freezer: FrozenDateTimeFactory
+) -> None:
+    """Until the PBX says whose token it is, the admin route sets everyone's presence."""
+    pbx.failing["/api/v1/personal"] = 503
+    assert await async_setup_component(hass, "webhook", {})
+    assert await hass.config_entries.async_setup(ENTRY_ID)
+    await hass.async_block_till_done()
+    await call(hass, "switch", "turn_on", dnd("201"))
+    assert len(writes(pbx, "/api/v1/User/201/Presence")) == 1
+
+    pbx.heal()
+    await later(hass, freezer, 601)
+    await call(hass, "switch", "turn_off", dnd("201"))
+    assert len(writes(pbx, "/api/v1/User/201/Presence")) == 1
+    assert writes(pbx, "/api/v1/Personal/Presence") == [
+        {"status": "available", "message": ""}
+    ]
+
+
+async def test_refused_token_on_a_dnd_write(
+    hass: HomeAssistant, wildix: WildixSender, pbx: FakePbx
+) -> None:
+    """A token the PBX no longer accepts: the translated error says so."""
+    pbx.token = "access_renewed0123456789"
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "switch", "turn_on", dnd("202"))
+    assert raised.value.translation_key == "api_token_refused"
+    assert "new token" in str(raised.value)
+    assert shown(hass, dnd("202")) == STATE_UNKNOWN
 
 
 async def test_dnd_of_another_user_needs_an_admin_credential(
