@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.wildix import coordinator, services
 from custom_components.wildix.const import DOMAIN
+from custom_components.wildix.diagnostics import async_get_config_entry_diagnostics
 
 from .common import ENTRY_ID, START, entry_data
 from .fake_pbx import FakeCall, FakePbx
@@ -508,6 +509,8 @@ async def test_hang_up_ends_the_users_calls(
         {"sipCallId": "b@pbx"},
     ]
     assert queries(pbx, "POST", HANGUP) == [{"user": "202"}, {"user": "202"}]
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["pbx_api"]["call_control"] is True
 
 
 async def test_hang_up_without_a_call_or_after_it_ended(
@@ -539,6 +542,8 @@ async def test_hang_up_without_call_control(
         )
         assert error.translation_placeholders == {"entry": "Office"}
     assert len(asked(pbx, "GET", LIST_CALLS)) == 1
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["pbx_api"]["call_control"] is False
 
 
 async def test_hang_up_for_another_user_needs_an_admin_credential(

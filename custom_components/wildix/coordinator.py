@@ -272,6 +272,8 @@ class PbxApi:
             "version": None if data is None else data[1],
             "directory_users": len(self.book.colleagues),
             "directory_complete": None if data is None else data[0].complete,
+            # Learnt by the actions: None until one needed it.
+            "call_control": self.call_control,
         }
 
 
