@@ -11,6 +11,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -138,6 +139,13 @@ async def test_actions_exist_without_any_entry(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, DOMAIN, {})
     for action in ("set_presence", "call", "hang_up"):
         assert hass.services.has_service(DOMAIN, action)
+    # Home Assistant reads services.yaml for the editor: every field is described.
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    assert {name: set(d["fields"]) for name, d in descriptions.items()} == {
+        "set_presence": {"device_id", "status", "message", "until"},
+        "call": {"device_id", "number"},
+        "hang_up": {"device_id"},
+    }
 
 
 async def test_set_presence_of_several_users_with_message_and_end(
