@@ -209,6 +209,7 @@ class PbxApi:
         """Prepare the coordinators of a connection."""
         self.hub = hub
         self.url = client.url
+        self.client = client
         self.book = DirectoryBook()
         self.directory = DirectoryCoordinator(hub.hass, hub.entry, client)
         self.registrations = RegistrationsCoordinator(
@@ -216,6 +217,11 @@ class PbxApi:
         )
         self._applied: Any = None
         self._unsubscribe: CALLBACK_TYPE | None = None
+        # What the actions (services.py) learnt: the extension the token acts as ("" when
+        # the PBX did not say), and whether the PBX offers v2 call control (None until
+        # asked, False once it answered 404).
+        self.own_extension: str | None = None
+        self.call_control: bool | None = None
 
     async def async_start(self) -> None:
         """Read the directory and the registrations once, then keep polling.
@@ -266,6 +272,8 @@ class PbxApi:
             "version": None if data is None else data[1],
             "directory_users": len(self.book.colleagues),
             "directory_complete": None if data is None else data[0].complete,
+            # Learnt by the actions: None until one needed it.
+            "call_control": self.call_control,
         }
 
 
