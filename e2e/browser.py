@@ -89,6 +89,14 @@ async def submit_secret(page: Page, secret: str) -> None:
     await page.get_by_role("textbox", name="Secret").fill(secret)
 
 
+async def fill_pbx_api(page: Page, url: str, token: str) -> None:
+    """Open the flow's "Wildix PBX API" section and fill in the address and token."""
+    dialog = page.locator("dialog-data-entry-flow")
+    await dialog.get_by_text("Wildix PBX API (optional)").click()
+    await dialog.get_by_role("textbox", name="PBX address").fill(url)
+    await dialog.get_by_role("textbox", name="API token").fill(token)
+
+
 async def finish_flow(page: Page) -> str:
     """Submit the flow and close its success dialog; return the success text."""
     dialog = page.locator("dialog-data-entry-flow")

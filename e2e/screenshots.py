@@ -1,6 +1,9 @@
 """Retake the documentation screenshots: a real Home Assistant, its frontend, simulated calls.
 
-Run through `scripts/screenshots`; writes docs/images/*.png.
+Home Assistant is connected to the demo's fake PBX API (the office's users named from its
+directory, every phone but Dave's registered). Run through `scripts/screenshots`; writes
+docs/images/*.png. The PBX device's page shows whatever entities the PBX device has, and
+user-dnd.png is taken only when a user's device has a do-not-disturb switch.
 """
 
 import argparse
@@ -9,6 +12,7 @@ from pathlib import Path
 import shutil
 import sys
 import tempfile
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,6 +20,7 @@ from playwright.async_api import Page
 
 from .browser import (
     chromium,
+    fill_pbx_api,
     finish_flow,
     log_in,
     open_wildix_flow,
@@ -23,12 +28,14 @@ from .browser import (
     shown_webhook_url,
     submit_secret,
 )
+from .demo import _office_pbx as office_pbx
 from .harness import (
     DEMO_SECRET,
     DEMO_USERS,
     REPO,
     Client,
     HomeAssistantProcess,
+    WebSocket,
     free_port,
     save_team_dashboard,
     simulate,
@@ -41,7 +48,9 @@ EXTERNAL_URL = "https://home.example.com"
 async def take(out: Path, config_dir: Path) -> None:
     """Take every screenshot into `out`, with a fresh Home Assistant in `config_dir`."""
     hass = HomeAssistantProcess(config_dir, free_port(), external_url=EXTERNAL_URL)
+    directory = office_pbx()
     try:
+        await directory.start()
         await hass.start()
         async with aiohttp.ClientSession() as session:
             client = Client(session, hass.url)
@@ -56,6 +65,7 @@ async def take(out: Path, config_dir: Path) -> None:
                 await submit_secret(page, DEMO_SECRET)
                 await settle(page)
                 await _save(page, out / "config-flow.png")
+                await fill_pbx_api(page, directory.url, directory.token)
                 await finish_flow(page)
                 await page.close()
 
@@ -64,6 +74,16 @@ async def take(out: Path, config_dir: Path) -> None:
                 entry_id = next(
                     e["entry_id"] for e in entries if e["domain"] == "wildix"
                 )
+                async with client.websocket() as ws:
+                    devices = await _devices(ws, entry_id)
+                carol = devices["Carol Example"]
+
+                # Before any event: the directory's name and the phone's registration.
+                page = await log_in(browser, hass.url)
+                await page.goto(f"{hass.url}/config/devices/device/{carol['id']}")
+                await page.get_by_text("Phone registered").first.wait_for()
+                await settle(page)
+                await _save(page, out / "user-device-directory.png")
                 # A morning's history first: every scenario, quickly.
                 status, output = await simulate(
                     "--url", webhook, "--secret", DEMO_SECRET, "--users", DEMO_USERS,
@@ -75,11 +95,10 @@ async def take(out: Path, config_dir: Path) -> None:
                 await pbx.live_office()
 
                 async with client.websocket() as ws:
-                    devices = await ws.command("config/device_registry/list")
-                    alice = next(d for d in devices if d["name"] == "Alice Example")
                     await save_team_dashboard(ws, entry_id, list(pbx.users))
+                    entities = await ws.command("config/entity_registry/list")
 
-                page = await log_in(browser, hass.url)
+                alice = devices["Alice Example"]
                 await page.goto(f"{hass.url}/config/devices/device/{alice['id']}")
                 await page.get_by_text("Talking").first.wait_for()
                 await settle(page)
@@ -98,8 +117,49 @@ async def take(out: Path, config_dir: Path) -> None:
                 await page.get_by_text("Ringing").first.wait_for()
                 await settle(page)
                 await _save(page, out / "team-dashboard.png")
+
+                # The PBX device, with whatever the PBX API gives it (version, switches).
+                await page.set_viewport_size({"width": 1280, "height": 1000})
+                pbx_device = next(
+                    device
+                    for device in devices.values()
+                    if ["wildix", entry_id] in device["identifiers"]
+                )
+                await page.goto(f"{hass.url}/config/devices/device/{pbx_device['id']}")
+                await page.get_by_text(directory.version).first.wait_for()
+                await settle(page)
+                await _save(page, out / "pbx-device.png")
+
+                # Carol is in Do not disturb: her switch shows it, once there is one.
+                dnd = [
+                    entity
+                    for entity in entities
+                    if entity["device_id"] == carol["id"]
+                    and entity["entity_id"].startswith("switch.")
+                    and entity["unique_id"].endswith("_dnd")
+                ]
+                if dnd:
+                    await page.goto(f"{hass.url}/config/devices/device/{carol['id']}")
+                    await page.get_by_text("Controls", exact=True).first.wait_for()
+                    await settle(page)
+                    await _save(page, out / "user-dnd.png")
+                else:
+                    sys.stdout.write(
+                        "skipped user-dnd.png: Carol Example's device has no "
+                        "do-not-disturb switch yet\n"
+                    )
     finally:
         await hass.stop()
+        await directory.stop()
+
+
+async def _devices(ws: WebSocket, entry_id: str) -> dict[str, dict[str, Any]]:
+    """Return the entry's devices (the PBX and its users) by name."""
+    return {
+        device["name"]: device
+        for device in await ws.command("config/device_registry/list")
+        if entry_id in device["config_entries"]
+    }
 
 
 async def _save(page: Page, path: Path) -> None:

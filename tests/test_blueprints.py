@@ -1,17 +1,26 @@
 """The shipped blueprints load through Home Assistant's blueprint machinery and do their job."""
 
 import asyncio
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 import shutil
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockPlatform,
+    async_fire_time_changed,
     async_mock_service,
+    mock_platform,
 )
 
 from .calls import (
@@ -344,3 +353,451 @@ async def test_busy_light(hass: HomeAssistant, wildix: WildixSender) -> None:
     assert switched() == []
     await wildix.post("call_end_outbound")
     assert switched() == [("off", ["switch.bob_sign"])]
+
+
+async def yield_to_runs() -> None:
+    """Let automation runs get as far as they can while one waits in a delay.
+
+    async_block_till_done would wait for the delay too, so yield to the loop instead,
+    as in post_while_waiting.
+    """
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def switched(
+    turned_on: list[ServiceCall], turned_off: list[ServiceCall]
+) -> list[tuple[str, list[str]]]:
+    """Return which entities were turned on and off, and forget the calls."""
+    done = [("on", call.data["entity_id"]) for call in turned_on] + [
+        ("off", call.data["entity_id"]) for call in turned_off
+    ]
+    turned_on.clear()
+    turned_off.clear()
+    return done
+
+
+def sent(calls: list[ServiceCall]) -> list[dict[str, Any]]:
+    """Return the data of each action call, and forget them."""
+    data = [dict(call.data) for call in calls]
+    calls.clear()
+    return data
+
+
+# wildix.set_presence, wildix.call and switch.turn_on/off are mocked here: the tests
+# check what the blueprints ask for, not what the actions do with it.
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_night_service_while_the_alarm_is_armed(hass: HomeAssistant) -> None:
+    """Armed turns the dialplan switch on, disarmed off; the states between change nothing."""
+    turned_on = async_mock_service(hass, "switch", "turn_on")
+    turned_off = async_mock_service(hass, "switch", "turn_off")
+    hass.states.async_set("alarm_control_panel.office", "disarmed")
+    hass.states.async_set("alarm_control_panel.shop", "disarmed")
+    await use_blueprints(
+        hass,
+        (
+            "night_service_alarm.yaml",
+            {
+                "alarm_panel": "alarm_control_panel.office",
+                "night_switch": "switch.wildix_nightservice",
+            },
+        ),
+        (
+            "night_service_alarm.yaml",
+            {
+                "alarm_panel": "alarm_control_panel.shop",
+                "night_switch": "switch.wildix_shop",
+                "armed_states": ["armed_away"],
+            },
+        ),
+    )
+
+    async def alarm(entity_id: str, state: str) -> list[tuple[str, list[str]]]:
+        hass.states.async_set(entity_id, state)
+        await hass.async_block_till_done()
+        return switched(turned_on, turned_off)
+
+    office = "alarm_control_panel.office"
+    night = ["switch.wildix_nightservice"]
+    assert await alarm(office, "arming") == []
+    assert await alarm(office, "armed_away") == [("on", night)]
+    assert await alarm(office, "pending") == []
+    assert await alarm(office, "triggered") == []
+    assert await alarm(office, "armed_away") == [("on", night)]
+    assert await alarm(office, "armed_night") == [("on", night)]
+    assert await alarm(office, "disarmed") == [("off", night)]
+    # The panel coming back (a restart, a lost connection) changes nothing.
+    assert await alarm(office, "unavailable") == []
+    assert await alarm(office, "armed_home") == []
+    assert await alarm(office, "disarmed") == [("off", night)]
+
+    shop = "alarm_control_panel.shop"
+    assert await alarm(shop, "armed_home") == [("off", ["switch.wildix_shop"])]
+    assert await alarm(shop, "armed_away") == [("on", ["switch.wildix_shop"])]
+    assert await alarm(shop, "disarmed") == [("off", ["switch.wildix_shop"])]
+
+
+class Agenda(CalendarEntity):
+    """A calendar with a fixed list of events."""
+
+    def __init__(self, name: str, events: list[CalendarEvent]) -> None:
+        """Hold the events."""
+        self._attr_name = name
+        self._events = events
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """Return the current or next event."""
+        now = dt_util.now()
+        return next((e for e in self._events if e.end_datetime_local > now), None)
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """Return the events that overlap a time span."""
+        return [
+            event
+            for event in self._events
+            if event.start_datetime_local < end_date
+            and event.end_datetime_local > start_date
+        ]
+
+
+@pytest.fixture
+async def work_calendar(hass: HomeAssistant) -> AsyncIterator[list[CalendarEvent]]:
+    """Set up Home Assistant's calendar with `calendar.work`; yield its list of events.
+
+    Requested before `wildix`: the calendar registers HTTP views, which only works
+    before the test's HTTP client starts. Afterwards the automations are turned off
+    and the calendar removed, which stops their timers.
+    """
+    events: list[CalendarEvent] = []
+    agenda = Agenda("Work", events)
+
+    async def async_setup_platform(
+        hass: HomeAssistant,
+        config: ConfigType,
+        async_add_entities: AddEntitiesCallback,
+        discovery_info: DiscoveryInfoType | None = None,
+    ) -> None:
+        async_add_entities([agenda])
+
+    mock_platform(
+        hass,
+        "agenda.calendar",
+        MockPlatform(async_setup_platform=async_setup_platform),
+    )
+    assert await async_setup_component(
+        hass, "calendar", {"calendar": {"platform": "agenda"}}
+    )
+    await hass.async_block_till_done()
+    yield events
+    await hass.services.async_call(
+        "automation", "turn_off", {"entity_id": "all"}, blocking=True
+    )
+    await agenda.async_remove()
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_do_not_disturb_during_calendar_events(
+    hass: HomeAssistant,
+    work_calendar: list[CalendarEvent],
+    wildix: WildixSender,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An event's start sets its users to DND until its end; the keyword filters events."""
+    devices = await async_known_users(hass, wildix, "201", "202", "203")
+    local = dt_util.get_default_time_zone()
+    evening = datetime(2025, 3, 4, 23, 55, tzinfo=local)
+    midnight = datetime(2025, 3, 5, tzinfo=local)
+    freezer.move_to(evening)
+    review = CalendarEvent(
+        start=evening + timedelta(minutes=3),
+        end=evening + timedelta(minutes=50),
+        summary="Sprint Review",
+    )
+    holiday = CalendarEvent(
+        start=date(2025, 3, 5), end=date(2025, 3, 6), summary="Company holiday"
+    )
+    work_calendar.extend([review, holiday])
+    calendar = "calendar.work"
+    presence = async_mock_service(hass, "wildix", "set_presence")
+    team = [devices["201"], devices["202"]]
+    await use_blueprints(
+        hass,
+        (
+            "dnd_during_calendar_events.yaml",
+            {"calendar": calendar, "pbx_users": team, "message": "In a meeting"},
+        ),
+        (
+            "dnd_during_calendar_events.yaml",
+            {"calendar": calendar, "pbx_users": [devices["203"]], "keyword": " REVIEW"},
+        ),
+    )
+
+    async def at(moment: datetime) -> list[dict[str, Any]]:
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done()
+        requests = sent(presence)
+        for request in requests:
+            # A text the action reads as a datetime, with its time zone.
+            request["until"] = dt_util.parse_datetime(
+                request["until"], raise_on_error=True
+            )
+        return sorted(requests, key=lambda request: request["device_id"])
+
+    assert await at(review.start - timedelta(seconds=1)) == []
+    assert await at(review.start) == sorted(
+        [
+            {
+                "device_id": team,
+                "status": "dnd",
+                "until": review.end,
+                "message": "In a meeting",
+            },
+            {"device_id": [devices["203"]], "status": "dnd", "until": review.end},
+        ],
+        key=lambda request: request["device_id"],
+    )
+    # An all-day event lasts until midnight after its last day, local time.
+    assert await at(midnight) == [
+        {
+            "device_id": team,
+            "status": "dnd",
+            "until": datetime(2025, 3, 6, tzinfo=local),
+            "message": "In a meeting",
+        }
+    ]
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_away_outside_the_office_zone(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """Leaving the zone sets the user away with the message; entering, available."""
+    devices = await async_known_users(hass, wildix, "201", "202")
+    presence = async_mock_service(hass, "wildix", "set_presence")
+    hass.states.async_set(
+        "zone.office",
+        "0",
+        {
+            "latitude": 52.52,
+            "longitude": 13.40,
+            "radius": 100,
+            "friendly_name": "Office",
+        },
+    )
+    at_office = {"latitude": 52.5201, "longitude": 13.4001, "gps_accuracy": 10}
+    in_town = {"latitude": 52.50, "longitude": 13.45, "gps_accuracy": 10}
+    elsewhere = {"latitude": 48.14, "longitude": 11.58, "gps_accuracy": 10}
+    hass.states.async_set("person.alice", "Office", at_office)
+    hass.states.async_set("person.bob", "Office", at_office)
+    await use_blueprints(
+        hass,
+        (
+            "away_outside_zone.yaml",
+            {
+                "person": "person.alice",
+                "zone": "zone.office",
+                "pbx_user": devices["201"],
+            },
+        ),
+        (
+            "away_outside_zone.yaml",
+            {
+                "person": "person.bob",
+                "zone": "zone.office",
+                "pbx_user": devices["202"],
+                "away_message": "",
+            },
+        ),
+    )
+
+    async def move(person: str, state: str, where: dict[str, Any]) -> list[Any]:
+        hass.states.async_set(person, state, where)
+        await hass.async_block_till_done()
+        return sent(presence)
+
+    alice = devices["201"]
+    assert await move("person.alice", "not_home", in_town) == [
+        {"device_id": alice, "status": "away", "message": "Out of the office"}
+    ]
+    assert await move("person.alice", "not_home", elsewhere) == []
+    assert await move("person.alice", "Office", at_office) == [
+        {"device_id": alice, "status": "available"}
+    ]
+    assert await move("person.bob", "not_home", in_town) == [
+        {"device_id": devices["202"], "status": "away"}
+    ]
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_doorbell_event_rings_the_reception(
+    hass: HomeAssistant, wildix: WildixSender, freezer: FrozenDateTimeFactory
+) -> None:
+    """A press of a doorbell event entity calls once per cool-down; a restore does not."""
+    devices = await async_known_users(hass, wildix, "204")
+    called = async_mock_service(hass, "wildix", "call")
+    doorbell = "event.front_door_doorbell"
+    attributes = {"device_class": "doorbell", "event_type": "ring"}
+    hass.states.async_set(doorbell, "2025-03-04T08:00:00.000+00:00", attributes)
+    await use_blueprints(
+        hass,
+        (
+            "doorbell_calls_reception.yaml",
+            {
+                "doorbell": doorbell,
+                "pbx_user": devices["204"],
+                "number": "+4930555010203",
+            },
+        ),
+    )
+
+    async def press(state: str | None = None) -> list[dict[str, Any]]:
+        hass.states.async_set(
+            doorbell, state or dt_util.utcnow().isoformat(), attributes
+        )
+        await yield_to_runs()
+        return sent(called)
+
+    async def cool_down() -> None:
+        freezer.tick(timedelta(seconds=31))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+    # The number stays text: a leading + or 0 is kept.
+    first = [{"device_id": devices["204"], "number": "+4930555010203"}]
+    assert await press() == first
+    freezer.tick(timedelta(seconds=5))
+    assert await press() == []
+    await cool_down()
+    restored = hass.states.get(doorbell)
+    assert restored is not None
+    assert await press("unavailable") == []
+    assert await press(restored.state) == []
+    freezer.tick(timedelta(seconds=5))
+    assert await press() == first
+    await cool_down()
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_doorbell_button_rings_the_reception(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A binary sensor calls when it turns on, not when it turns off or comes back."""
+    devices = await async_known_users(hass, wildix, "204")
+    called = async_mock_service(hass, "wildix", "call")
+    button = "binary_sensor.gate_button"
+    hass.states.async_set(button, "off")
+    await use_blueprints(
+        hass,
+        (
+            "doorbell_calls_reception.yaml",
+            {
+                "doorbell": button,
+                "pbx_user": devices["204"],
+                "number": "0301234",
+                "cooldown": 0,
+            },
+        ),
+    )
+
+    async def button_to(state: str) -> list[dict[str, Any]]:
+        hass.states.async_set(button, state)
+        await hass.async_block_till_done()
+        return sent(called)
+
+    assert await button_to("on") == [{"device_id": devices["204"], "number": "0301234"}]
+    assert await button_to("off") == []
+    assert await button_to("unavailable") == []
+    assert await button_to("on") == []
+    assert await button_to("off") == []
+    assert await button_to("on") == [{"device_id": devices["204"], "number": "0301234"}]
+
+
+def spoken(calls: list[ServiceCall]) -> list[tuple[list[str], str, str]]:
+    """Return the (TTS entity, speaker, message) of each announcement, and forget them."""
+    said = [
+        (
+            call.data["entity_id"],
+            call.data["media_player_entity_id"],
+            call.data["message"],
+        )
+        for call in calls
+    ]
+    calls.clear()
+    return said
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_announce_the_caller(hass: HomeAssistant, wildix: WildixSender) -> None:
+    """A ringing call is announced once with the caller's name, else their number."""
+    devices = await async_known_users(hass, wildix, "201", "202")
+    speak = async_mock_service(hass, "tts", "speak")
+    await use_blueprints(
+        hass,
+        (
+            "announce_caller.yaml",
+            {
+                "pbx_user": devices["201"],
+                "tts_entity": "tts.piper",
+                "media_player": "media_player.kitchen",
+            },
+        ),
+        (
+            "announce_caller.yaml",
+            {
+                "pbx_user": devices["202"],
+                "tts_entity": "tts.piper",
+                "media_player": "media_player.office",
+                "message": "Anruf für {user}: {caller}",
+            },
+        ),
+    )
+    await wildix.post_all(*INBOUND_ANSWERED[:3])
+    assert spoken(speak) == [
+        (
+            ["tts.piper"],
+            "media_player.kitchen",
+            "+4930555010203 is calling Alice Example",
+        )
+    ]
+    await wildix.post_all(*INTERNAL[:2], *INTERNAL_LIVE)
+    assert spoken(speak) == [
+        (["tts.piper"], "media_player.office", "Anruf für Bob Example: Carol Example")
+    ]
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_announce_the_caller_privacy(
+    hass: HomeAssistant, wildix: WildixSender, setup_integration: MockConfigEntry
+) -> None:
+    """With outside numbers hidden the announcement names no one."""
+    devices = await async_known_users(hass, wildix, "201")
+    hass.config_entries.async_update_entry(
+        setup_integration, options={"show_remote": False}
+    )
+    await hass.async_block_till_done()
+    speak = async_mock_service(hass, "tts", "speak")
+    await use_blueprints(
+        hass,
+        (
+            "announce_caller.yaml",
+            {
+                "pbx_user": devices["201"],
+                "tts_entity": "tts.piper",
+                "media_player": "media_player.kitchen",
+            },
+        ),
+    )
+    await wildix.post("call_update_inbound_ringing")
+    assert spoken(speak) == [
+        (
+            ["tts.piper"],
+            "media_player.kitchen",
+            "An unknown caller is calling Alice Example",
+        )
+    ]

@@ -6,6 +6,7 @@ from pathlib import Path
 import re
 from typing import Any
 
+from homeassistant.helpers.service import _SERVICES_SCHEMA
 import pytest
 import yaml
 
@@ -15,9 +16,20 @@ from custom_components.wildix.api_entities import (
     REGISTERED,
 )
 from custom_components.wildix.binary_sensor import BINARY_SENSORS
+from custom_components.wildix.devices import USER_MODEL
 from custom_components.wildix.event import CALLS
 from custom_components.wildix.issues import TRANSPORT_ISSUES, Issue
+from custom_components.wildix.pbx_client import PresenceStatus
+from custom_components.wildix.schema import vol
 from custom_components.wildix.sensor import PBX_SENSORS, USER_SENSORS
+from custom_components.wildix.services import (
+    CALL_SCHEMA,
+    HANG_UP_SCHEMA,
+    SERVICE_CALL,
+    SERVICE_HANG_UP,
+    SERVICE_SET_PRESENCE,
+    SET_PRESENCE_SCHEMA,
+)
 from custom_components.wildix.switch import DND
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "wildix"
@@ -141,3 +153,68 @@ def test_quality_scale_statuses_are_explained() -> None:
         if status != "done":
             assert isinstance(value, dict), f"{name} needs a comment"
             assert value["comment"].strip(), name
+
+
+SERVICES = yaml.safe_load((COMPONENT / "services.yaml").read_text(encoding="utf-8"))
+SCHEMAS = {
+    SERVICE_SET_PRESENCE: SET_PRESENCE_SCHEMA,
+    SERVICE_CALL: CALL_SCHEMA,
+    SERVICE_HANG_UP: HANG_UP_SCHEMA,
+}
+
+
+def test_services_yaml_is_valid_for_home_assistant() -> None:
+    """services.yaml passes Home Assistant's own schema, selectors included."""
+    _SERVICES_SCHEMA(SERVICES)
+
+
+@pytest.mark.parametrize("service", sorted(SCHEMAS))
+def test_service_fields_match_the_schema_strings_and_icons(service: str) -> None:
+    """Each action's fields are its schema's, named and described, with an icon."""
+    fields = SERVICES[service]["fields"]
+    schema_keys = {str(key) for key in SCHEMAS[service].schema}
+    assert set(fields) == schema_keys
+    required = {
+        str(key) for key in SCHEMAS[service].schema if isinstance(key, vol.Required)
+    }
+    assert {name for name, field in fields.items() if field.get("required")} == required
+    strings = STRINGS["services"][service]
+    assert strings["name"] and strings["description"]
+    assert set(strings["fields"]) == set(fields)
+    for name in fields:
+        assert strings["fields"][name]["name"], name
+        assert strings["fields"][name]["description"], name
+    assert ICONS["services"][service]["service"].startswith("mdi:")
+
+
+def test_services_are_the_registered_ones() -> None:
+    """strings.json, icons.json and services.yaml name exactly the registered actions."""
+    assert set(SERVICES) == set(SCHEMAS)
+    assert set(STRINGS["services"]) == set(SCHEMAS)
+    assert set(ICONS["services"]) == set(SCHEMAS)
+
+
+def test_device_fields_offer_only_wildix_users() -> None:
+    """Every device_id field picks devices of this integration whose model is a user's."""
+    for service, spec in SERVICES.items():
+        selector = spec["fields"]["device_id"]["selector"]["device"]
+        assert selector["filter"] == {"integration": "wildix", "model": USER_MODEL}
+        assert selector.get("multiple", False) is (service == SERVICE_SET_PRESENCE)
+
+
+def test_presence_statuses_are_the_clients_and_translated() -> None:
+    """The status select offers every status the client sends, each translated."""
+    select = SERVICES[SERVICE_SET_PRESENCE]["fields"]["status"]["selector"]["select"]
+    statuses = [status.value for status in PresenceStatus]
+    assert select["options"] == statuses
+    options = STRINGS["selector"][select["translation_key"]]["options"]
+    assert list(options) == statuses
+
+
+def test_action_errors_are_translated() -> None:
+    """Every error key services.py raises has a message in strings.json."""
+    source = (COMPONENT / "services.py").read_text(encoding="utf-8")
+    keys = set(re.findall(r'_(?:invalid|failed)\(\s*"(\w+)"', source))
+    assert len(keys) >= 10, keys
+    for key in keys:
+        assert STRINGS["exceptions"][key]["message"], key

@@ -192,6 +192,7 @@ async def test_diagnostics_show_the_connection_never_the_token(
         "version": None,
         "directory_users": 4,
         "directory_complete": True,
+        "call_control": None,
     }
 
 

@@ -13,7 +13,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     device_registry as dr,
     entity_platform,
@@ -209,14 +209,30 @@ async def test_switches_left_over_from_a_previous_run_are_removed(
 @pytest.mark.parametrize(
     ("breakage", "key", "words"),
     [
-        (lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 400}), "pbx_refused", "refused"),
-        (lambda pbx: pbx.missing.add(f"{SWITCHES}/1"), "pbx_route_missing", "route"),
-        (lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 503}), "pbx_unreachable", "reached"),
-        (lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 403}), "api_token_forbidden", "403"),
+        (
+            lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 400}),
+            "pbx_refused",
+            "refused the request for NightService: Bad Request",
+        ),
+        (
+            lambda pbx: pbx.missing.add(f"{SWITCHES}/1"),
+            "switch_not_found",
+            "does not offer the switch NightService: it answered 404",
+        ),
+        (
+            lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 503}),
+            "pbx_cannot_connect",
+            "Could not reach the PBX of Wildix",
+        ),
+        (
+            lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 403}),
+            "switch_forbidden",
+            "change the switch NightService. That needs a Simple token of a PBX admin",
+        ),
         (
             lambda pbx: pbx.raw.update({f"{SWITCHES}/1": (200, b"<html>", "text/html")}),
             "pbx_unexpected_answer",
-            "unexpected",
+            "does not understand",
         ),
     ],
 )  # fmt: skip
@@ -234,26 +250,22 @@ async def test_refused_switch_write_is_an_error_and_shows_the_pbx_state(
         await call(hass, "switch", "turn_on", NIGHT)
     assert raised.value.translation_domain == DOMAIN
     assert raised.value.translation_key == key
-    assert "NightService" in str(raised.value)
     assert words in str(raised.value)
     assert shown(hass, NIGHT) == STATE_OFF
     assert pbx.switches[1].state == 0
 
 
-async def test_refused_token_on_a_write_asks_for_a_new_one_at_the_next_poll(
-    hass: HomeAssistant,
-    wildix: WildixSender,
-    pbx: FakePbx,
-    freezer: FrozenDateTimeFactory,
+async def test_refused_token_on_a_write_asks_for_a_new_one(
+    hass: HomeAssistant, wildix: WildixSender, pbx: FakePbx
 ) -> None:
-    """A 401 on a write says the token is refused; the poll then starts reauthentication."""
+    """A 401 on a write says the token is refused and starts reauthentication at once."""
     pbx.token = "access_renewed0123456789"
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "select", "select_option", OFFICE, option="1")
-    assert raised.value.translation_key == "api_token_refused"
+    assert raised.value.translation_key == "pbx_token_refused"
     assert shown(hass, OFFICE) == "0"
 
-    await later(hass, freezer, 61)
+    await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
@@ -273,7 +285,7 @@ async def test_slow_write_shows_the_new_state_then_times_out(
     await time_out(hass, freezer, pbx, f"{SWITCHES}/1")
     with pytest.raises(HomeAssistantError) as raised:
         await writing
-    assert raised.value.translation_key == "pbx_unreachable"
+    assert raised.value.translation_key == "pbx_cannot_connect"
     assert shown(hass, NIGHT) == STATE_OFF
 
 
@@ -411,25 +423,24 @@ async def test_own_dnd_uses_the_own_presence_route(
     assert writes(pbx, "/api/v1/User/201/Presence") == []
 
 
-@pytest.mark.usefixtures("config_entry")
-async def test_own_user_learnt_with_a_later_directory(
-    hass: HomeAssistant, pbx: FakePbx, freezer: FrozenDateTimeFactory
+async def test_whose_token_is_asked_once(
+    hass: HomeAssistant, wildix: WildixSender, pbx: FakePbx
 ) -> None:
-    """Until the PBX says whose token it is, the admin route sets everyone's presence."""
-    pbx.failing["/api/v1/personal"] = 503
-    assert await async_setup_component(hass, "webhook", {})
-    assert await hass.config_entries.async_setup(ENTRY_ID)
-    await hass.async_block_till_done()
-    await call(hass, "switch", "turn_on", dnd("201"))
-    assert len(writes(pbx, "/api/v1/User/201/Presence")) == 1
+    """The PBX is asked whose token it is at the first presence write, until it answers."""
+    info = "/api/v1/personal/info"
+    pbx.failing[info] = 503
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "switch", "turn_on", dnd("201"))
+    assert raised.value.translation_key == "pbx_cannot_connect"
+    assert writes(pbx, "/api/v1/Personal/Presence") == []
 
     pbx.heal()
-    await later(hass, freezer, 601)
+    await call(hass, "switch", "turn_on", dnd("201"))
+    await call(hass, "switch", "turn_off", dnd("202"))
     await call(hass, "switch", "turn_off", dnd("201"))
-    assert len(writes(pbx, "/api/v1/User/201/Presence")) == 1
-    assert writes(pbx, "/api/v1/Personal/Presence") == [
-        {"status": "available", "message": ""}
-    ]
+    assert [r[1] for r in pbx.requests].count(info) == 2
+    assert len(writes(pbx, "/api/v1/Personal/Presence")) == 2
+    assert len(writes(pbx, "/api/v1/User/202/Presence")) == 1
 
 
 async def test_refused_token_on_a_dnd_write(
@@ -439,8 +450,8 @@ async def test_refused_token_on_a_dnd_write(
     pbx.token = "access_renewed0123456789"
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "switch", "turn_on", dnd("202"))
-    assert raised.value.translation_key == "api_token_refused"
-    assert "new token" in str(raised.value)
+    assert raised.value.translation_key == "pbx_token_refused"
+    assert "Enter a new one" in str(raised.value)
     assert shown(hass, dnd("202")) == STATE_UNKNOWN
 
 
@@ -452,9 +463,10 @@ async def test_dnd_of_another_user_needs_an_admin_credential(
     pbx.admin = False
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "switch", "turn_on", dnd("204"))
-    assert raised.value.translation_key == "presence_admin_required"
-    assert "Reception" in str(raised.value)
-    assert "admin" in str(raised.value)
+    assert raised.value.translation_key == "pbx_admin_needed"
+    assert "act for Reception. That needs a Simple token of a PBX admin" in str(
+        raised.value
+    )
     assert pbx.users["204"].presence == ""
     assert shown(hass, dnd("204")) == STATE_UNKNOWN
 
@@ -467,15 +479,14 @@ async def test_refused_dnd_shows_the_reported_presence_again(
     pbx.failing["/api/v1/Personal/Presence"] = 503
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "switch", "turn_off", dnd("201"))
-    assert raised.value.translation_key == "pbx_unreachable"
-    assert "Alice Martin" in str(raised.value)
+    assert raised.value.translation_key == "pbx_cannot_connect"
     assert shown(hass, dnd("201")) == STATE_ON
 
 
 async def test_dnd_of_an_extension_the_api_cannot_name_is_an_error(
     hass: HomeAssistant, wildix: WildixSender, pbx: FakePbx
 ) -> None:
-    """Events may name extensions with * or #, which no API route takes: an error, no request."""
+    """Events may name extensions with * or #, which no API route takes: an error, no write."""
     event = load_event("presence_user_dnd")
     event["data"]["extension"] = "*8"
     await wildix.post(event)
@@ -483,12 +494,11 @@ async def test_dnd_of_an_extension_the_api_cannot_name_is_an_error(
         "switch", DOMAIN, f"{ENTRY_ID}_*8_dnd"
     )
     assert entity_id is not None
-    pbx.requests.clear()
-    with pytest.raises(HomeAssistantError) as raised:
+    with pytest.raises(ServiceValidationError) as raised:
         await call(hass, "switch", "turn_off", entity_id)
-    assert raised.value.translation_key == "pbx_refused"
+    assert raised.value.translation_key == "invalid_extension"
     assert shown(hass, entity_id) == STATE_ON
-    assert pbx.requests == []
+    assert not [r for r in pbx.requests if r[0] == "PUT"]
 
 
 async def test_the_user_limit_leaves_room_for_every_entity(

@@ -6,18 +6,22 @@ import logging
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from . import sqs, webhook
 from .cloudhook import async_delete_cloudhook
-from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, Transport
+from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
 from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import TransportConnection, WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
+from .services import async_setup_services
 from .storage import async_remove_storage
 
 _LOGGER = logging.getLogger(__name__)
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -33,6 +37,12 @@ CONNECT: dict[
     Transport.WEBHOOK: webhook.async_connect,
     Transport.SQS: sqs.async_connect,
 }
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, whether or not any entry is set up (rule action-setup)."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:

@@ -212,6 +212,7 @@ class DialplanSwitchEntity(_ApiEntity):
 
     def __init__(self, hub: WildixHub, api: PbxApi, switch: DialplanSwitch) -> None:
         """Initialise the entity of one switch."""
+        self._api = api
         self._coordinator = api.switches
         self.switch_id = switch.id
         super().__init__(
@@ -243,7 +244,7 @@ class DialplanSwitchEntity(_ApiEntity):
         self._show(state)
         self.async_write_ha_state()
         try:
-            await self._coordinator.async_set_state(self.switch_id, state)
+            await self._api.async_set_switch(self.switch_id, state)
         except HomeAssistantError:
             self._async_update_attrs()
             self.async_write_ha_state()

@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_TOKEN, CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -173,20 +177,9 @@ class DirectoryCoordinator(WildixApiCoordinator[tuple[Directory, str | None]]):
         super().__init__(hass, entry, client, "directory", DIRECTORY_INTERVAL)
         # None until asked; False once the version route answered 404.
         self.version_supported: bool | None = None
-        # The extension the token acts as, once the PBX told it.
-        self.own_extension: str | None = None
 
     async def _async_fetch(self) -> tuple[Directory, str | None]:
         directory = await self.client.async_get_colleagues()
-        if self.own_extension is None:
-            try:
-                self.own_extension = (
-                    await self.client.async_get_personal_info()
-                ).extension
-            except PbxError as err:
-                # Asked again with the next directory; until then the admin route
-                # sets everyone's presence.
-                _LOGGER.debug("%s: whose token: %s", self.config_entry.title, err)
         version: str | None = None
         if self.version_supported is not False:
             try:
@@ -250,27 +243,6 @@ class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
             )
         return {switch.id: switch for switch in switches[:MAX_SWITCHES]}
 
-    async def async_set_state(self, switch_id: str, state: int) -> None:
-        """Set a switch on the PBX, or raise a translated error.
-
-        The PBX wants the switch's title with its state. Once it accepted, the new
-        state is shown until the next poll confirms or corrects it.
-        """
-        switch = None if self.data is None else self.data.get(switch_id)
-        if switch is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="switch_unknown",
-                translation_placeholders={"target": switch_id},
-            )
-        try:
-            await self.client.async_set_switch(switch.id, switch.title, state)
-        except (PbxError, ValueError) as err:
-            raise write_error(err, switch.title) from err
-        if self.data is not None and switch_id in self.data:
-            written = replace(self.data[switch_id], state=state)
-            self.async_set_updated_data({**self.data, switch_id: written})
-
 
 class PbxApi:
     """One entry's connection to the PBX API: its coordinators and what they learnt."""
@@ -278,8 +250,8 @@ class PbxApi:
     def __init__(self, hub: "WildixHub", client: PbxClient) -> None:
         """Prepare the coordinators of a connection."""
         self.hub = hub
-        self.client = client
         self.url = client.url
+        self.client = client
         self.book = DirectoryBook()
         self.directory = DirectoryCoordinator(hub.hass, hub.entry, client)
         self.registrations = RegistrationsCoordinator(
@@ -288,6 +260,11 @@ class PbxApi:
         self.switches = SwitchesCoordinator(hub.hass, hub.entry, client)
         self._applied: Any = None
         self._unsubscribe: CALLBACK_TYPE | None = None
+        # What writes learnt: the extension the token acts as ("" when the PBX did not
+        # say), and whether the PBX offers v2 call control (None until asked, False once
+        # it answered 404).
+        self.own_extension: str | None = None
+        self.call_control: bool | None = None
 
     async def async_start(self) -> None:
         """Read the directory and the registrations once, then keep polling.
@@ -329,6 +306,13 @@ class PbxApi:
         )
         self.hub.async_update_users(changes, gone)
 
+    async def async_own_extension(self) -> str | None:
+        """Return the extension the API token acts as, asking the PBX the first time."""
+        if self.own_extension is None:
+            info = await self.client.async_get_personal_info()
+            self.own_extension = info.extension or ""
+        return self.own_extension or None
+
     async def async_set_presence(
         self, extension: str, status: PresenceStatus, name: str
     ) -> None:
@@ -337,22 +321,75 @@ class PbxApi:
         The token's own user goes through the own-presence route, which any token may
         use; other users need the admin route and a credential allowed to use it.
         """
-        own = extension == self.directory.own_extension
         try:
-            if own:
+            if extension == await self.async_own_extension():
                 await self.client.async_set_own_presence(status)
             else:
                 await self.client.async_set_presence(extension, status)
-        except PbxAuthError as err:
-            if err.status == 403 and not own:
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="presence_admin_required",
-                    translation_placeholders={"target": name},
-                ) from err
-            raise write_error(err, name) from err
-        except (PbxError, ValueError) as err:
-            raise write_error(err, name) from err
+        except PbxError as err:
+            raise self.refusal(err, name) from err
+        except ValueError as err:
+            # An extension from events that the API cannot address (e.g. with `*`).
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_extension",
+                translation_placeholders={"extension": extension},
+            ) from err
+
+    async def async_set_switch(self, switch_id: str, state: int) -> None:
+        """Set a dialplan switch, or raise a translated error naming it.
+
+        The PBX wants the switch's title with its state. Once it accepted, the new
+        state is shown until the next poll confirms or corrects it.
+        """
+        switches = self.switches
+        switch = None if switches.data is None else switches.data.get(switch_id)
+        if switch is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="switch_unknown",
+                translation_placeholders={
+                    "entry": self.hub.entry.title,
+                    "switch": switch_id,
+                },
+            )
+        try:
+            await self.client.async_set_switch(switch.id, switch.title, state)
+        except PbxError as err:
+            raise self.refusal(err, switch.title, switch=True) from err
+        if switches.data is not None and switch_id in switches.data:
+            written = replace(switches.data[switch_id], state=state)
+            switches.async_set_updated_data({**switches.data, switch_id: written})
+
+    def refusal(
+        self, err: PbxError, subject: str, *, switch: bool = False
+    ) -> HomeAssistantError:
+        """Return the translated error for what the PBX answered instead of acting.
+
+        `subject` is the user acted for, or the switch set (`switch`). A refused token
+        asks for a new one at once; the coordinators would notice at their next poll.
+        """
+        entry = self.hub.entry.title
+        if isinstance(err, PbxAuthError):
+            if err.status == 403 and switch:
+                return _failed("switch_forbidden", entry=entry, switch=subject)
+            if err.status == 403:
+                return _failed("pbx_admin_needed", entry=entry, user=subject)
+            self.hub.entry.async_start_reauth(self.hub.hass)
+            return _failed("pbx_token_refused", entry=entry)
+        if isinstance(err, PbxRouteMissingError) and switch:
+            return _failed(
+                "switch_not_found", entry=entry, route=err.path, switch=subject
+            )
+        if isinstance(err, PbxRouteMissingError):
+            return _failed(
+                "pbx_not_supported", entry=entry, route=err.path, user=subject
+            )
+        if isinstance(err, PbxConnectionError):
+            return _failed("pbx_cannot_connect", entry=entry)
+        if isinstance(err, PbxRefusedError):
+            return _failed("pbx_refused", entry=entry, user=subject, reason=err.reason)
+        return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
@@ -377,25 +414,17 @@ class PbxApi:
             "version": None if data is None else data[1],
             "directory_users": len(self.book.colleagues),
             "directory_complete": None if data is None else data[0].complete,
+            # Learnt by the actions: None until one needed it.
+            "call_control": self.call_control,
         }
 
 
-def write_error(err: PbxError | ValueError, target: str) -> HomeAssistantError:
-    """Return the translated error of a change of `target` the PBX did not make."""
-    if isinstance(err, PbxAuthError):
-        key = "api_token_refused" if err.status == 401 else "api_token_forbidden"
-    elif isinstance(err, PbxRouteMissingError):
-        key = "pbx_route_missing"
-    elif isinstance(err, PbxRefusedError | ValueError):
-        key = "pbx_refused"
-    elif isinstance(err, PbxConnectionError):
-        key = "pbx_unreachable"
-    else:
-        key = "pbx_unexpected_answer"
+def _failed(key: str, **placeholders: str) -> HomeAssistantError:
+    """Return the translated error for something the PBX did not do."""
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,
-        translation_placeholders={"target": target, "reason": str(err)},
+        translation_placeholders=placeholders,
     )
 
 

@@ -38,10 +38,17 @@ def is_user_device(hass: HomeAssistant, device_id: str) -> bool:
     """Tell whether a device is a PBX user's device of any Wildix entry."""
     if (device := dr.async_get(hass).async_get(device_id)) is None:
         return False
-    return any(
-        _extension(entry.entry_id, device.identifiers) is not None
-        for entry in hass.config_entries.async_entries(DOMAIN)
-    )
+    return find_user(hass, device.identifiers) is not None
+
+
+def find_user(
+    hass: HomeAssistant, identifiers: Iterable[tuple[str, str]]
+) -> tuple[ConfigEntry, str] | None:
+    """Return the Wildix entry and extension of a user device, None for other devices."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if (extension := _extension(entry.entry_id, identifiers)) is not None:
+            return entry, extension
+    return None
 
 
 def _extension(entry_id: str, identifiers: Iterable[tuple[str, str]]) -> str | None:

@@ -317,8 +317,12 @@ def _segment(value: str, what: str) -> str:
     return quote(value, safe="")
 
 
-def _number(value: str) -> str:
-    """Return a phone number without separators, or raise ValueError."""
+def normalize_number(value: str) -> str:
+    """Return a phone number without separators, or raise ValueError.
+
+    Digits with an optional leading `+`, and `*` and `#` for feature codes; spaces,
+    dots, dashes and parentheses are separators and dropped. Letters are refused.
+    """
     number = _NUMBER_SEPARATORS.sub("", value) if isinstance(value, str) else ""
     if not _NUMBER.fullmatch(number):
         raise ValueError(f"not a phone number: {value!r}")
@@ -735,7 +739,7 @@ class PbxClient:
 
         Body `{number, name?}`, answer `{type: "result", result: "Success"}` (M/H).
         """
-        body = {"number": _number(number)}
+        body = {"number": normalize_number(number)}
         if name:
             body["name"] = name[:MAX_TEXT]
         await self._result("POST", ROUTE_ORIGINATE, json=body)
@@ -768,7 +772,7 @@ class PbxClient:
         (M: n8n, gbcrm). Only a root admin (or a key with `callcontrol:*`) may act for
         another user. Returns the PBX's message, if any.
         """
-        body = {"destination": _number(destination)}
+        body = {"destination": normalize_number(destination)}
         if device:
             body["device"] = device[:MAX_TEXT]
         answer = await self._call_control(

@@ -1,10 +1,11 @@
-"""A real Home Assistant connected to the fake PBX API: named users before any event."""
+"""A real Home Assistant connected to the fake PBX API: named users before any event, actions."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from e2e.harness import DEMO_SECRET, DEMO_USERS, Client, WildixEntry
+from e2e.harness import DEMO_SECRET, DEMO_USERS, Client, HarnessError, WildixEntry
 from tests.fake_pbx import FakePbx
 
 USERS = dict(item.split(":") for item in DEMO_USERS.split(","))
@@ -49,6 +50,34 @@ async def test_users_are_named_devices_with_registration_before_any_event(
     }
     versions = [s["state"] for s in states.values() if s["state"] == pbx.version]
     assert versions == [pbx.version]
+
+
+async def test_actions_act_on_the_pbx(
+    client: Client, wildix: WildixEntry, pbx: FakePbx
+) -> None:
+    """set_presence, call and hang_up through the WebSocket API, as the UI calls them."""
+    async with client.websocket() as ws:
+        devices = await ws.command("config/device_registry/list")
+        users = {d["name"]: d["id"] for d in devices if d.get("model") == "PBX user"}
+        bob = users[USERS["202"]]
+
+        async def act(action: str, **data: Any) -> None:
+            await ws.command(
+                "call_service", domain="wildix", service=action, service_data=data
+            )
+
+        await act("set_presence", device_id=[bob], status="dnd", message="Meeting")
+        assert (pbx.users["202"].presence, pbx.users["202"].message) == (
+            "dnd",
+            "Meeting",
+        )
+        await act("call", device_id=bob, number="+41 22 555 01 23")
+        assert [call.callee_number for call in pbx.calls["202"]] == ["+41225550123"]
+        await act("hang_up", device_id=bob)
+        assert pbx.calls["202"] == []
+        # The error the UI shows is the translated one.
+        with pytest.raises(HarnessError, match="is not a phone number"):
+            await act("call", device_id=bob, number="call me")
 
 
 async def test_switches_and_do_not_disturb_act_on_the_pbx(
