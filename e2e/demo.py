@@ -47,7 +47,7 @@ async def _wildix(client: Client, pbx: FakePbx) -> WildixEntry:
     )
 
 
-def _office_pbx() -> FakePbx:
+def office_pbx() -> FakePbx:
     """Return a fake PBX whose directory is the simulated office's users.
 
     It keeps the fake's dialplan switches (a night service and a three-state office
@@ -73,7 +73,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
     hass = HomeAssistantProcess(config_dir, args.port)
     out = sys.stdout
     out.write(f"Starting Home Assistant in {config_dir} ...\n")
-    pbx = _office_pbx()
+    pbx = office_pbx()
     await pbx.start()
     await hass.start()
     simulator: asyncio.subprocess.Process | None = None

@@ -28,7 +28,7 @@ from .browser import (
     shown_webhook_url,
     submit_secret,
 )
-from .demo import _office_pbx as office_pbx
+from .demo import office_pbx
 from .harness import (
     DEMO_SECRET,
     DEMO_USERS,

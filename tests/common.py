@@ -13,8 +13,12 @@ from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.wildix.const import DOMAIN
 from custom_components.wildix.hub import WildixHub
+
+from .fake_pbx import FakePbx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "Zq4Wm8Tr2Yx6Np0Lk3Hs7Vb1Dc5Fg9"
@@ -37,6 +41,23 @@ def entry_data(**overrides: Any) -> dict[str, Any]:
         "secret": SECRET,
         "cloudhook": False,
     } | overrides
+
+
+async def add_entry(
+    hass: HomeAssistant,
+    pbx: FakePbx | None,
+    entry_id: str = ENTRY_ID,
+    title: str = "Office",
+    **data: Any,
+) -> MockConfigEntry:
+    """Set up a webhook entry, connected to `pbx` unless it is None."""
+    if pbx is not None:
+        data |= {"pbx_url": pbx.url, "api_token": pbx.token, "verify_ssl": True}
+    entry = MockConfigEntry(domain=DOMAIN, title=title, entry_id=entry_id, data=data)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
 
 
 def load_event(name: str, **changes: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Fixtures: a configured Wildix entry and a sender of signed Wildix events."""
+"""Fixtures: a configured Wildix entry, a sender of signed Wildix events, the fake PBX."""
 
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 import os
 from unittest.mock import patch
 
@@ -14,10 +14,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.wildix import sqs
+from custom_components.wildix import coordinator, sqs
 from custom_components.wildix.const import DOMAIN
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, entry_data
+from .fake_pbx import FakePbx
 from .moto_sqs import SQS_ENTRY_ID, SQS_SECRET, MotoSqs, WildixQueueSender, sqs_data
 
 # aiohttp's access log asks a frozen time.localtime() for a UTC offset it lacks.
@@ -103,6 +104,14 @@ async def wildix(
 ) -> WildixSender:
     """Return a sender that posts signed events to the entry's webhook."""
     return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+
+
+@pytest.fixture
+async def pbx(socket_enabled: None) -> AsyncIterator[FakePbx]:
+    """Serve the fake PBX API on loopback; requests time out after half a second."""
+    with patch.object(coordinator, "API_TIMEOUT", 0.5):
+        async with FakePbx() as fake:
+            yield fake
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The actions set_presence, call and hang_up, called as automations do, against the fake PBX."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -23,7 +22,7 @@ from custom_components.wildix import coordinator, services
 from custom_components.wildix.const import DOMAIN
 from custom_components.wildix.diagnostics import async_get_config_entry_diagnostics
 
-from .common import ENTRY_ID, START, entry_data
+from .common import ENTRY_ID, START, add_entry, entry_data
 from .fake_pbx import FakeCall, FakePbx
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -49,31 +48,6 @@ async def webhook_component(hass: HomeAssistant) -> None:
     """Load the webhook component, and set a time zone east of UTC."""
     assert await async_setup_component(hass, "webhook", {})
     await hass.config.async_set_time_zone("Europe/Zurich")
-
-
-@pytest.fixture
-async def pbx() -> AsyncIterator[FakePbx]:
-    """Serve the fake PBX on loopback; requests time out after half a second."""
-    with patch.object(coordinator, "API_TIMEOUT", 0.5):
-        async with FakePbx() as fake:
-            yield fake
-
-
-async def add_entry(
-    hass: HomeAssistant,
-    pbx: FakePbx | None,
-    entry_id: str = ENTRY_ID,
-    title: str = "Office",
-    **data: Any,
-) -> MockConfigEntry:
-    """Set up a webhook entry, connected to `pbx` unless it is None."""
-    if pbx is not None:
-        data |= {"pbx_url": pbx.url, "api_token": pbx.token, "verify_ssl": True}
-    entry = MockConfigEntry(domain=DOMAIN, title=title, entry_id=entry_id, data=data)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 @pytest.fixture

@@ -30,10 +30,23 @@ from .calls import (
     INTERNAL,
     INTERNAL_LIVE,
 )
-from .common import WildixSender, compact, event_time, load_event, sign, user_entity
-from .moments import async_known_users
+from .common import (
+    ENTRY_ID,
+    WildixSender,
+    add_entry,
+    compact,
+    entry_data,
+    event_time,
+    load_event,
+    sign,
+    user_entity,
+)
+from .fake_pbx import FakePbx
+from .moments import async_known_users, device_id
 
 BLUEPRINTS = Path(__file__).parents[1] / "blueprints" / "automation" / "wildix"
+# A user's presence on the PBX (status, message, end): "available" is no status.
+AVAILABLE = ("", "", "")
 
 
 @pytest.fixture
@@ -377,15 +390,57 @@ def switched(
     return done
 
 
-def sent(calls: list[ServiceCall]) -> list[dict[str, Any]]:
-    """Return the data of each action call, and forget them."""
-    data = [dict(call.data) for call in calls]
-    calls.clear()
-    return data
+@pytest.fixture
+async def pbx_users(hass: HomeAssistant, pbx: FakePbx) -> dict[str, str]:
+    """Connect an entry to the fake PBX; return its directory's users: extension -> device.
+
+    The fake PBX's token acts as 201, an admin: the actions may act for every user.
+    """
+    await add_entry(hass, pbx, **entry_data())
+    return {
+        extension: device_id(hass, f"{ENTRY_ID}_{extension}") for extension in pbx.users
+    }
 
 
-# wildix.set_presence, wildix.call and switch.turn_on/off are mocked here: the tests
-# check what the blueprints ask for, not what the actions do with it.
+def presences(pbx: FakePbx) -> dict[str, tuple[str, str, str]]:
+    """Return each user's presence as the PBX holds it: status, message, end (UTC)."""
+    return {
+        extension: (user.presence, user.message, user.until)
+        for extension, user in pbx.users.items()
+    }
+
+
+def writes(pbx: FakePbx) -> list[str]:
+    """Return the routes the PBX was asked to change something on, and forget all asked."""
+    routes = [path for method, path, _, _ in pbx.requests if method in ("PUT", "POST")]
+    pbx.requests.clear()
+    return routes
+
+
+def dialled(pbx: FakePbx) -> list[tuple[str, str]]:
+    """Return the calls the PBX placed: whose phone rang first, and the number dialled."""
+    return [
+        (call.caller_number, call.callee_number)
+        for calls in pbx.calls.values()
+        for call in calls
+    ]
+
+
+async def placed(pbx: FakePbx, count: int) -> list[tuple[str, str]]:
+    """Wait until the PBX has placed `count` calls in all; return them.
+
+    The automation run then waits in its cool-down, so async_block_till_done would
+    wait for that too; the clock is frozen, so this yields to the loop instead.
+    """
+    for _ in range(100_000):
+        if len(dialled(pbx)) >= count:
+            return dialled(pbx)
+        await asyncio.sleep(0)
+    raise AssertionError(f"the PBX placed {dialled(pbx)}, not {count} calls")
+
+
+# The wildix actions run for real: over HTTP to the fake PBX, whose state the tests
+# read. The dialplan switches are not entities yet, so switch.turn_on/off are mocked.
 
 
 @pytest.mark.usefixtures("blueprints_installed")
@@ -504,11 +559,11 @@ async def work_calendar(hass: HomeAssistant) -> AsyncIterator[list[CalendarEvent
 async def test_do_not_disturb_during_calendar_events(
     hass: HomeAssistant,
     work_calendar: list[CalendarEvent],
-    wildix: WildixSender,
+    pbx: FakePbx,
+    pbx_users: dict[str, str],
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """An event's start sets its users to DND until its end; the keyword filters events."""
-    devices = await async_known_users(hass, wildix, "201", "202", "203")
     local = dt_util.get_default_time_zone()
     evening = datetime(2025, 3, 4, 23, 55, tzinfo=local)
     midnight = datetime(2025, 3, 5, tzinfo=local)
@@ -523,8 +578,7 @@ async def test_do_not_disturb_during_calendar_events(
     )
     work_calendar.extend([review, holiday])
     calendar = "calendar.work"
-    presence = async_mock_service(hass, "wildix", "set_presence")
-    team = [devices["201"], devices["202"]]
+    team = [pbx_users["201"], pbx_users["202"]]
     await use_blueprints(
         hass,
         (
@@ -533,53 +587,46 @@ async def test_do_not_disturb_during_calendar_events(
         ),
         (
             "dnd_during_calendar_events.yaml",
-            {"calendar": calendar, "pbx_users": [devices["203"]], "keyword": " REVIEW"},
+            {
+                "calendar": calendar,
+                "pbx_users": [pbx_users["203"]],
+                "keyword": " REVIEW",
+            },
         ),
     )
 
-    async def at(moment: datetime) -> list[dict[str, Any]]:
+    async def at(moment: datetime) -> dict[str, tuple[str, str, str]]:
         freezer.move_to(moment)
         async_fire_time_changed(hass, moment)
         await hass.async_block_till_done()
-        requests = sent(presence)
-        for request in requests:
-            # A text the action reads as a datetime, with its time zone.
-            request["until"] = dt_util.parse_datetime(
-                request["until"], raise_on_error=True
-            )
-        return sorted(requests, key=lambda request: request["device_id"])
+        return presences(pbx)
 
-    assert await at(review.start - timedelta(seconds=1)) == []
-    assert await at(review.start) == sorted(
-        [
-            {
-                "device_id": team,
-                "status": "dnd",
-                "until": review.end,
-                "message": "In a meeting",
-            },
-            {"device_id": [devices["203"]], "status": "dnd", "until": review.end},
-        ],
-        key=lambda request: request["device_id"],
+    assert await at(review.start - timedelta(seconds=1)) == dict.fromkeys(
+        pbx.users, AVAILABLE
     )
+    assert writes(pbx) == []
+    # The PBX holds ends in UTC: 00:45 in the test's zone (US/Pacific) is 08:45.
+    meeting = ("dnd", "In a meeting", "05/03/2025 08:45")
+    assert await at(review.start) == {
+        "201": meeting,
+        "202": meeting,
+        "203": ("dnd", "", "05/03/2025 08:45"),
+        "204": AVAILABLE,
+    }
     # An all-day event lasts until midnight after its last day, local time.
-    assert await at(midnight) == [
-        {
-            "device_id": team,
-            "status": "dnd",
-            "until": datetime(2025, 3, 6, tzinfo=local),
-            "message": "In a meeting",
-        }
-    ]
+    assert await at(midnight) == {
+        "201": ("dnd", "In a meeting", "06/03/2025 08:00"),
+        "202": ("dnd", "In a meeting", "06/03/2025 08:00"),
+        "203": ("dnd", "", "05/03/2025 08:45"),
+        "204": AVAILABLE,
+    }
 
 
 @pytest.mark.usefixtures("blueprints_installed")
 async def test_away_outside_the_office_zone(
-    hass: HomeAssistant, wildix: WildixSender
+    hass: HomeAssistant, pbx: FakePbx, pbx_users: dict[str, str]
 ) -> None:
     """Leaving the zone sets the user away with the message; entering, available."""
-    devices = await async_known_users(hass, wildix, "201", "202")
-    presence = async_mock_service(hass, "wildix", "set_presence")
     hass.states.async_set(
         "zone.office",
         "0",
@@ -602,7 +649,7 @@ async def test_away_outside_the_office_zone(
             {
                 "person": "person.alice",
                 "zone": "zone.office",
-                "pbx_user": devices["201"],
+                "pbx_user": pbx_users["201"],
             },
         ),
         (
@@ -610,37 +657,45 @@ async def test_away_outside_the_office_zone(
             {
                 "person": "person.bob",
                 "zone": "zone.office",
-                "pbx_user": devices["202"],
+                "pbx_user": pbx_users["202"],
                 "away_message": "",
             },
         ),
     )
 
-    async def move(person: str, state: str, where: dict[str, Any]) -> list[Any]:
+    async def move(
+        person: str, state: str, where: dict[str, Any]
+    ) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
         hass.states.async_set(person, state, where)
         await hass.async_block_till_done()
-        return sent(presence)
+        users = presences(pbx)
+        return users["201"], users["202"]
 
-    alice = devices["201"]
-    assert await move("person.alice", "not_home", in_town) == [
-        {"device_id": alice, "status": "away", "message": "Out of the office"}
-    ]
-    assert await move("person.alice", "not_home", elsewhere) == []
-    assert await move("person.alice", "Office", at_office) == [
-        {"device_id": alice, "status": "available"}
-    ]
-    assert await move("person.bob", "not_home", in_town) == [
-        {"device_id": devices["202"], "status": "away"}
-    ]
+    assert await move("person.alice", "not_home", in_town) == (
+        ("away", "Out of the office", ""),
+        AVAILABLE,
+    )
+    writes(pbx)
+    assert await move("person.alice", "not_home", elsewhere) == (
+        ("away", "Out of the office", ""),
+        AVAILABLE,
+    )
+    assert writes(pbx) == []
+    assert await move("person.alice", "Office", at_office) == (AVAILABLE, AVAILABLE)
+    assert await move("person.bob", "not_home", in_town) == (
+        AVAILABLE,
+        ("away", "", ""),
+    )
 
 
 @pytest.mark.usefixtures("blueprints_installed")
 async def test_doorbell_event_rings_the_reception(
-    hass: HomeAssistant, wildix: WildixSender, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    pbx_users: dict[str, str],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A press of a doorbell event entity calls once per cool-down; a restore does not."""
-    devices = await async_known_users(hass, wildix, "204")
-    called = async_mock_service(hass, "wildix", "call")
     doorbell = "event.front_door_doorbell"
     attributes = {"device_class": "doorbell", "event_type": "ring"}
     hass.states.async_set(doorbell, "2025-03-04T08:00:00.000+00:00", attributes)
@@ -650,46 +705,49 @@ async def test_doorbell_event_rings_the_reception(
             "doorbell_calls_reception.yaml",
             {
                 "doorbell": doorbell,
-                "pbx_user": devices["204"],
+                "pbx_user": pbx_users["204"],
                 "number": "+4930555010203",
             },
         ),
     )
 
-    async def press(state: str | None = None) -> list[dict[str, Any]]:
+    async def press(state: str | None = None) -> None:
         hass.states.async_set(
             doorbell, state or dt_util.utcnow().isoformat(), attributes
         )
         await yield_to_runs()
-        return sent(called)
 
     async def cool_down() -> None:
         freezer.tick(timedelta(seconds=31))
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
 
-    # The number stays text: a leading + or 0 is kept.
-    first = [{"device_id": devices["204"], "number": "+4930555010203"}]
-    assert await press() == first
+    # The reception's phone rings first; the number keeps its leading +.
+    call = ("204", "+4930555010203")
+    await press()
+    assert await placed(pbx, 1) == [call]
+    writes(pbx)
     freezer.tick(timedelta(seconds=5))
-    assert await press() == []
+    await press()
     await cool_down()
     restored = hass.states.get(doorbell)
     assert restored is not None
-    assert await press("unavailable") == []
-    assert await press(restored.state) == []
+    await press("unavailable")
+    await press(restored.state)
+    await hass.async_block_till_done()
+    assert (dialled(pbx), writes(pbx)) == ([call], [])
     freezer.tick(timedelta(seconds=5))
-    assert await press() == first
+    await press()
+    assert await placed(pbx, 2) == [call, call]
     await cool_down()
+    assert dialled(pbx) == [call, call]
 
 
 @pytest.mark.usefixtures("blueprints_installed")
 async def test_doorbell_button_rings_the_reception(
-    hass: HomeAssistant, wildix: WildixSender
+    hass: HomeAssistant, pbx: FakePbx, pbx_users: dict[str, str]
 ) -> None:
     """A binary sensor calls when it turns on, not when it turns off or comes back."""
-    devices = await async_known_users(hass, wildix, "204")
-    called = async_mock_service(hass, "wildix", "call")
     button = "binary_sensor.gate_button"
     hass.states.async_set(button, "off")
     await use_blueprints(
@@ -698,24 +756,26 @@ async def test_doorbell_button_rings_the_reception(
             "doorbell_calls_reception.yaml",
             {
                 "doorbell": button,
-                "pbx_user": devices["204"],
+                "pbx_user": pbx_users["204"],
                 "number": "0301234",
                 "cooldown": 0,
             },
         ),
     )
 
-    async def button_to(state: str) -> list[dict[str, Any]]:
+    async def button_to(state: str) -> list[tuple[str, str]]:
         hass.states.async_set(button, state)
         await hass.async_block_till_done()
-        return sent(called)
+        return dialled(pbx)
 
-    assert await button_to("on") == [{"device_id": devices["204"], "number": "0301234"}]
-    assert await button_to("off") == []
-    assert await button_to("unavailable") == []
-    assert await button_to("on") == []
-    assert await button_to("off") == []
-    assert await button_to("on") == [{"device_id": devices["204"], "number": "0301234"}]
+    # The number keeps its leading 0 all the way to the PBX.
+    call = ("204", "0301234")
+    assert await button_to("on") == [call]
+    assert await button_to("off") == [call]
+    assert await button_to("unavailable") == [call]
+    assert await button_to("on") == [call]
+    assert await button_to("off") == [call]
+    assert await button_to("on") == [call, call]
 
 
 def spoken(calls: list[ServiceCall]) -> list[tuple[list[str], str, str]]:

@@ -1,11 +1,10 @@
 """The PBX API connection: set up through the real config flow against the fake PBX."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import timedelta
 import logging
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
@@ -18,7 +17,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.wildix import coordinator
 from custom_components.wildix.const import DOMAIN
 from custom_components.wildix.diagnostics import async_get_config_entry_diagnostics
 
@@ -38,14 +36,6 @@ async def webhook_component(hass: HomeAssistant) -> None:
     """Load the webhook component and give Home Assistant an external URL."""
     assert await async_setup_component(hass, "webhook", {})
     hass.config.external_url = "https://example.duckdns.org"
-
-
-@pytest.fixture
-async def pbx() -> AsyncIterator[FakePbx]:
-    """Serve the fake PBX on loopback; requests time out after half a second."""
-    with patch.object(coordinator, "API_TIMEOUT", 0.5):
-        async with FakePbx() as fake:
-            yield fake
 
 
 def section(pbx: FakePbx, **changes: Any) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """The PBX API connection of an SQS entry: entered on the first form, reauthenticated apart."""
 
 from collections.abc import AsyncIterator
-from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -11,19 +10,10 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wildix import coordinator
 from custom_components.wildix.const import DOMAIN
 
 from .fake_pbx import FakePbx
 from .moto_sqs import MotoSqs, sqs_data
-
-
-@pytest.fixture
-async def pbx() -> AsyncIterator[FakePbx]:
-    """Serve the fake PBX on loopback."""
-    with patch.object(coordinator, "API_TIMEOUT", 0.5):
-        async with FakePbx() as fake:
-            yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,8 @@ Through Home Assistant's services against the fake PBX over HTTP on loopback.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -29,7 +27,6 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.wildix import coordinator
 from custom_components.wildix.const import DOMAIN
 from custom_components.wildix.coordinator import MAX_SWITCHES
 from custom_components.wildix.model import MAX_USERS
@@ -42,14 +39,6 @@ from .test_pbx_api import asked, later, time_out
 SWITCHES = "/api/v1/Dialplan/Switches"
 NIGHT = "switch.wildix_nightservice"
 OFFICE = "select.wildix_officemode"
-
-
-@pytest.fixture
-async def pbx(socket_enabled: None) -> AsyncIterator[FakePbx]:
-    """Serve the fake PBX on loopback; requests time out after half a second."""
-    with patch.object(coordinator, "API_TIMEOUT", 0.5):
-        async with FakePbx() as fake:
-            yield fake
 
 
 @pytest.fixture
