@@ -48,7 +48,11 @@ async def _wildix(client: Client, pbx: FakePbx) -> WildixEntry:
 
 
 def office_pbx() -> FakePbx:
-    """Return a fake PBX whose directory is the simulated office's users."""
+    """Return a fake PBX whose directory is the simulated office's users.
+
+    It keeps the fake's dialplan switches (a night service and a three-state office
+    mode), and its token acts as an admin: every user's do not disturb works.
+    """
     pbx = FakePbx()
     pbx.users.clear()
     for number, user in enumerate(DEMO_USERS.split(",")):
@@ -92,7 +96,9 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
                 "\n"
                 "  The office's four users are devices under Settings -> Devices & services\n"
                 "  -> Wildix at once, named and with their phones' registration from the\n"
-                "  (fake) PBX API; the Team dashboard shows who is where.\n"
+                "  (fake) PBX API; the Team dashboard shows who is where. The PBX device\n"
+                "  has the PBX's dialplan switches (NightService, and OfficeMode as a\n"
+                "  select), every user a Do not disturb switch: they change the fake PBX.\n"
                 "  Ctrl-C stops the demo.\n\n"
             )
             out.flush()

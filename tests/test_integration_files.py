@@ -10,7 +10,11 @@ from homeassistant.helpers.service import _SERVICES_SCHEMA
 import pytest
 import yaml
 
-from custom_components.wildix.api_entities import PBX_VERSION, REGISTERED
+from custom_components.wildix.api_entities import (
+    DIALPLAN_SWITCH,
+    PBX_VERSION,
+    REGISTERED,
+)
 from custom_components.wildix.binary_sensor import BINARY_SENSORS
 from custom_components.wildix.devices import USER_MODEL
 from custom_components.wildix.event import CALLS
@@ -26,6 +30,7 @@ from custom_components.wildix.services import (
     SERVICE_SET_PRESENCE,
     SET_PRESENCE_SCHEMA,
 )
+from custom_components.wildix.switch import DND
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "wildix"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
@@ -35,7 +40,10 @@ DESCRIPTIONS = {
     "sensor": (*USER_SENSORS, *PBX_SENSORS, PBX_VERSION),
     "binary_sensor": (*BINARY_SENSORS, REGISTERED),
     "event": (CALLS,),
+    "switch": (DND,),
 }
+# Entities the PBX names (its dialplan switches): an icon, no name of ours.
+NAMED_BY_PBX = {("switch", DIALPLAN_SWITCH), ("select", DIALPLAN_SWITCH)}
 
 
 def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -90,7 +98,7 @@ def test_entity_strings_and_icons(platform: str, key: str) -> None:
     if options := getattr(description, "options", None):
         assert set(strings["state"]) == set(options)
         assert set(icons["state"]) == set(options)
-    elif platform == "binary_sensor":
+    elif platform in ("binary_sensor", "switch"):
         assert set(icons["state"]) == {"on", "off"}
     else:
         assert "state" not in icons
@@ -102,6 +110,16 @@ def test_entity_strings_and_icons(platform: str, key: str) -> None:
         assert icon.startswith("mdi:")
 
 
+@pytest.mark.parametrize(("platform", "key"), sorted(NAMED_BY_PBX))
+def test_entities_named_by_the_pbx_have_icons(platform: str, key: str) -> None:
+    """A dialplan switch has an icon (a switch one per state) and no name of ours."""
+    icons = ICONS["entity"][platform][key]
+    assert icons["default"].startswith("mdi:")
+    if platform == "switch":
+        assert set(icons["state"]) == {"on", "off"}
+    assert key not in STRINGS["entity"].get(platform, {})
+
+
 def test_no_icons_or_strings_for_unknown_entities() -> None:
     """icons.json and strings.json name no entity the code does not have."""
     known = {
@@ -109,8 +127,11 @@ def test_no_icons_or_strings_for_unknown_entities() -> None:
         for platform, descriptions in DESCRIPTIONS.items()
         for d in descriptions
     }
-    for tree in (ICONS["entity"], STRINGS["entity"]):
-        assert {(p, key) for p, keys in tree.items() for key in keys} == known
+    named = {(p, key) for p, keys in STRINGS["entity"].items() for key in keys}
+    assert named == known
+    assert {(p, key) for p, keys in ICONS["entity"].items() for key in keys} == (
+        known | NAMED_BY_PBX
+    )
 
 
 def test_issues_are_translated() -> None:

@@ -8,12 +8,15 @@ from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
+
+from custom_components.wildix.model import MAX_USERS
 
 from .common import ENTRY_ID, WildixSender, event_time, load_event, user_entity
 
@@ -293,3 +296,14 @@ async def test_privacy_keeps_colleagues(
     attributes = hass.states.get(user_entity(hass, "sensor", "203", "phone")).attributes
     assert attributes["direction"] == "internal"
     assert attributes["remote_number"] is not None
+
+
+async def test_a_saved_user_limit_above_the_maximum_is_lowered(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """An entry saved when 1,200 users were allowed gets the lower maximum."""
+    hass.config_entries.async_update_entry(config_entry, options={"max_users": 1200})
+    assert await async_setup_component(hass, "webhook", {})
+    assert await hass.config_entries.async_setup(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.model.max_users == MAX_USERS < 1200

@@ -1,5 +1,6 @@
-"""Entities fed by the PBX API: a user's phone registration and the PBX's version."""
+"""Entities fed by the PBX API: a user's phone registration, the PBX's version, its switches."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -10,14 +11,22 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
     BinarySensorEntityDescription,
 )
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util.signal_type import SignalType
 
 from .changes import Aspect
-from .coordinator import PbxApi, WildixApiCoordinator
+from .coordinator import PbxApi, SwitchesCoordinator, WildixApiCoordinator
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixHub
+from .pbx_client import DialplanSwitch
+
+# The translation key of every dialplan switch (for its icon; the PBX names it).
+DIALPLAN_SWITCH = "dialplan_switch"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,3 +154,98 @@ class WildixVersionSensor(_ApiEntity, SensorEntity):
         version = None if data is None else data[1]
         self._attr_available = self._coordinator.available and version is not None
         self._attr_native_value = version
+
+
+@callback
+def async_add_dialplan_switches(
+    hub: WildixHub,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    platform: Platform,
+    factory: Callable[[WildixHub, PbxApi, DialplanSwitch], Entity],
+) -> None:
+    """Keep one entity per dialplan switch of a platform's kind in step with the PBX.
+
+    Tree switches are selects, the others switches. Switches the PBX adds appear with
+    the poll that lists them; those it no longer lists leave the entity registry (as
+    do those that changed kind, which the other platform then adds).
+    """
+    if (api := hub.pbx_api) is None or api.switches.supported is False:
+        return
+    coordinator = api.switches
+    registry = er.async_get(hub.hass)
+    entry_id = hub.entry.entry_id
+    prefix = f"{entry_id}_switch_"
+    tree = platform is Platform.SELECT
+    added: set[str] = set()
+
+    @callback
+    def async_update() -> None:
+        if (switches := coordinator.data) is None:
+            return
+        listed = {key for key, switch in switches.items() if switch.is_tree is tree}
+        if new := sorted(listed - added):
+            async_add_entities(factory(hub, api, switches[key]) for key in new)
+        for entry in er.async_entries_for_config_entry(registry, entry_id):
+            if (
+                entry.domain == platform
+                and entry.translation_key == DIALPLAN_SWITCH
+                and entry.unique_id.removeprefix(prefix) not in listed
+            ):
+                registry.async_remove(entry.entity_id)
+        added.intersection_update(listed)
+        added.update(new)
+
+    async_update()
+    hub.entry.async_on_unload(coordinator.async_add_listener(async_update))
+
+
+class DialplanSwitchEntity(_ApiEntity):
+    """A dialplan switch on the PBX device, named by its title on the PBX.
+
+    Written at once and shown as written; the next poll confirms it. A write the PBX
+    refuses raises its translated error and shows the PBX's state again.
+    """
+
+    _coordinator: SwitchesCoordinator
+    # The platform's kind of description.
+    _description: type[WildixEntityDescription]
+
+    def __init__(self, hub: WildixHub, api: PbxApi, switch: DialplanSwitch) -> None:
+        """Initialise the entity of one switch."""
+        self._api = api
+        self._coordinator = api.switches
+        self.switch_id = switch.id
+        super().__init__(
+            hub,
+            self._description(
+                key=f"switch_{switch.id}", translation_key=DIALPLAN_SWITCH
+            ),
+        )
+
+    def _signals(self) -> Iterable[SignalType[()]]:
+        """Return no signal: only the polls and the writes change a switch."""
+        return ()
+
+    @callback
+    def _async_update_attrs(self) -> None:
+        data = self._coordinator.data
+        switch = None if data is None else data.get(self.switch_id)
+        self._attr_available = self._coordinator.available and switch is not None
+        if switch is not None:
+            self._attr_name = switch.title
+            self._show(switch.state)
+
+    def _show(self, state: int) -> None:
+        """Show a state of the switch."""
+        raise NotImplementedError
+
+    async def _async_set_state(self, state: int) -> None:
+        """Show `state` at once, then write it; if the PBX did not take it, show the PBX's."""
+        self._show(state)
+        self.async_write_ha_state()
+        try:
+            await self._api.async_set_switch(self.switch_id, state)
+        except HomeAssistantError:
+            self._async_update_attrs()
+            self.async_write_ha_state()
+            raise

@@ -1,21 +1,27 @@
-"""Polling the PBX API: the directory every 10 minutes, phone registrations every minute."""
+"""Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_TOKEN, CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
 from .directory import DirectoryBook
 from .pbx_client import (
     DEFAULT_TIMEOUT,
+    DialplanSwitch,
     Directory,
     PbxAuthError,
     PbxClient,
@@ -23,6 +29,7 @@ from .pbx_client import (
     PbxError,
     PbxRefusedError,
     PbxRouteMissingError,
+    PresenceStatus,
     UserRegistrations,
     normalize_url,
 )
@@ -34,6 +41,10 @@ _LOGGER = logging.getLogger(__name__)
 
 DIRECTORY_INTERVAL = timedelta(minutes=10)
 REGISTRATIONS_INTERVAL = timedelta(seconds=60)
+SWITCHES_INTERVAL = timedelta(seconds=60)
+# Dialplan switches shown at most: with MAX_USERS users, the entry stays below Home
+# Assistant's 10,000 entities.
+MAX_SWITCHES = 64
 # Seconds one request may take; tests shorten it.
 API_TIMEOUT = DEFAULT_TIMEOUT
 
@@ -96,6 +107,9 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
     """
 
     config_entry: "WildixConfigEntry"
+    # Whether a 403 turns the feature off rather than asking for a new token: for a
+    # feature a valid credential may lack the rights to (a key without that scope).
+    optional = False
 
     def __init__(
         self,
@@ -128,16 +142,12 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         try:
             data = await self._async_fetch()
         except PbxRouteMissingError as err:
-            _LOGGER.warning(
-                "%s: the PBX has no %s route (%s); turning the feature off",
-                self.config_entry.title,
-                self.feature,
-                err,
-            )
-            self.supported = False
-            self.update_interval = None
+            self._turn_off(f"the PBX has no {self.feature} route ({err})")
             return None
         except PbxAuthError as err:
+            if err.status == 403 and self.optional:
+                self._turn_off(f"the API token may not read the {self.feature} ({err})")
+                return None
             raise ConfigEntryAuthFailed(
                 f"the PBX refused the API token: {err}"
             ) from err
@@ -145,6 +155,12 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
             raise UpdateFailed(str(err)) from err
         self.supported = True
         return data
+
+    def _turn_off(self, why: str) -> None:
+        """Stop asking for a feature this PBX or credential does not offer; say so once."""
+        _LOGGER.warning("%s: %s; turning the feature off", self.config_entry.title, why)
+        self.supported = False
+        self.update_interval = None
 
     async def _async_fetch(self) -> DataT:
         """Ask the PBX."""
@@ -202,6 +218,32 @@ class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]
         return registrations
 
 
+class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
+    """The dialplan switches (`GET /api/v1/Dialplan/Switches`), by id."""
+
+    # Reading the dialplan needs rights a credential that reads users may lack.
+    optional = True
+
+    def __init__(
+        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
+    ) -> None:
+        """Initialise the switches' coordinator."""
+        super().__init__(hass, entry, client, "switches", SWITCHES_INTERVAL)
+        self._capped = False
+
+    async def _async_fetch(self) -> dict[str, DialplanSwitch]:
+        switches = await self.client.async_get_switches()
+        if len(switches) > MAX_SWITCHES and not self._capped:
+            self._capped = True
+            _LOGGER.warning(
+                "%s: the PBX has %d dialplan switches; only the first %d are shown",
+                self.config_entry.title,
+                len(switches),
+                MAX_SWITCHES,
+            )
+        return {switch.id: switch for switch in switches[:MAX_SWITCHES]}
+
+
 class PbxApi:
     """One entry's connection to the PBX API: its coordinators and what they learnt."""
 
@@ -215,11 +257,12 @@ class PbxApi:
         self.registrations = RegistrationsCoordinator(
             hub.hass, hub.entry, client, self.book
         )
+        self.switches = SwitchesCoordinator(hub.hass, hub.entry, client)
         self._applied: Any = None
         self._unsubscribe: CALLBACK_TYPE | None = None
-        # What the actions (services.py) learnt: the extension the token acts as ("" when
-        # the PBX did not say), and whether the PBX offers v2 call control (None until
-        # asked, False once it answered 404).
+        # What writes learnt: the extension the token acts as ("" when the PBX did not
+        # say), and whether the PBX offers v2 call control (None until asked, False once
+        # it answered 404).
         self.own_extension: str | None = None
         self.call_control: bool | None = None
 
@@ -231,6 +274,7 @@ class PbxApi:
         """
         await self.directory.async_refresh()
         await self.registrations.async_refresh()
+        await self.switches.async_refresh()
         self.async_reapply()
         self._unsubscribe = self.directory.async_add_listener(self._async_directory)
 
@@ -241,6 +285,7 @@ class PbxApi:
             self._unsubscribe = None
         await self.directory.async_shutdown()
         await self.registrations.async_shutdown()
+        await self.switches.async_shutdown()
 
     @callback
     def async_reapply(self) -> None:
@@ -261,6 +306,91 @@ class PbxApi:
         )
         self.hub.async_update_users(changes, gone)
 
+    async def async_own_extension(self) -> str | None:
+        """Return the extension the API token acts as, asking the PBX the first time."""
+        if self.own_extension is None:
+            info = await self.client.async_get_personal_info()
+            self.own_extension = info.extension or ""
+        return self.own_extension or None
+
+    async def async_set_presence(
+        self, extension: str, status: PresenceStatus, name: str
+    ) -> None:
+        """Set a user's presence, or raise a translated error naming the user.
+
+        The token's own user goes through the own-presence route, which any token may
+        use; other users need the admin route and a credential allowed to use it.
+        """
+        try:
+            if extension == await self.async_own_extension():
+                await self.client.async_set_own_presence(status)
+            else:
+                await self.client.async_set_presence(extension, status)
+        except PbxError as err:
+            raise self.refusal(err, name) from err
+        except ValueError as err:
+            # An extension from events that the API cannot address (e.g. with `*`).
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_extension",
+                translation_placeholders={"extension": extension},
+            ) from err
+
+    async def async_set_switch(self, switch_id: str, state: int) -> None:
+        """Set a dialplan switch, or raise a translated error naming it.
+
+        The PBX wants the switch's title with its state. Once it accepted, the new
+        state is shown until the next poll confirms or corrects it.
+        """
+        switches = self.switches
+        switch = None if switches.data is None else switches.data.get(switch_id)
+        if switch is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="switch_unknown",
+                translation_placeholders={
+                    "entry": self.hub.entry.title,
+                    "switch": switch_id,
+                },
+            )
+        try:
+            await self.client.async_set_switch(switch.id, switch.title, state)
+        except PbxError as err:
+            raise self.refusal(err, switch.title, switch=True) from err
+        if switches.data is not None and switch_id in switches.data:
+            written = replace(switches.data[switch_id], state=state)
+            switches.async_set_updated_data({**switches.data, switch_id: written})
+
+    def refusal(
+        self, err: PbxError, subject: str, *, switch: bool = False
+    ) -> HomeAssistantError:
+        """Return the translated error for what the PBX answered instead of acting.
+
+        `subject` is the user acted for, or the switch set (`switch`). A refused token
+        asks for a new one at once; the coordinators would notice at their next poll.
+        """
+        entry = self.hub.entry.title
+        if isinstance(err, PbxAuthError):
+            if err.status == 403 and switch:
+                return _failed("switch_forbidden", entry=entry, switch=subject)
+            if err.status == 403:
+                return _failed("pbx_admin_needed", entry=entry, user=subject)
+            self.hub.entry.async_start_reauth(self.hub.hass)
+            return _failed("pbx_token_refused", entry=entry)
+        if isinstance(err, PbxRouteMissingError) and switch:
+            return _failed(
+                "switch_not_found", entry=entry, route=err.path, switch=subject
+            )
+        if isinstance(err, PbxRouteMissingError):
+            return _failed(
+                "pbx_not_supported", entry=entry, route=err.path, user=subject
+            )
+        if isinstance(err, PbxConnectionError):
+            return _failed("pbx_cannot_connect", entry=entry)
+        if isinstance(err, PbxRefusedError):
+            return _failed("pbx_refused", entry=entry, user=subject, reason=err.reason)
+        return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
         data = self.directory.data
@@ -268,6 +398,18 @@ class PbxApi:
             "url": self.url,
             "directory": _state(self.directory),
             "registrations": _state(self.registrations),
+            "switches": _state(self.switches),
+            "switch_states": None
+            if self.switches.data is None
+            else [
+                {
+                    "id": switch.id,
+                    "title": switch.title,
+                    "state": switch.state,
+                    "tree": switch.is_tree,
+                }
+                for switch in self.switches.data.values()
+            ],
             "version_supported": self.directory.version_supported,
             "version": None if data is None else data[1],
             "directory_users": len(self.book.colleagues),
@@ -275,6 +417,15 @@ class PbxApi:
             # Learnt by the actions: None until one needed it.
             "call_control": self.call_control,
         }
+
+
+def _failed(key: str, **placeholders: str) -> HomeAssistantError:
+    """Return the translated error for something the PBX did not do."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
 
 
 def _state(coordinator: WildixApiCoordinator[Any]) -> dict[str, Any]:

@@ -58,9 +58,9 @@ DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
 # Home Assistant refuses more than 10,000 enabled entities per config entry; a
 # user has seven and the PBX two, so at most 1,428 users fit. Stay well below.
 DEFAULT_MAX_USERS = 1000
-# Eight entities a user with the PBX API connection, three for the PBX: 1,200 users
-# stay below Home Assistant's 10,000 entities per entry.
-MAX_USERS = 1200
+# Nine entities a user with the PBX API connection, three for the PBX and at most 64
+# dialplan switches: 1,100 users stay below Home Assistant's 10,000 entities per entry.
+MAX_USERS = 1100
 MAX_COUNTED_CALLS_PER_USER = 32
 # Users one event may add: each costs a device and seven entities, and one
 # delivery must stay well under a second. Others are added by later events.

@@ -14,7 +14,7 @@ from .const import (
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
 )
-from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT
+from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT, MAX_USERS
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_EXTENSIONS: [],
@@ -48,7 +48,8 @@ class WildixOptions:
             stale_call_timeout=float(values[CONF_STALE_CALL_TIMEOUT]) * 3600,
             max_event_age=float(values[CONF_MAX_EVENT_AGE]) * 60,
             show_remote=bool(values[CONF_SHOW_REMOTE]),
-            max_users=int(values[CONF_MAX_USERS]),
+            # Saved before a new entity lowered the limit: the entities must still fit.
+            max_users=min(int(values[CONF_MAX_USERS]), MAX_USERS),
             pass_through=bool(values[CONF_PASS_THROUGH]),
             missed_internal=bool(values[CONF_MISSED_INTERNAL]),
         )

@@ -19,10 +19,7 @@ from .coordinator import PbxApi
 from .devices import find_user
 from .pbx_client import (
     MAX_TEXT,
-    PbxAuthError,
-    PbxConnectionError,
     PbxError,
-    PbxRefusedError,
     PbxRouteMissingError,
     PresenceStatus,
     normalize_number,
@@ -116,32 +113,6 @@ def _user(hass: HomeAssistant, device_id: str) -> _User:
     return _User(api, extension, name)
 
 
-def _refusal(err: PbxError, user: _User) -> HomeAssistantError:
-    """Return the translated error for what the PBX answered instead of doing it."""
-    entry = user.entry_title
-    if isinstance(err, PbxAuthError):
-        if err.status == 403:
-            return _failed("pbx_admin_needed", entry=entry, user=user.name)
-        # The coordinator would notice at its next poll; ask for a new token now.
-        user.api.hub.entry.async_start_reauth(user.api.hub.hass)
-        return _failed("pbx_token_refused", entry=entry)
-    if isinstance(err, PbxRouteMissingError):
-        return _failed("pbx_not_supported", entry=entry, route=err.path, user=user.name)
-    if isinstance(err, PbxConnectionError):
-        return _failed("pbx_cannot_connect", entry=entry)
-    if isinstance(err, PbxRefusedError):
-        return _failed("pbx_refused", entry=entry, user=user.name, reason=err.reason)
-    return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
-
-
-async def _own_extension(api: PbxApi) -> str | None:
-    """Return the extension the API token acts as, asking the PBX the first time."""
-    if api.own_extension is None:
-        info = await api.client.async_get_personal_info()
-        api.own_extension = info.extension or ""
-    return api.own_extension or None
-
-
 async def _act_for_each(
     users: list[_User], act: Callable[[_User], Awaitable[None]]
 ) -> None:
@@ -166,7 +137,7 @@ async def _act_for_each(
     failures: list[tuple[_User, Exception, Exception]] = []
     for user, result in zip(users, results, strict=True):
         if isinstance(result, PbxError):
-            failures.append((user, result, _refusal(result, user)))
+            failures.append((user, result, user.api.refusal(result, user.name)))
         elif isinstance(result, ValueError):
             # An extension from events that the API cannot address (e.g. with `*`).
             invalid = _invalid("invalid_extension", extension=user.extension)
@@ -199,7 +170,7 @@ async def _async_set_presence(call: ServiceCall) -> None:
 
     async def set_presence(user: _User) -> None:
         client = user.api.client
-        if until is None and user.extension == await _own_extension(user.api):
+        if until is None and user.extension == await user.api.async_own_extension():
             # Any token may set its own user's presence here (M: n8n, live); the route
             # takes no end time, so a presence with one goes through the user route.
             await client.async_set_own_presence(status, message)
@@ -222,7 +193,7 @@ async def _async_call(call: ServiceCall) -> None:
 
     async def place_call(user: _User) -> None:
         api = user.api
-        if user.extension == await _own_extension(api):
+        if user.extension == await api.async_own_extension():
             # v1 originate rings the token's own user; present on every PBX seen (M/H).
             await api.client.async_originate_call(number)
             return

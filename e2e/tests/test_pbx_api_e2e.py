@@ -78,3 +78,35 @@ async def test_actions_act_on_the_pbx(
         # The error the UI shows is the translated one.
         with pytest.raises(HarnessError, match="is not a phone number"):
             await act("call", device_id=bob, number="call me")
+
+
+async def test_switches_and_do_not_disturb_act_on_the_pbx(
+    client: Client, wildix: WildixEntry, pbx: FakePbx
+) -> None:
+    """Services called over the REST API change the PBX: a switch, a select, a presence."""
+    async with client.websocket() as ws:
+        entities = await ws.wildix_entities(wildix.entry_id)
+    night = entities[f"{wildix.entry_id}_switch_1"]
+    office = entities[f"{wildix.entry_id}_switch_2"]
+    bob_dnd = entities[f"{wildix.entry_id}_202_dnd"]
+    states = await client.states()
+    assert states[night]["state"] == "off"
+    assert states[night]["attributes"]["friendly_name"].endswith("NightService")
+
+    await client.rest("POST", "/api/services/switch/turn_on", {"entity_id": night})
+    assert pbx.switches[1].state == 1
+    await client.rest(
+        "POST",
+        "/api/services/select/select_option",
+        {"entity_id": office, "option": "2"},
+    )
+    assert pbx.switches[2].state == 2
+    await client.rest("POST", "/api/services/switch/turn_on", {"entity_id": bob_dnd})
+    assert pbx.users["202"].presence == "dnd"
+
+    states = await client.states()
+    assert (states[night]["state"], states[office]["state"]) == ("on", "2")
+    assert states[bob_dnd]["state"] == "on"
+
+    await client.rest("POST", "/api/services/switch/turn_off", {"entity_id": bob_dnd})
+    assert pbx.users["202"].presence == ""
