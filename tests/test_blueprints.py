@@ -10,6 +10,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.setup import async_setup_component
@@ -22,6 +23,8 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
     mock_platform,
 )
+
+from custom_components.wildix.const import DOMAIN
 
 from .calls import (
     INBOUND_ANSWERED,
@@ -41,7 +44,7 @@ from .common import (
     sign,
     user_entity,
 )
-from .fake_pbx import FakePbx
+from .fake_pbx import FakePbx, FakeSwitch
 from .moments import async_known_users, device_id
 
 BLUEPRINTS = Path(__file__).parents[1] / "blueprints" / "automation" / "wildix"
@@ -439,59 +442,80 @@ async def placed(pbx: FakePbx, count: int) -> list[tuple[str, str]]:
     raise AssertionError(f"the PBX placed {dialled(pbx)}, not {count} calls")
 
 
-# The wildix actions run for real: over HTTP to the fake PBX, whose state the tests
-# read. The dialplan switches are not entities yet, so switch.turn_on/off are mocked.
+# The wildix actions and switches run for real: over HTTP to the fake PBX, whose
+# state the tests read.
+
+
+@pytest.fixture
+async def night_switches(hass: HomeAssistant, pbx: FakePbx) -> dict[str, FakeSwitch]:
+    """Connect an entry to a PBX with two day/night switches; return them by entity id."""
+    shop = pbx.add_switch("Shop")
+    await add_entry(hass, pbx, **entry_data())
+    registry = er.async_get(hass)
+    switches = {
+        registry.async_get_entity_id("switch", DOMAIN, f"{ENTRY_ID}_switch_{switch.id}")
+        or "": switch
+        for switch in (pbx.switches[1], shop)
+    }
+    assert "" not in switches
+    return switches
 
 
 @pytest.mark.usefixtures("blueprints_installed")
-async def test_night_service_while_the_alarm_is_armed(hass: HomeAssistant) -> None:
+async def test_night_service_while_the_alarm_is_armed(
+    hass: HomeAssistant, pbx: FakePbx, night_switches: dict[str, FakeSwitch]
+) -> None:
     """Armed turns the dialplan switch on, disarmed off; the states between change nothing."""
-    turned_on = async_mock_service(hass, "switch", "turn_on")
-    turned_off = async_mock_service(hass, "switch", "turn_off")
+    night, shop_night = night_switches
     hass.states.async_set("alarm_control_panel.office", "disarmed")
     hass.states.async_set("alarm_control_panel.shop", "disarmed")
     await use_blueprints(
         hass,
         (
             "night_service_alarm.yaml",
-            {
-                "alarm_panel": "alarm_control_panel.office",
-                "night_switch": "switch.wildix_nightservice",
-            },
+            {"alarm_panel": "alarm_control_panel.office", "night_switch": night},
         ),
         (
             "night_service_alarm.yaml",
             {
                 "alarm_panel": "alarm_control_panel.shop",
-                "night_switch": "switch.wildix_shop",
+                "night_switch": shop_night,
                 "armed_states": ["armed_away"],
             },
         ),
     )
+    pbx.requests.clear()
 
-    async def alarm(entity_id: str, state: str) -> list[tuple[str, list[str]]]:
+    async def alarm(entity_id: str, state: str) -> tuple[int, int, list[str]]:
+        """Set the panel; return both switches' states on the PBX and the writes made."""
         hass.states.async_set(entity_id, state)
         await hass.async_block_till_done()
-        return switched(turned_on, turned_off)
+        return (
+            night_switches[night].state,
+            night_switches[shop_night].state,
+            writes(pbx),
+        )
 
     office = "alarm_control_panel.office"
-    night = ["switch.wildix_nightservice"]
-    assert await alarm(office, "arming") == []
-    assert await alarm(office, "armed_away") == [("on", night)]
-    assert await alarm(office, "pending") == []
-    assert await alarm(office, "triggered") == []
-    assert await alarm(office, "armed_away") == [("on", night)]
-    assert await alarm(office, "armed_night") == [("on", night)]
-    assert await alarm(office, "disarmed") == [("off", night)]
+    office_switch = f"/api/v1/Dialplan/Switches/{night_switches[night].id}/"
+    assert await alarm(office, "arming") == (0, 0, [])
+    assert await alarm(office, "armed_away") == (1, 0, [office_switch])
+    assert await alarm(office, "pending") == (1, 0, [])
+    assert await alarm(office, "triggered") == (1, 0, [])
+    assert await alarm(office, "armed_night") == (1, 0, [office_switch])
+    assert await alarm(office, "disarmed") == (0, 0, [office_switch])
+    assert hass.states.get(night).state == "off"
     # The panel coming back (a restart, a lost connection) changes nothing.
-    assert await alarm(office, "unavailable") == []
-    assert await alarm(office, "armed_home") == []
-    assert await alarm(office, "disarmed") == [("off", night)]
+    assert await alarm(office, "unavailable") == (0, 0, [])
+    assert await alarm(office, "armed_home") == (0, 0, [])
+    assert await alarm(office, "disarmed") == (0, 0, [office_switch])
 
     shop = "alarm_control_panel.shop"
-    assert await alarm(shop, "armed_home") == [("off", ["switch.wildix_shop"])]
-    assert await alarm(shop, "armed_away") == [("on", ["switch.wildix_shop"])]
-    assert await alarm(shop, "disarmed") == [("off", ["switch.wildix_shop"])]
+    shop_switch = f"/api/v1/Dialplan/Switches/{night_switches[shop_night].id}/"
+    assert await alarm(shop, "armed_home") == (0, 0, [shop_switch])
+    assert await alarm(shop, "armed_away") == (0, 1, [shop_switch])
+    assert hass.states.get(shop_night).state == "on"
+    assert await alarm(shop, "disarmed") == (0, 0, [shop_switch])
 
 
 class Agenda(CalendarEntity):
