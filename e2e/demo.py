@@ -6,6 +6,7 @@ Run through `scripts/demo`.
 import argparse
 import asyncio
 from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 import shutil
 import signal
@@ -15,7 +16,8 @@ import tempfile
 
 import aiohttp
 
-from tests.fake_pbx import FakePbx
+from tests.fake_pbx import UNTIL_FORMAT, FakePbx, FakeUser
+from wildix_simulator.office import Payload
 
 from .harness import (
     DEMO_PASSWORD,
@@ -28,6 +30,7 @@ from .harness import (
     WildixEntry,
     save_team_dashboard,
 )
+from .pbx import Pbx
 
 
 async def _wildix(client: Client, pbx: FakePbx) -> WildixEntry:
@@ -63,6 +66,45 @@ def office_pbx() -> FakePbx:
     return pbx
 
 
+def echo_presence(pbx: FakePbx, webhook_url: str) -> set[asyncio.Task[None]]:
+    """Send a `presence:user` event whenever Home Assistant changes a presence on the fake.
+
+    A real PBX does so, and only that event moves the Presence sensor; do not disturb
+    shows the new state at once either way. Returns the sends still under way.
+    """
+    events = Pbx(webhook_url, DEMO_SECRET)
+    sending: set[asyncio.Task[None]] = set()
+
+    async def send(payloads: list[Payload]) -> None:
+        try:
+            await events.send(payloads)
+        except (OSError, RuntimeError) as err:
+            sys.stderr.write(f"presence event not delivered: {err}\n")
+
+    def changed(user: FakeUser) -> None:
+        if (simulated := events.users.get(user.extension)) is None:
+            return
+        until_minutes = None
+        if user.until:
+            until = datetime.strptime(user.until, UNTIL_FORMAT).replace(tzinfo=UTC)
+            until_minutes = max(
+                1, round((until - datetime.now(UTC)).total_seconds() / 60)
+            )
+        payloads = events.office.presence(
+            simulated,
+            events.now(),
+            user.presence or "available",
+            message=user.message,
+            until_minutes=until_minutes,
+        )
+        task = asyncio.create_task(send(payloads))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+
+    pbx.presence_changed = changed
+    return sending
+
+
 async def run(args: argparse.Namespace, config_dir: Path) -> None:
     """Start Home Assistant, set it up, feed it until interrupted."""
     # Ctrl-C and SIGTERM end the demo cleanly (stop the simulator and Home Assistant).
@@ -77,6 +119,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
     await pbx.start()
     await hass.start()
     simulator: asyncio.subprocess.Process | None = None
+    sending: set[asyncio.Task[None]] = set()
     try:
         async with aiohttp.ClientSession() as session:
             client = Client(session, hass.url)
@@ -86,6 +129,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
                 await client.onboard()
             await client.tidy()
             entry = await _wildix(client, pbx)
+            sending = echo_presence(pbx, entry.webhook_url)
             out.write(
                 "\n"
                 f"  Home Assistant  {hass.url}\n"
@@ -128,6 +172,8 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
             simulator.terminate()
             with suppress(ProcessLookupError):
                 await simulator.wait()
+        for task in sending:
+            task.cancel()
         await hass.stop()
         await pbx.stop()
 

@@ -171,6 +171,8 @@ class FakePbx:
     `failing` (prefix -> HTTP status, answered with the error envelope), `slow` (the
     answer waits until the server stops), `raw` (prefix -> (status, body, content type)
     sent as is). `requests` logs what was asked: (method, path, query, body).
+    `presence_changed` is called with each user whose presence a request changed, as
+    a real PBX then sends a `presence:user` event (the demo forwards it to its webhook).
     """
 
     def __init__(self, token: str = TOKEN) -> None:
@@ -187,6 +189,7 @@ class FakePbx:
         self.slow: set[str] = set()
         self.raw: dict[str, tuple[int, bytes, str]] = {}
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.presence_changed: Callable[[FakeUser], None] | None = None
         self._next_id = 100
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -477,6 +480,8 @@ class FakePbx:
         user.presence = "" if body["status"] == "available" else body["status"]
         user.message = body.get("message", "")
         user.until = body.get("until") or ""
+        if self.presence_changed is not None:
+            self.presence_changed(user)
 
     async def _set_presence(
         self, request: web.Request, match: dict[str, str]
