@@ -65,6 +65,31 @@ def test_english_is_strings() -> None:
     assert (COMPONENT / "translations" / "en.json").read_bytes() == strings
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a key given twice (json.loads keeps the last)."""
+    keys = [key for key, _ in pairs]
+    assert len(set(keys)) == len(keys), sorted({k for k in keys if keys.count(k) > 1})
+    return dict(pairs)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(str(path.relative_to(COMPONENT)) for path in COMPONENT.rglob("*.json")),
+)
+def test_json_files_name_no_key_twice(path: str) -> None:
+    """A key given twice hides the first text: a merge once did that to a translation."""
+    json.loads(
+        (COMPONENT / path).read_text(encoding="utf-8"),
+        object_pairs_hook=_no_duplicate_keys,
+    )
+
+
+def test_a_key_given_twice_is_found() -> None:
+    """The check above fails on a nested duplicate."""
+    with pytest.raises(AssertionError, match="'b'"):
+        json.loads('{"a": {"b": 1, "b": 2}}', object_pairs_hook=_no_duplicate_keys)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_translation_parity(language: str) -> None:
     """Every language has exactly the keys of strings.json, with the same placeholders."""
