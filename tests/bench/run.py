@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from typing import Any
 
 import aiohttp
 from homeassistant.const import __version__ as HA_VERSION
 
-from tests.workload import Delivery, Workload
+from tests.workload import CALL_SPACING_MS, Delivery, Workload
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "Bench0Secret1For2Wildix3Events"
@@ -51,6 +52,31 @@ TARGETS = {
     "rss_growth_mib_last_half": 1.0,
     "startup_seconds": 5.0,
 }
+# Wildix's traffic runs ahead of the wall clock: a user's next call comes a minute or
+# so of event time after their last one, and the bench sends hundreds of calls a
+# second. The model takes an event stamped more than an hour ahead for a wrong clock
+# and stamps it on arrival, which makes it older than what the user already shows,
+# so it would change nothing. Wildix's traffic starts this far in the past instead;
+# the bench's entry keeps the moments of events up to three hours old
+# (wildix_bench's MAX_EVENT_AGE_MINUTES), so nothing is lost to their age either.
+TRAFFIC_START_AGO_MS = 150 * 60 * 1000
+MODEL_CLOCK_AHEAD_MS = 3600 * 1000
+
+
+def traffic(extensions: Sequence[str], seed: int) -> Workload:
+    """Return wildix's traffic for these users, in the window the model takes as now.
+
+    Calls are spaced so that each user has calls as often as with 100 users at the
+    workload's default spacing, whatever the number of users.
+    """
+    spacing = min(CALL_SPACING_MS, max(10, CALL_SPACING_MS * 100 // len(extensions)))
+    return Workload(
+        SECRET,
+        extensions,
+        seed=seed,
+        start_ms=int(time.time() * 1000) - TRAFFIC_START_AGO_MS,
+        call_spacing_ms=spacing,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,7 @@ class Run:
     events: int
     seconds: float
     cpu: float
+    gc: float
     p50: float
     p99: float
     statuses: dict[int, int]
@@ -74,6 +101,11 @@ class Run:
     def cpu_per_event(self) -> float:
         """Return Home Assistant's CPU seconds per delivery."""
         return self.cpu / self.events
+
+    @property
+    def gc_per_event(self) -> float:
+        """Return the garbage collector's share of that."""
+        return self.gc / self.events
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -274,6 +306,7 @@ class Bench:
             events=len(deliveries),
             seconds=seconds,
             cpu=after["cpu"] - before["cpu"],
+            gc=after["gc_cpu"] - before["gc_cpu"],
             p50=_quantile(latencies, 0.5),
             p99=_quantile(latencies, 0.99),
             statuses=dict(statuses),
@@ -341,19 +374,24 @@ class Bench:
             seconds, stats = await self.hass.start(self.session)
             self.webhooks[WILDIX] = stats["webhook_id"]
             self.say(f"Home Assistant {HA_VERSION} ready in {seconds:.1f} s")
-            main = Workload(SECRET, users, seed=1)
+            main = traffic(users, seed=1)
+            # The baselines get the same mix of bodies from their own generators, so
+            # that only wildix's deliveries move wildix's clock.
+            baselines = {
+                name: Workload(SECRET, users, seed=1) for name in RECEIVERS[:-1]
+            }
             await self.add_users(main, args.concurrency)
             await self.drive(WILDIX, main.mix(args.events), args.concurrency)  # warm up
 
             self.say(f"Throughput: {args.users} users, concurrency {args.concurrency}")
             runs = await self.rounds(
-                dict.fromkeys(RECEIVERS, main), args.rounds, args.events
+                {**baselines, WILDIX: main}, args.rounds, args.events
             )
             self.results["throughput"] = self._throughput(runs)
 
             self.say(f"Latency at a steady {args.rate:g} events/s")
             steady = await self.rounds(
-                {NOOP: main, MINIMAL: main, WILDIX: main},
+                {NOOP: baselines[NOOP], MINIMAL: baselines[MINIMAL], WILDIX: main},
                 args.rounds,
                 args.rate_events,
                 rate=args.rate,
@@ -365,7 +403,7 @@ class Bench:
                 await self._profile(main, Path(args.profile))
 
             self.say(f"Devices of {len(new_users)} new users")
-            fresh = Workload(SECRET, new_users, seed=2)
+            fresh = traffic(new_users, seed=2)
             seconds = await self.add_users(fresh, args.concurrency)
             self.results["new_users"] = {
                 "users": len(new_users),
@@ -376,7 +414,7 @@ class Bench:
 
             self.say("Cost per event with few vs many known users")
             many = await self.rounds(
-                {NOOP: main, WILDIX: fresh}, args.rounds, args.events
+                {NOOP: baselines[NOOP], WILDIX: fresh}, args.rounds, args.events
             )
             self.results["scaling"] = self._scaling(
                 runs, many, len(users), len(users) + len(new_users)
@@ -384,6 +422,12 @@ class Bench:
 
             self.say(f"Memory over {args.memory_events} events")
             self.results["memory"] = await self._memory(fresh, args.memory_events)
+            for workload in (main, fresh):
+                if workload.next_ms > time.time() * 1000 + MODEL_CLOCK_AHEAD_MS:
+                    self.problems.append(
+                        "wildix's traffic ran more than an hour ahead of the clock:"
+                        " fewer events, or a later TRAFFIC_START_AGO_MS"
+                    )
 
             known = len(users) + len(new_users)
             self.say(f"Restart with {known} known users")
@@ -413,6 +457,8 @@ class Bench:
                 "cpu_ms_per_event": statistics.median(
                     r.cpu_per_event for r in runs[name]
                 )
+                * 1000,
+                "gc_ms_per_event": statistics.median(r.gc_per_event for r in runs[name])
                 * 1000,
             }
 
@@ -444,6 +490,7 @@ class Bench:
             self.say(
                 f"  {name:14} {s['events_per_second']:7.0f}/s  p50 {s['p50_ms']:.2f} ms"
                 f"  p99 {s['p99_ms']:.2f} ms  cpu {s['cpu_ms_per_event']:.3f} ms/event"
+                f" (gc {s['gc_ms_per_event']:.3f})"
             )
         self.say(
             "  wildix / no-op: throughput {throughput:.2f}, p99 {p99:.2f}, cpu {cpu_per_event:.2f}".format(
@@ -488,8 +535,13 @@ class Bench:
                 runs[MINIMAL], runs[WRITES3], runs[EVENT], runs[WILDIX], strict=True
             )
         )
+        gc_cost = {
+            name: statistics.median(r.gc_per_event for r in runs[name])
+            for name in RECEIVERS
+        }
         result = {
             "cpu_us_per_delivery": {name: cost[name] * 1e6 for name in RECEIVERS},
+            "gc_us_per_delivery": {name: gc_cost[name] * 1e6 for name in RECEIVERS},
             "state_write_us": write_price * 1e6,
             "bus_event_us": event_price * 1e6,
             "state_changes_per_delivery": writes,
@@ -507,6 +559,10 @@ class Bench:
             f" {events:.2f} bus events per delivery; the limit for that work"
             f" {limit * 1e6:.0f} µs: efficiency {efficiency:.2f}"
             f" (median of rounds {per_round:.2f})"
+        )
+        self.say(
+            "  of which garbage collection: "
+            + ", ".join(f"{name} {gc_cost[name] * 1e6:.0f} µs" for name in RECEIVERS)
         )
         return result
 
@@ -623,11 +679,23 @@ class Bench:
         """Send `count` events in tenths; RSS growth over the last half is what must be flat."""
         samples: list[dict[str, Any]] = []
         chunk = max(1, count // 10)
-        for _ in range(10):
+        trace = Path(self.args.trace_memory) if self.args.trace_memory else None
+        if trace is not None:
+            trace.mkdir(parents=True, exist_ok=True)
+            await self.hass.command(self.session, action="trace", frames=12)
+        for tenth in range(10):
             await self.drive(WILDIX, workload.mix(chunk), self.args.concurrency)
             stats = await self.hass.stats(self.session)
             samples.append(
                 {"events": self.sent, "rss_mib": stats["rss"] / MIB, **stats["model"]}
+            )
+            if trace is not None and tenth in (4, 9):
+                path = trace / f"tenth-{tenth + 1}.tracemalloc"
+                await self.hass.command(self.session, action="snapshot", path=str(path))
+        if trace is not None:
+            await self.hass.command(self.session, action="untrace")
+            self._memory_diff(
+                trace / "tenth-5.tracemalloc", trace / "tenth-10.tracemalloc"
             )
         growth = samples[-1]["rss_mib"] - samples[0]["rss_mib"]
         half = samples[-1]["rss_mib"] - samples[4]["rss_mib"]
@@ -642,6 +710,25 @@ class Bench:
             "growth_mib_last_half": half,
             "last_half_events": 5 * chunk,
         }
+
+    def _memory_diff(self, first: Path, last: Path) -> None:
+        """Print where the memory the last half of the memory events kept was allocated."""
+        before = tracemalloc.Snapshot.load(str(first))
+        after = tracemalloc.Snapshot.load(str(last))
+        total = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+        self.say(
+            f"  traced (tracemalloc slows Home Assistant and adds to its RSS):"
+            f" {total / MIB:+.2f} MiB over the last half, by line:"
+        )
+        for stat in after.compare_to(before, "lineno")[:15]:
+            self.say(f"    {stat}")
+        self.say("  the five largest, by call stack:")
+        for stat in after.compare_to(before, "traceback")[:5]:
+            self.say(
+                f"    {stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks"
+            )
+            for line in stat.traceback.format(limit=12, most_recent_first=True):
+                self.say(f"      {line}")
 
     def _targets(self) -> dict[str, dict[str, Any]]:
         """Check issue 15's targets (and startup's); report them, never fail on them."""
@@ -745,6 +832,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", default=str(REPO / "build" / "bench.json"))
     parser.add_argument("--profile", help="write a cProfile of a wildix batch here")
     parser.add_argument(
+        "--trace-memory",
+        metavar="DIR",
+        help="trace Home Assistant's allocations over the memory events (tracemalloc"
+        " snapshots here; slows the run and adds to the RSS it measures)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the configuration dir"
     )
     parser.add_argument(
@@ -766,6 +859,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
         Path(args.profile).parent.mkdir(parents=True, exist_ok=True)
+    if args.trace_memory:
+        args.trace_memory = str(Path(args.trace_memory).resolve())
     (REPO / "build").mkdir(exist_ok=True)
     config_dir = Path(tempfile.mkdtemp(prefix="bench-config-", dir=REPO / "build"))
     bench = Bench(args, config_dir)
