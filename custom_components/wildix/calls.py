@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from .changes import Aspect, CallMoment, Changes, MomentType
+from .changes import Aspect, CallMoment, Changes, MomentType, PbxAspect
 from .protocol import (
     Attachment,
     CallEvent,
@@ -384,7 +384,7 @@ class CallTracker:
             oldest = min(self.calls.values(), key=lambda c: c.last_news)
             self._abandon(oldest, int(oldest.last_news * 1000), "evicted", changes)
         self.calls[call.call_id] = call
-        changes.pbx = True
+        changes.pbx.add(PbxAspect.ACTIVE_CALLS)
         return call
 
     def _hear(self, call: Call, time_ms: int, received: float) -> None:
@@ -694,7 +694,7 @@ class CallTracker:
     def _retire(self, call: Call, changes: Changes) -> None:
         call.ended = True
         if self.calls.pop(call.call_id, None) is not None:
-            changes.pbx = True
+            changes.pbx.add(PbxAspect.ACTIVE_CALLS)
         self._remember_ended(call)
 
     def _remember_ended(self, call: Call) -> None:

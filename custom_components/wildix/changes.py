@@ -18,6 +18,14 @@ class Aspect(StrEnum):
     CALLS = "calls"  # last call record, missed-call count
 
 
+class PbxAspect(StrEnum):
+    """What part of the PBX an event changed."""
+
+    DEVICE = "device"  # the serial number (device data)
+    ACTIVE_CALLS = "active_calls"  # the calls in progress
+    LAST_EVENT = "last_event"  # when the last event arrived, to the second
+
+
 class MomentType(StrEnum):
     """Moments of a call that automations react to."""
 
@@ -51,7 +59,7 @@ class Changes:
 
     users: dict[str, set[Aspect]] = field(default_factory=dict)
     new_users: list[str] = field(default_factory=list)
-    pbx: bool = False
+    pbx: set[PbxAspect] = field(default_factory=set)
     moments: list[CallMoment] = field(default_factory=list)
     users_refused: bool = False
     clock_ahead: bool = False

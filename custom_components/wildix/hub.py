@@ -24,7 +24,7 @@ from .const import (
 from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .issues import Issue
-from .model import Aspect, CallMoment, Changes, PbxModel
+from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
@@ -87,7 +87,6 @@ class WildixHub:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         prefix = f"{DOMAIN}_{entry.entry_id}"
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
-        self.signal_pbx: SignalType[()] = SignalType(f"{prefix}_pbx")
         self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
         # The optional connection to the PBX API (coordinator.py).
         self.pbx_api: PbxApi | None = None
@@ -102,6 +101,10 @@ class WildixHub:
     def signal_user(self, extension: str, aspect: Aspect) -> SignalType[()]:
         """Return the signal sent when an aspect of a user changes."""
         return SignalType(f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}")
+
+    def signal_pbx(self, aspect: PbxAspect) -> SignalType[()]:
+        """Return the signal sent when an aspect of the PBX changes."""
+        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_pbx_{aspect}")
 
     def signal_moment(self, extension: str) -> SignalType[CallMoment]:
         """Return the signal sent when something happens in a user's call."""
@@ -294,9 +297,11 @@ class WildixHub:
                     async_dispatcher_send(
                         self.hass, self.signal_user(extension, aspect)
                     )
-        if changes.pbx:
-            self.devices.async_setup_pbx(self.model.pbx_serial)
-            async_dispatcher_send(self.hass, self.signal_pbx)
+        for pbx_aspect in changes.pbx:
+            if pbx_aspect is PbxAspect.DEVICE:
+                self.devices.async_setup_pbx(self.model.pbx_serial)
+            else:
+                async_dispatcher_send(self.hass, self.signal_pbx(pbx_aspect))
         if changes.moments:
             self._async_fire_moments(changes.moments)
         self.storage.async_schedule_save()

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api_entities import async_add_version_sensor
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
-from .model import Aspect, PhoneState, User
+from .model import Aspect, PbxAspect, PhoneState, User
 from .protocol import PresenceStatus
 from .views import call_attributes, last_call_attributes, presence_attributes, timestamp
 
@@ -105,12 +105,14 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
     WildixPbxSensorDescription(
         key="active_calls",
         translation_key="active_calls",
+        pbx_aspects=frozenset({PbxAspect.ACTIVE_CALLS}),
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda hub: len(hub.model.calls),
     ),
     WildixPbxSensorDescription(
         key="last_event",
         translation_key="last_event",
+        pbx_aspects=frozenset({PbxAspect.LAST_EVENT}),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_last_event,
