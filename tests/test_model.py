@@ -608,9 +608,20 @@ def test_changes_report_only_the_aspects_that_changed() -> None:
     changes = apply(model, "call_update_inbound_talking")
     assert changes.users == {"201": {Aspect.PHONE}}
     assert apply(model, "call_end_inbound_answered").users == {
-        "201": {Aspect.PHONE, Aspect.CALLS}
+        "201": {Aspect.PHONE, Aspect.LAST_CALL}
     }
     assert apply(model, "call_end_inbound_answered").users == {}
+
+    model = PbxModel()
+    for name in INBOUND_MISSED[:-1]:
+        apply(model, name)
+    assert apply(model, INBOUND_MISSED[-1]).users == {
+        "201": {Aspect.PHONE, Aspect.LAST_CALL, Aspect.MISSED_CALLS}
+    }
+    # The history refines the record (its length, why it ended), not the count.
+    assert apply(model, "call_completed_inbound_missed").users == {
+        "201": {Aspect.LAST_CALL}
+    }
 
 
 def test_changes_name_the_pbx_aspects_that_changed() -> None:

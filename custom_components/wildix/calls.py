@@ -448,7 +448,7 @@ class CallTracker:
                 continue
             self._count_missed(user, record, changes)
             if user.last_call is record:
-                changes.touch(extension, Aspect.CALLS)
+                changes.touch(extension, Aspect.LAST_CALL)
 
     def _record_history(
         self,
@@ -665,7 +665,7 @@ class CallTracker:
         self._file(leg, changes)
         if user is not None and user.last_call is record:
             # The record has just ended: what the last call shows changed.
-            changes.touch(leg.extension, Aspect.CALLS)
+            changes.touch(leg.extension, Aspect.LAST_CALL)
 
     def _file(self, leg: Leg, changes: Changes) -> None:
         """Make an ended leg the user's last call if it is the most recent one."""
@@ -679,7 +679,7 @@ class CallTracker:
             last is None or record.started_ms >= last.started_ms
         ):
             user.last_call = record
-            changes.touch(leg.extension, Aspect.CALLS)
+            changes.touch(leg.extension, Aspect.LAST_CALL)
         self._count_missed(user, record, changes)
 
     def _count_missed(
@@ -689,7 +689,7 @@ class CallTracker:
             return
         user.counted.append(record.call_id)
         user.missed_calls += 1
-        changes.touch(user.extension, Aspect.CALLS)
+        changes.touch(user.extension, Aspect.MISSED_CALLS)
 
     def _retire(self, call: Call, changes: Changes) -> None:
         call.ended = True

@@ -15,7 +15,8 @@ class Aspect(StrEnum):
     IDENTITY = "identity"  # name, email, department, group, user_id (device data)
     PRESENCE = "presence"  # presence status, message, until, location
     PHONE = "phone"  # phone state, ringing, the call shown, telephony status
-    CALLS = "calls"  # last call record, missed-call count
+    LAST_CALL = "last_call"  # the record of the user's last call
+    MISSED_CALLS = "missed_calls"  # the missed-call count
 
 
 class PbxAspect(StrEnum):

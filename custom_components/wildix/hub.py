@@ -165,7 +165,7 @@ class WildixHub:
             self.show_remote = options.show_remote
             # Callers are shown in the phone's current call and in the last call.
             for extension in self.model.users:
-                for aspect in (Aspect.PHONE, Aspect.CALLS):
+                for aspect in (Aspect.PHONE, Aspect.LAST_CALL):
                     async_dispatcher_send(
                         self.hass, self.signal_user(extension, aspect)
                     )

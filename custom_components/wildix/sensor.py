@@ -87,7 +87,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="last_call",
         translation_key="last_call",
-        aspects=frozenset({Aspect.CALLS}),
+        aspects=frozenset({Aspect.LAST_CALL}),
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
         attributes_fn=lambda hub, user: last_call_attributes(user, hub.show_remote),
@@ -95,7 +95,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="missed_calls",
         translation_key="missed_calls",
-        aspects=frozenset({Aspect.CALLS}),
+        aspects=frozenset({Aspect.MISSED_CALLS}),
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda user: user.missed_calls,
     ),
