@@ -405,7 +405,7 @@ class CallTracker:
         rank = _SOURCE_RANK[event.family]
         final = event.phase is not CallPhase.PROGRESS
         ends_every_leg = event.phase is CallPhase.END
-        cause = event.end_cause_text or event.end_cause
+        cause = event.end_cause
         users = self.directory.users
         for extension, leg in call.legs.items():
             record = leg.record
