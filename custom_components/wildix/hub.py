@@ -205,7 +205,8 @@ class WildixHub:
     @callback
     def async_receive(self, event: WildixEvent, key: str) -> Outcome:
         """Take a verified event; `key` identifies its exact bytes."""
-        if not self.seen.add(key, dt_util.utcnow().timestamp()):
+        received = dt_util.utcnow().timestamp()
+        if not self.seen.add(key, received):
             self.deliveries.async_verified(event.type, Outcome.DUPLICATE)
             return Outcome.DUPLICATE
         self.deliveries.async_verified(event.type, Outcome.ACCEPTED)
@@ -216,7 +217,7 @@ class WildixHub:
             )
         elif event.body is None:
             _LOGGER.debug("Ignoring a Wildix event of type %s", event.type)
-        changes = self.model.apply(event, dt_util.utcnow().timestamp())
+        changes = self.model.apply(event, received)
         if self.pbx_api is not None:
             self.pbx_api.book.reconcile(self.model, changes.users)
         self._async_publish(changes)
