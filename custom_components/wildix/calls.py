@@ -414,7 +414,7 @@ class CallTracker:
             flow = None if party_seen is None else party_seen.flow
             if flow is not None:
                 changed |= record.start_by(flow.start_ms)
-                if _answered(flow):
+                if flow.answered:
                     changed |= record.mark_answered()
                 if flow.recordings:
                     record.recordings = flow.recordings  # kept, not shown
@@ -562,7 +562,7 @@ class CallTracker:
         flow = party_seen.flow
         leg.flow_index = flow.index
         state = _leg_state(flow, party_seen.caller, leg)
-        shown = _answered(flow) and leg.record.mark_answered()
+        shown = flow.answered and leg.record.mark_answered()
         if state is not leg.state:
             leg.state = state
             shown = True
@@ -596,7 +596,7 @@ class CallTracker:
                     leg.flow_index, -1 if party_seen is None else party_seen.flow.index
                 )
                 gone = any(
-                    _answered(flow) and flow.index > latest for flow in event.flows
+                    flow.answered and flow.index > latest for flow in event.flows
                 )
             if gone:
                 # Moved on: whoever took the call over answers for it.
@@ -617,7 +617,7 @@ class CallTracker:
             if leg.ended:
                 continue
             party_seen = seen.get(extension)
-            if party_seen is not None and _answered(party_seen.flow):
+            if party_seen is not None and party_seen.flow.answered:
                 leg.record.answered = True
             self._hang_up(call, leg, time_ms, changes)
         self._refine(call, time_ms, event, seen, changes)
@@ -745,16 +745,12 @@ def _advance_calls(user: Participant, time_ms: int) -> bool:
     return hides_line
 
 
-def _answered(flow: CallFlow) -> bool:
-    return flow.status in (LegStatus.TALKING, LegStatus.HOLD) or bool(flow.talk_time_ms)
-
-
 def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
     if flow.status is LegStatus.TALKING:
         return PhoneState.TALKING
     if flow.status is LegStatus.HOLD:
         return PhoneState.ON_HOLD
-    if leg.record.answered or _answered(flow):
+    if leg.record.answered or flow.answered:
         return (
             leg.state
             if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD)
@@ -763,5 +759,8 @@ def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
     return PhoneState.DIALING if caller else PhoneState.RINGING
 
 
-def _earliest(*values: int | None) -> int:
-    return min(value for value in values if value is not None)
+def _earliest(first: int, *others: int | None) -> int:
+    for value in others:
+        if value is not None and value < first:
+            first = value
+    return first

@@ -106,6 +106,7 @@ class PresenceStatus(StrEnum):
 
 
 _LEG_STATUSES = {status.value: status for status in LegStatus}
+_ANSWERED = (LegStatus.TALKING, LegStatus.HOLD)
 _DIRECTIONS = {direction.value: direction for direction in Direction}
 
 
@@ -141,6 +142,8 @@ class CallFlow:
     callee: Party | None
     status: LegStatus
     direction: Direction | None
+    # Talking, on hold, or with talk time: someone took the call on this leg.
+    answered: bool
     remote_phone: str | None = None
     destination: str | None = None
     talk_time_ms: int | None = None
@@ -386,12 +389,14 @@ def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEv
     caller = _party(data.get("caller"))
     callee = _party(data.get("callee"))
     destination = _text(data.get("destination"))
+    status = _leg_status(data.get("status"))
     flow = CallFlow(
         index=0,
         caller=caller,
         callee=callee,
-        status=_leg_status(data.get("status")),
+        status=status,
         direction=_legacy_direction(caller, callee, destination, data),
+        answered=status in _ANSWERED,
         remote_phone=_remote_phone(caller, callee),
         destination=destination,
     )
@@ -431,17 +436,22 @@ def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFl
     callee = _party(raw.get("callee"))
     call_status = _text(raw.get("callStatus"))
     index = _integer(raw.get("flowIndex"), MAX_FLOW_INDEX)
+    status = (
+        LegStatus.ENDED
+        if stored and raw.get("status") is None
+        else _leg_status(raw.get("status"))
+    )
+    talk_time_ms = _integer(raw.get("talkTime"), MAX_DURATION_MS)
     return CallFlow(
         index=position if index is None else index,
         caller=caller,
         callee=callee,
-        status=LegStatus.ENDED
-        if stored and raw.get("status") is None
-        else _leg_status(raw.get("status")),
+        status=status,
         direction=_direction(raw.get("direction")),
+        answered=status in _ANSWERED or bool(talk_time_ms),
         remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
         destination=_text(raw.get("destination")),
-        talk_time_ms=_integer(raw.get("talkTime"), MAX_DURATION_MS),
+        talk_time_ms=talk_time_ms,
         duration_ms=_integer(raw.get("duration"), MAX_DURATION_MS),
         start_ms=_epoch_ms(raw.get("startTime")),
         end_ms=_epoch_ms(raw.get("endTime")),
