@@ -156,6 +156,38 @@ def test_presence_user() -> None:
     assert located.location.longitude == pytest.approx(13.3849)
 
 
+@pytest.mark.parametrize(
+    ("lat", "lng", "until", "expected"),
+    [
+        ("", "", "", (None, None, None)),
+        ("north", None, "soon", (None, None, None)),
+        (
+            91,
+            "-180.5",
+            "2025-03-04T13:00:00",
+            (None, None, datetime(2025, 3, 4, 13, 0, tzinfo=UTC)),
+        ),
+        (
+            "-45.5",
+            170,
+            "2025-03-04T13:00:00+01:00",
+            (-45.5, 170.0, datetime(2025, 3, 4, 12, 0, tzinfo=UTC)),
+        ),
+    ],
+)
+def test_presence_user_keeps_only_sane_coordinates_and_times(
+    lat: object, lng: object, until: str, expected: tuple[object, object, object]
+) -> None:
+    """Empty, unreadable or impossible coordinates and times are no values; a time without zone is UTC."""
+    payload = load_event("presence_user_available_with_location")
+    payload["data"]["location"] |= {"lat": lat, "lng": lng}
+    payload["data"]["until"] = until
+    body = parse_event(payload).body
+    assert isinstance(body, UserPresence)
+    assert body.location is not None  # the address is kept
+    assert (body.location.latitude, body.location.longitude, body.until) == expected
+
+
 def test_presence_telephony() -> None:
     """presence:telephony carries the raw line status."""
     body = parse_event(load_event("presence_telephony_rt")).body
