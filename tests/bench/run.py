@@ -196,18 +196,25 @@ class HomeAssistantProcess:
             stderr=subprocess.STDOUT,
         )
 
-    async def stats(self, session: aiohttp.ClientSession) -> dict[str, Any]:
-        """Return what the benchmark component measures."""
-        async with session.get(f"{self.base}/api/wildix_bench") as response:
+    async def stats(
+        self, session: aiohttp.ClientSession, *, memory: bool = False
+    ) -> dict[str, Any]:
+        """Return what the benchmark component measures (`memory`: also entity dicts)."""
+        url = f"{self.base}/api/wildix_bench" + ("?memory" if memory else "")
+        async with session.get(url) as response:
             stats: dict[str, Any] = await response.json()
             return stats
 
-    async def command(self, session: aiohttp.ClientSession, **command: Any) -> None:
-        """Switch accounting or profiling."""
+    async def command(
+        self, session: aiohttp.ClientSession, **command: Any
+    ) -> dict[str, Any]:
+        """Switch accounting or profiling; take a memory snapshot."""
         async with session.post(
             f"{self.base}/api/wildix_bench", json=command
         ) as response:
             response.raise_for_status()
+            answer: dict[str, Any] = await response.json()
+            return answer
 
     def stop(self) -> None:
         """Stop Home Assistant the way a user would, letting it save its state."""
@@ -373,7 +380,14 @@ class Bench:
         ) as self.session:
             seconds, stats = await self.hass.start(self.session)
             self.webhooks[WILDIX] = stats["webhook_id"]
-            self.say(f"Home Assistant {HA_VERSION} ready in {seconds:.1f} s")
+            self.say(
+                f"Home Assistant {HA_VERSION} ready in {seconds:.1f} s"
+                f" ({stats['cpu']:.1f} s of CPU)"
+            )
+            self.results["first_start"] = {
+                "seconds": seconds,
+                "cpu_seconds": stats["cpu"],
+            }
             main = traffic(users, seed=1)
             # The baselines get the same mix of bodies from their own generators, so
             # that only wildix's deliveries move wildix's clock.
@@ -412,6 +426,13 @@ class Bench:
             }
             self.say(f"  {seconds:.2f} s")
 
+            # The memory events come first: they also bring the new users to the
+            # steady state the 100 users are in. Measured right after their first
+            # event, they would still be having their first calls, first missed
+            # call..., which change more per delivery (2.1 states instead of 1.6).
+            self.say(f"Memory over {args.memory_events} events")
+            self.results["memory"] = await self._memory(fresh, args.memory_events)
+
             self.say("Cost per event with few vs many known users")
             many = await self.rounds(
                 {NOOP: baselines[NOOP], WILDIX: fresh}, args.rounds, args.events
@@ -419,9 +440,6 @@ class Bench:
             self.results["scaling"] = self._scaling(
                 runs, many, len(users), len(users) + len(new_users)
             )
-
-            self.say(f"Memory over {args.memory_events} events")
-            self.results["memory"] = await self._memory(fresh, args.memory_events)
             for workload in (main, fresh):
                 if workload.next_ms > time.time() * 1000 + MODEL_CLOCK_AHEAD_MS:
                     self.problems.append(
@@ -440,9 +458,17 @@ class Bench:
                 "known_users": known,
                 "seconds_to_entities": seconds,
                 "wildix_setup_seconds": stats["setup_seconds"],
+                # The Home Assistant process's CPU time until then: steadier than
+                # the wall time on a shared machine.
+                "cpu_seconds": stats["cpu"],
                 "entities": stats["entities"],
             }
-            self.say(f"  {seconds:.2f} s (wildix setup {stats['setup_seconds']:.2f} s)")
+            self.say(
+                f"  {seconds:.2f} s (wildix setup {stats['setup_seconds']:.2f} s;"
+                f" {stats['cpu']:.2f} s of CPU, against"
+                f" {self.results['first_start']['cpu_seconds']:.2f} s for the first"
+                " start without users)"
+            )
             self.results["counters"] = counters
             self.hass.stop()
         self.results["targets"] = self._targets()
@@ -682,32 +708,59 @@ class Bench:
         trace = Path(self.args.trace_memory) if self.args.trace_memory else None
         if trace is not None:
             trace.mkdir(parents=True, exist_ok=True)
-            await self.hass.command(self.session, action="trace", frames=12)
+            await self.hass.command(self.session, action="trace", frames=6)
+        types: list[Counter[str]] = []
         for tenth in range(10):
             await self.drive(WILDIX, workload.mix(chunk), self.args.concurrency)
-            stats = await self.hass.stats(self.session)
+            stats = await self.hass.stats(self.session, memory=True)
+            dicts = stats["entity_dicts"]
             samples.append(
-                {"events": self.sent, "rss_mib": stats["rss"] / MIB, **stats["model"]}
+                {
+                    "events": self.sent,
+                    "rss_mib": stats["rss"] / MIB,
+                    "allocated_blocks": stats["allocated_blocks"],
+                    "entity_dicts_mib": dicts["bytes"] / MIB,
+                    "entity_dicts_by_size": dicts["by_size"],
+                    **stats["model"],
+                }
             )
             if trace is not None and tenth in (4, 9):
                 path = trace / f"tenth-{tenth + 1}.tracemalloc"
-                await self.hass.command(self.session, action="snapshot", path=str(path))
+                answer = await self.hass.command(
+                    self.session, action="snapshot", path=str(path)
+                )
+                types.append(Counter(answer["types"]))
         if trace is not None:
             await self.hass.command(self.session, action="untrace")
             self._memory_diff(
                 trace / "tenth-5.tracemalloc", trace / "tenth-10.tracemalloc"
             )
+            self.say("  objects by type, growth over the last half:")
+            for name, grown in (types[1] - types[0]).most_common(12):
+                self.say(f"    {name:32} {grown:+d} (now {types[1][name]})")
         growth = samples[-1]["rss_mib"] - samples[0]["rss_mib"]
         half = samples[-1]["rss_mib"] - samples[4]["rss_mib"]
+        dicts_half = samples[-1]["entity_dicts_mib"] - samples[4]["entity_dicts_mib"]
         self.say(
             f"  RSS {samples[0]['rss_mib']:.1f} -> {samples[4]['rss_mib']:.1f}"
             f" -> {samples[-1]['rss_mib']:.1f} MiB (+{half:.1f} MiB over the last"
             f" {5 * chunk} events); model {samples[-1]}"
         )
+        self.say(
+            "  RSS by tenth: "
+            + " ".join(f"{sample['rss_mib']:.1f}" for sample in samples)
+            + " MiB; entities' instance dicts: "
+            + " ".join(f"{sample['entity_dicts_mib']:.2f}" for sample in samples)
+            + f" MiB (+{dicts_half:.2f} MiB over the last half;"
+            + f" by size at the end {samples[-1]['entity_dicts_by_size']});"
+            + " Python's allocated blocks (thousands): "
+            + " ".join(f"{sample['allocated_blocks'] / 1000:.0f}" for sample in samples)
+        )
         return {
             "samples": samples,
             "growth_mib_after_first_tenth": growth,
             "growth_mib_last_half": half,
+            "entity_dicts_growth_mib_last_half": dicts_half,
             "last_half_events": 5 * chunk,
         }
 
@@ -727,7 +780,7 @@ class Bench:
             self.say(
                 f"    {stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks"
             )
-            for line in stat.traceback.format(limit=12, most_recent_first=True):
+            for line in stat.traceback.format(limit=6, most_recent_first=True):
                 self.say(f"      {line}")
 
     def _targets(self) -> dict[str, dict[str, Any]]:
