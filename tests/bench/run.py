@@ -197,10 +197,19 @@ class HomeAssistantProcess:
         )
 
     async def stats(
-        self, session: aiohttp.ClientSession, *, memory: bool = False
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        memory: bool = False,
+        trim: bool = False,
     ) -> dict[str, Any]:
-        """Return what the benchmark component measures (`memory`: also entity dicts)."""
-        url = f"{self.base}/api/wildix_bench" + ("?memory" if memory else "")
+        """Return what the benchmark component measures.
+
+        `memory`: also what Python holds; `trim`: then also the RSS once glibc's
+        malloc has given back the memory it keeps free (which changes later RSS).
+        """
+        query = "?memory" + ("&trim" if trim else "") if memory else ""
+        url = f"{self.base}/api/wildix_bench{query}"
         async with session.get(url) as response:
             stats: dict[str, Any] = await response.json()
             return stats
@@ -712,13 +721,22 @@ class Bench:
         types: list[Counter[str]] = []
         for tenth in range(10):
             await self.drive(WILDIX, workload.mix(chunk), self.args.concurrency)
-            stats = await self.hass.stats(self.session, memory=True)
+            stats = await self.hass.stats(
+                self.session, memory=True, trim=self.args.malloc_trim
+            )
             dicts = stats["entity_dicts"]
             samples.append(
                 {
                     "events": self.sent,
                     "rss_mib": stats["rss"] / MIB,
                     "allocated_blocks": stats["allocated_blocks"],
+                    "heap_mib": {
+                        key: value / MIB for key, value in stats["heap"].items()
+                    },
+                    # After malloc_trim(0): the memory glibc kept free is given back.
+                    "rss_trimmed_mib": None
+                    if stats["rss_trimmed"] is None
+                    else stats["rss_trimmed"] / MIB,
                     "entity_dicts_mib": dicts["bytes"] / MIB,
                     "entity_dicts_by_size": dicts["by_size"],
                     **stats["model"],
@@ -755,6 +773,22 @@ class Bench:
             + f" by size at the end {samples[-1]['entity_dicts_by_size']});"
             + " Python's allocated blocks (thousands): "
             + " ".join(f"{sample['allocated_blocks'] / 1000:.0f}" for sample in samples)
+            + "; Python's small objects / their arenas / glibc malloc in use, MiB: "
+            + " ".join(
+                "{:.1f}/{:.1f}/{:.1f}".format(
+                    sample["heap_mib"].get("pymalloc_in_blocks", 0),
+                    sample["heap_mib"].get("pymalloc_arenas", 0),
+                    sample["heap_mib"].get("malloc_in_use", 0),
+                )
+                for sample in samples
+            )
+            + "; RSS after malloc_trim(0): "
+            + " ".join(
+                "-"
+                if sample["rss_trimmed_mib"] is None
+                else f"{sample['rss_trimmed_mib']:.1f}"
+                for sample in samples
+            )
         )
         return {
             "samples": samples,
@@ -889,6 +923,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="DIR",
         help="trace Home Assistant's allocations over the memory events (tracemalloc"
         " snapshots here; slows the run and adds to the RSS it measures)",
+    )
+    parser.add_argument(
+        "--malloc-trim",
+        action="store_true",
+        help="after each tenth of the memory events, let glibc give its free memory"
+        " back and report the RSS after it (lowers the RSS the memory target reads)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the configuration dir"

@@ -5,14 +5,18 @@ Never shipped: `scripts/bench` links it into a throw-away configuration next to 
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+import contextlib
 import cProfile
+import ctypes
 import gc
 import hashlib
 import hmac
 from http import HTTPStatus
 import os
 from pathlib import Path
+import re
 import sys
+import tempfile
 import time
 import tracemalloc
 from typing import Any
@@ -215,6 +219,69 @@ def _entity_dicts(hass: HomeAssistant) -> dict[str, Any]:
     }
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def _heap() -> dict[str, int]:
+    """Return where the process's memory is: Python's small-object arenas and glibc's heap.
+
+    pymalloc serves objects up to 512 bytes from 1 MiB arenas it maps itself and
+    unmaps only when empty; larger objects (and C libraries) use glibc's malloc.
+    """
+    heap: dict[str, int] = {}
+    with tempfile.TemporaryFile() as out:
+        # sys._debugmallocstats writes to the C stderr: catch it for a moment.
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if found := re.search(r"(\d+) arenas \* (\d+) bytes/arena", text):
+        heap["pymalloc_arenas"] = int(found.group(1)) * int(found.group(2))
+    for key, label in (
+        ("pymalloc_in_blocks", "bytes in allocated blocks"),
+        ("pymalloc_free_in_arenas", "bytes in available blocks"),
+    ):
+        if found := re.search(rf"# {label}\s*=\s*([\d,]+)", text):
+            heap[key] = int(found.group(1).replace(",", ""))
+    with contextlib.suppress(OSError, AttributeError):
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+        mallinfo2.restype = _MallInfo2
+        info = mallinfo2()
+        heap |= {
+            "malloc_in_use": info.uordblks + info.hblkhd,
+            "malloc_free": info.fordblks,
+        }
+    return heap
+
+
+def _trimmed_rss() -> int | None:
+    """Return the RSS after glibc's malloc has given its free memory back (None elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return _rss()
+    return None
+
+
 def _rss() -> int:
     pages = Path("/proc/self/statm").read_text().split()[1]
     return int(pages) * os.sysconf("SC_PAGE_SIZE")
@@ -249,6 +316,8 @@ class StatsView(HomeAssistantView):
             data["entity_dicts"] = _entity_dicts(hass)
             # Python's own count of the memory blocks it has handed out and not freed.
             data["allocated_blocks"] = sys.getallocatedblocks()
+            data["heap"] = _heap()
+            data["rss_trimmed"] = _trimmed_rss() if "trim" in request.query else None
         # LOADED, not merely runtime_data set: the PBX's entities exist by then.
         if (
             entries
