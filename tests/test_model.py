@@ -12,6 +12,7 @@ from custom_components.wildix.model import (
     Aspect,
     Changes,
     MomentType,
+    PbxAspect,
     PbxModel,
     PhoneState,
     Ranked,
@@ -607,9 +608,49 @@ def test_changes_report_only_the_aspects_that_changed() -> None:
     changes = apply(model, "call_update_inbound_talking")
     assert changes.users == {"201": {Aspect.PHONE}}
     assert apply(model, "call_end_inbound_answered").users == {
-        "201": {Aspect.PHONE, Aspect.CALLS}
+        "201": {Aspect.PHONE, Aspect.LAST_CALL}
     }
     assert apply(model, "call_end_inbound_answered").users == {}
+
+    model = PbxModel()
+    for name in INBOUND_MISSED[:-1]:
+        apply(model, name)
+    assert apply(model, INBOUND_MISSED[-1]).users == {
+        "201": {Aspect.PHONE, Aspect.LAST_CALL, Aspect.MISSED_CALLS}
+    }
+    # The history refines the record (its length, why it ended), not the count.
+    assert apply(model, "call_completed_inbound_missed").users == {
+        "201": {Aspect.LAST_CALL}
+    }
+
+
+def test_changes_name_the_pbx_aspects_that_changed() -> None:
+    """The PBX's entities hear of an event only when what they show changed.
+
+    The last event is shown to the second: more events within it change nothing.
+    """
+    model = PbxModel()
+    second = load_event("presence_user_dnd")["time"] // 1000 * 1000
+    changes = apply(model, "presence_user_dnd", time=second)
+    assert changes.pbx == {PbxAspect.DEVICE, PbxAspect.LAST_EVENT}
+    changes = apply(model, "presence_user_dnd", time=second + 400)
+    assert changes.pbx == set()
+    assert not changes
+    changes = apply(model, "presence_user_dnd", time=second + 1000)
+    assert changes.pbx == {PbxAspect.LAST_EVENT}
+
+    model = PbxModel()
+    start = load_event("call_start_inbound")
+    second = start["time"] // 1000 * 1000
+    assert apply(model, start, time=second).pbx == {
+        PbxAspect.DEVICE,
+        PbxAspect.LAST_EVENT,
+        PbxAspect.ACTIVE_CALLS,
+    }
+    ringing = load_event("call_update_inbound_ringing", time=second + 500)
+    assert apply(model, ringing).pbx == set()
+    end = load_event("call_end_inbound_answered", time=second + 900)
+    assert apply(model, end).pbx == {PbxAspect.ACTIVE_CALLS}
 
 
 def test_ranked_facts_follow_the_most_trusted_source() -> None:

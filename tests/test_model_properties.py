@@ -117,8 +117,8 @@ def shown_aspects(model: PbxModel) -> dict[tuple[str, Aspect], Any]:
             phone.ringing,
             call_attributes(user, show_remote=True),
         )
-        shown[extension, Aspect.CALLS] = (
-            user.missed_calls,
+        shown[extension, Aspect.MISSED_CALLS] = user.missed_calls
+        shown[extension, Aspect.LAST_CALL] = (
             None if user.last_call is None else user.last_call.started_ms,
             last_call_attributes(user, show_remote=True),
         )

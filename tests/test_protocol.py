@@ -102,15 +102,16 @@ def test_legacy_direction_is_derived(name: str, direction: Direction) -> None:
 
 
 def test_legacy_end_carries_the_cause() -> None:
-    """The end of a legacy call says why it ended."""
-    body = parse_event(load_event("call_end_internal_rejected")).body
+    """The end of a legacy call says why it ended, in words when Wildix gives them."""
+    payload = load_event("call_end_internal_rejected")
+    body = parse_event(payload).body
     assert isinstance(body, CallEvent)
     assert body.phase is CallPhase.END
-    assert (body.end_cause, body.end_cause_text, body.end_by) == (
-        "21",
-        "Call Rejected",
-        "CALLEE",
-    )
+    assert body.end_cause == "Call Rejected"
+    del payload["data"]["endCauseStr"]
+    body = parse_event(payload).body
+    assert isinstance(body, CallEvent)
+    assert body.end_cause == "21"
 
 
 def test_live_call_prefers_data_id() -> None:
@@ -153,6 +154,38 @@ def test_presence_user() -> None:
     assert located.location is not None
     assert located.location.latitude == pytest.approx(52.5321)
     assert located.location.longitude == pytest.approx(13.3849)
+
+
+@pytest.mark.parametrize(
+    ("lat", "lng", "until", "expected"),
+    [
+        ("", "", "", (None, None, None)),
+        ("north", None, "soon", (None, None, None)),
+        (
+            91,
+            "-180.5",
+            "2025-03-04T13:00:00",
+            (None, None, datetime(2025, 3, 4, 13, 0, tzinfo=UTC)),
+        ),
+        (
+            "-45.5",
+            170,
+            "2025-03-04T13:00:00+01:00",
+            (-45.5, 170.0, datetime(2025, 3, 4, 12, 0, tzinfo=UTC)),
+        ),
+    ],
+)
+def test_presence_user_keeps_only_sane_coordinates_and_times(
+    lat: object, lng: object, until: str, expected: tuple[object, object, object]
+) -> None:
+    """Empty, unreadable or impossible coordinates and times are no values; a time without zone is UTC."""
+    payload = load_event("presence_user_available_with_location")
+    payload["data"]["location"] |= {"lat": lat, "lng": lng}
+    payload["data"]["until"] = until
+    body = parse_event(payload).body
+    assert isinstance(body, UserPresence)
+    assert body.location is not None  # the address is kept
+    assert (body.location.latitude, body.location.longitude, body.until) == expected
 
 
 def test_presence_telephony() -> None:

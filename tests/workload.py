@@ -158,9 +158,15 @@ class Workload:
         *,
         seed: int = 0,
         start_ms: int | None = None,
+        call_spacing_ms: int = CALL_SPACING_MS,
     ) -> None:
-        """Prepare traffic for these users; `start_ms` is the first call's start."""
+        """Prepare traffic for these users; `start_ms` is the first call's start.
+
+        Calls start `call_spacing_ms` apart: with many users, a user's next call
+        comes as long after their last one with a shorter spacing.
+        """
         self.secret = secret
+        self.call_spacing_ms = call_spacing_ms
         self.extensions = list(extensions)
         self.random = random.Random(seed)
         self.next_ms = (
@@ -240,7 +246,7 @@ class Workload:
         """
         self.sequence += 1
         start_ms = self.next_ms
-        self.next_ms += CALL_SPACING_MS
+        self.next_ms += self.call_spacing_ms
         call_id = f"{COMPANY}_{start_ms // 1000}.{self.sequence}"
         remote = f"+49{self.random.randrange(10**9, 10**10)}"
         roles = {

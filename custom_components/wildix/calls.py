@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from .changes import Aspect, CallMoment, Changes, MomentType
+from .changes import Aspect, CallMoment, Changes, MomentType, PbxAspect
 from .protocol import (
     Attachment,
     CallEvent,
@@ -384,7 +384,7 @@ class CallTracker:
             oldest = min(self.calls.values(), key=lambda c: c.last_news)
             self._abandon(oldest, int(oldest.last_news * 1000), "evicted", changes)
         self.calls[call.call_id] = call
-        changes.pbx = True
+        changes.pbx.add(PbxAspect.ACTIVE_CALLS)
         return call
 
     def _hear(self, call: Call, time_ms: int, received: float) -> None:
@@ -405,7 +405,7 @@ class CallTracker:
         rank = _SOURCE_RANK[event.family]
         final = event.phase is not CallPhase.PROGRESS
         ends_every_leg = event.phase is CallPhase.END
-        cause = event.end_cause_text or event.end_cause
+        cause = event.end_cause
         users = self.directory.users
         for extension, leg in call.legs.items():
             record = leg.record
@@ -414,7 +414,7 @@ class CallTracker:
             flow = None if party_seen is None else party_seen.flow
             if flow is not None:
                 changed |= record.start_by(flow.start_ms)
-                if _answered(flow):
+                if flow.answered:
                     changed |= record.mark_answered()
                 if flow.recordings:
                     record.recordings = flow.recordings  # kept, not shown
@@ -448,7 +448,7 @@ class CallTracker:
                 continue
             self._count_missed(user, record, changes)
             if user.last_call is record:
-                changes.touch(extension, Aspect.CALLS)
+                changes.touch(extension, Aspect.LAST_CALL)
 
     def _record_history(
         self,
@@ -562,7 +562,7 @@ class CallTracker:
         flow = party_seen.flow
         leg.flow_index = flow.index
         state = _leg_state(flow, party_seen.caller, leg)
-        shown = _answered(flow) and leg.record.mark_answered()
+        shown = flow.answered and leg.record.mark_answered()
         if state is not leg.state:
             leg.state = state
             shown = True
@@ -596,7 +596,7 @@ class CallTracker:
                     leg.flow_index, -1 if party_seen is None else party_seen.flow.index
                 )
                 gone = any(
-                    _answered(flow) and flow.index > latest for flow in event.flows
+                    flow.answered and flow.index > latest for flow in event.flows
                 )
             if gone:
                 # Moved on: whoever took the call over answers for it.
@@ -617,7 +617,7 @@ class CallTracker:
             if leg.ended:
                 continue
             party_seen = seen.get(extension)
-            if party_seen is not None and _answered(party_seen.flow):
+            if party_seen is not None and party_seen.flow.answered:
                 leg.record.answered = True
             self._hang_up(call, leg, time_ms, changes)
         self._refine(call, time_ms, event, seen, changes)
@@ -665,7 +665,7 @@ class CallTracker:
         self._file(leg, changes)
         if user is not None and user.last_call is record:
             # The record has just ended: what the last call shows changed.
-            changes.touch(leg.extension, Aspect.CALLS)
+            changes.touch(leg.extension, Aspect.LAST_CALL)
 
     def _file(self, leg: Leg, changes: Changes) -> None:
         """Make an ended leg the user's last call if it is the most recent one."""
@@ -679,7 +679,7 @@ class CallTracker:
             last is None or record.started_ms >= last.started_ms
         ):
             user.last_call = record
-            changes.touch(leg.extension, Aspect.CALLS)
+            changes.touch(leg.extension, Aspect.LAST_CALL)
         self._count_missed(user, record, changes)
 
     def _count_missed(
@@ -689,12 +689,12 @@ class CallTracker:
             return
         user.counted.append(record.call_id)
         user.missed_calls += 1
-        changes.touch(user.extension, Aspect.CALLS)
+        changes.touch(user.extension, Aspect.MISSED_CALLS)
 
     def _retire(self, call: Call, changes: Changes) -> None:
         call.ended = True
         if self.calls.pop(call.call_id, None) is not None:
-            changes.pbx = True
+            changes.pbx.add(PbxAspect.ACTIVE_CALLS)
         self._remember_ended(call)
 
     def _remember_ended(self, call: Call) -> None:
@@ -745,16 +745,12 @@ def _advance_calls(user: Participant, time_ms: int) -> bool:
     return hides_line
 
 
-def _answered(flow: CallFlow) -> bool:
-    return flow.status in (LegStatus.TALKING, LegStatus.HOLD) or bool(flow.talk_time_ms)
-
-
 def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
     if flow.status is LegStatus.TALKING:
         return PhoneState.TALKING
     if flow.status is LegStatus.HOLD:
         return PhoneState.ON_HOLD
-    if leg.record.answered or _answered(flow):
+    if leg.record.answered or flow.answered:
         return (
             leg.state
             if leg.state in (PhoneState.TALKING, PhoneState.ON_HOLD)
@@ -763,5 +759,8 @@ def _leg_state(flow: CallFlow, caller: bool, leg: Leg) -> PhoneState:
     return PhoneState.DIALING if caller else PhoneState.RINGING
 
 
-def _earliest(*values: int | None) -> int:
-    return min(value for value in values if value is not None)
+def _earliest(first: int, *others: int | None) -> int:
+    for value in others:
+        if value is not None and value < first:
+            first = value
+    return first

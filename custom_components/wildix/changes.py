@@ -15,7 +15,16 @@ class Aspect(StrEnum):
     IDENTITY = "identity"  # name, email, department, group, user_id (device data)
     PRESENCE = "presence"  # presence status, message, until, location
     PHONE = "phone"  # phone state, ringing, the call shown, telephony status
-    CALLS = "calls"  # last call record, missed-call count
+    LAST_CALL = "last_call"  # the record of the user's last call
+    MISSED_CALLS = "missed_calls"  # the missed-call count
+
+
+class PbxAspect(StrEnum):
+    """What part of the PBX an event changed."""
+
+    DEVICE = "device"  # the serial number (device data)
+    ACTIVE_CALLS = "active_calls"  # the calls in progress
+    LAST_EVENT = "last_event"  # when the last event arrived, to the second
 
 
 class MomentType(StrEnum):
@@ -51,7 +60,7 @@ class Changes:
 
     users: dict[str, set[Aspect]] = field(default_factory=dict)
     new_users: list[str] = field(default_factory=list)
-    pbx: bool = False
+    pbx: set[PbxAspect] = field(default_factory=set)
     moments: list[CallMoment] = field(default_factory=list)
     users_refused: bool = False
     clock_ahead: bool = False

@@ -12,14 +12,15 @@ from homeassistant.util.signal_type import SignalType
 
 from .devices import pbx_device_info, user_device_info
 from .hub import WildixHub
-from .model import Aspect, User
+from .model import Aspect, PbxAspect, User
 
 
 @dataclass(frozen=True, kw_only=True)
 class WildixEntityDescription(EntityDescription):
-    """Describes an entity of the model: which aspects of its user it shows."""
+    """Describes an entity of the model: which aspects of its user, or of the PBX, it shows."""
 
     aspects: frozenset[Aspect] = frozenset()
+    pbx_aspects: frozenset[PbxAspect] = frozenset()
 
 
 class WildixEntity(Entity):
@@ -97,11 +98,12 @@ class WildixModelEntity(WildixEntity):
 
     def _signals(self) -> Iterable[SignalType[()]]:
         """Return the signals that say the model changed for this entity."""
+        description = self.entity_description
         if self.extension is None:
-            return (self.hub.signal_pbx,)
+            return (self.hub.signal_pbx(aspect) for aspect in description.pbx_aspects)
         return (
             self.hub.signal_user(self.extension, aspect)
-            for aspect in self.entity_description.aspects
+            for aspect in description.aspects
         )
 
     @callback

@@ -24,7 +24,7 @@ from .const import (
 from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .issues import Issue
-from .model import Aspect, CallMoment, Changes, PbxModel
+from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
@@ -87,7 +87,6 @@ class WildixHub:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         prefix = f"{DOMAIN}_{entry.entry_id}"
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
-        self.signal_pbx: SignalType[()] = SignalType(f"{prefix}_pbx")
         self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
         # The optional connection to the PBX API (coordinator.py).
         self.pbx_api: PbxApi | None = None
@@ -102,6 +101,10 @@ class WildixHub:
     def signal_user(self, extension: str, aspect: Aspect) -> SignalType[()]:
         """Return the signal sent when an aspect of a user changes."""
         return SignalType(f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}")
+
+    def signal_pbx(self, aspect: PbxAspect) -> SignalType[()]:
+        """Return the signal sent when an aspect of the PBX changes."""
+        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_pbx_{aspect}")
 
     def signal_moment(self, extension: str) -> SignalType[CallMoment]:
         """Return the signal sent when something happens in a user's call."""
@@ -162,7 +165,7 @@ class WildixHub:
             self.show_remote = options.show_remote
             # Callers are shown in the phone's current call and in the last call.
             for extension in self.model.users:
-                for aspect in (Aspect.PHONE, Aspect.CALLS):
+                for aspect in (Aspect.PHONE, Aspect.LAST_CALL):
                     async_dispatcher_send(
                         self.hass, self.signal_user(extension, aspect)
                     )
@@ -202,7 +205,8 @@ class WildixHub:
     @callback
     def async_receive(self, event: WildixEvent, key: str) -> Outcome:
         """Take a verified event; `key` identifies its exact bytes."""
-        if not self.seen.add(key, dt_util.utcnow().timestamp()):
+        received = dt_util.utcnow().timestamp()
+        if not self.seen.add(key, received):
             self.deliveries.async_verified(event.type, Outcome.DUPLICATE)
             return Outcome.DUPLICATE
         self.deliveries.async_verified(event.type, Outcome.ACCEPTED)
@@ -213,7 +217,7 @@ class WildixHub:
             )
         elif event.body is None:
             _LOGGER.debug("Ignoring a Wildix event of type %s", event.type)
-        changes = self.model.apply(event, dt_util.utcnow().timestamp())
+        changes = self.model.apply(event, received)
         if self.pbx_api is not None:
             self.pbx_api.book.reconcile(self.model, changes.users)
         self._async_publish(changes)
@@ -294,9 +298,11 @@ class WildixHub:
                     async_dispatcher_send(
                         self.hass, self.signal_user(extension, aspect)
                     )
-        if changes.pbx:
-            self.devices.async_setup_pbx(self.model.pbx_serial)
-            async_dispatcher_send(self.hass, self.signal_pbx)
+        for pbx_aspect in changes.pbx:
+            if pbx_aspect is PbxAspect.DEVICE:
+                self.devices.async_setup_pbx(self.model.pbx_serial)
+            else:
+                async_dispatcher_send(self.hass, self.signal_pbx(pbx_aspect))
         if changes.moments:
             self._async_fire_moments(changes.moments)
         self.storage.async_schedule_save()

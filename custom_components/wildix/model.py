@@ -21,7 +21,7 @@ from .calls import (
     PhoneState,
     Ranked,
 )
-from .changes import Aspect, CallMoment, Changes, MomentType
+from .changes import Aspect, CallMoment, Changes, MomentType, PbxAspect
 from .protocol import (
     CallEvent,
     CallPhase,
@@ -46,6 +46,7 @@ __all__ = [
     "Changes",
     "Leg",
     "MomentType",
+    "PbxAspect",
     "PbxModel",
     "Phone",
     "PhoneState",
@@ -243,10 +244,15 @@ class PbxModel:
 
     def apply(self, event: WildixEvent, received: float) -> Changes:
         """Apply one verified event received at an epoch time in seconds."""
-        changes = Changes(pbx=True)
+        changes = Changes()
+        # The time of the last event is shown to the second, as Home Assistant
+        # shows timestamps: within a second, nothing shown changes.
+        if self.last_event is None or int(received) != int(self.last_event):
+            changes.pbx.add(PbxAspect.LAST_EVENT)
         self.last_event = received
         if event.pbx is not None and event.pbx != self.pbx_serial:
             self.pbx_serial = event.pbx
+            changes.pbx.add(PbxAspect.DEVICE)
         if event.time is None:  # an event type that is not modelled
             return changes
         time_ms = event.time

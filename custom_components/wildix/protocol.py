@@ -105,6 +105,11 @@ class PresenceStatus(StrEnum):
     OFFLINE = "offline"
 
 
+_LEG_STATUSES = {status.value: status for status in LegStatus}
+_ANSWERED = (LegStatus.TALKING, LegStatus.HOLD)
+_DIRECTIONS = {direction.value: direction for direction in Direction}
+
+
 @dataclass(frozen=True, slots=True)
 class Party:
     """One end of a call flow."""
@@ -137,6 +142,8 @@ class CallFlow:
     callee: Party | None
     status: LegStatus
     direction: Direction | None
+    # Talking, on hold, or with talk time: someone took the call on this leg.
+    answered: bool
     remote_phone: str | None = None
     destination: str | None = None
     talk_time_ms: int | None = None
@@ -157,9 +164,8 @@ class CallEvent:
     phase: CallPhase
     flows: tuple[CallFlow, ...]
     start_ms: int | None = None
+    # Why the call ended: Wildix's words for it, or its code when it gave none.
     end_cause: str | None = None
-    end_cause_text: str | None = None
-    end_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,12 +389,14 @@ def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEv
     caller = _party(data.get("caller"))
     callee = _party(data.get("callee"))
     destination = _text(data.get("destination"))
+    status = _leg_status(data.get("status"))
     flow = CallFlow(
         index=0,
         caller=caller,
         callee=callee,
-        status=_leg_status(data.get("status")),
+        status=status,
         direction=_legacy_direction(caller, callee, destination, data),
+        answered=status in _ANSWERED,
         remote_phone=_remote_phone(caller, callee),
         destination=destination,
     )
@@ -397,9 +405,7 @@ def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEv
         family=CallFamily.LEGACY,
         phase=CallPhase.END if event_type == EventType.CALL_END else CallPhase.PROGRESS,
         flows=(flow,),
-        end_cause=_text(data.get("endCause")),
-        end_cause_text=_text(data.get("endCauseStr")),
-        end_by=_text(data.get("endBy")),
+        end_cause=_end_cause(data),
     )
 
 
@@ -421,9 +427,7 @@ def _flows_call(
         phase=phase,
         flows=tuple(flows),
         start_ms=_iso_ms(data.get("start")),
-        end_cause=_text(data.get("endCause")),
-        end_cause_text=_text(data.get("endCauseStr")),
-        end_by=_text(data.get("endBy")),
+        end_cause=_end_cause(data),
     )
 
 
@@ -432,17 +436,22 @@ def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFl
     callee = _party(raw.get("callee"))
     call_status = _text(raw.get("callStatus"))
     index = _integer(raw.get("flowIndex"), MAX_FLOW_INDEX)
+    status = (
+        LegStatus.ENDED
+        if stored and raw.get("status") is None
+        else _leg_status(raw.get("status"))
+    )
+    talk_time_ms = _integer(raw.get("talkTime"), MAX_DURATION_MS)
     return CallFlow(
         index=position if index is None else index,
         caller=caller,
         callee=callee,
-        status=LegStatus.ENDED
-        if stored and raw.get("status") is None
-        else _leg_status(raw.get("status")),
+        status=status,
         direction=_direction(raw.get("direction")),
+        answered=status in _ANSWERED or bool(talk_time_ms),
         remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
         destination=_text(raw.get("destination")),
-        talk_time_ms=_integer(raw.get("talkTime"), MAX_DURATION_MS),
+        talk_time_ms=talk_time_ms,
         duration_ms=_integer(raw.get("duration"), MAX_DURATION_MS),
         start_ms=_epoch_ms(raw.get("startTime")),
         end_ms=_epoch_ms(raw.get("endTime")),
@@ -463,18 +472,25 @@ def _presence(data: dict[str, Any]) -> UserPresence:
     )
 
 
+def _end_cause(data: dict[str, Any]) -> str | None:
+    return _text(data.get("endCauseStr")) or _text(data.get("endCause"))
+
+
 def _party(raw: object) -> Party | None:
     if not isinstance(raw, dict):
         return None
-    local = _text(raw.get("type")) == "LOCAL"
     phone = _text(raw.get("phone"))
+    name = _text(raw.get("name"))
     extension = None
-    if local:
+    if _text(raw.get("type")) == "LOCAL":
         extension = _extension(raw.get("userExtension")) or _extension(phone)
+    if extension is None:
+        # Only the PBX's users are learnt about: an outside party is a number and a name.
+        return Party(local=False, phone=phone, name=name)
     return Party(
-        local=local and extension is not None,
+        local=True,
         phone=phone,
-        name=_text(raw.get("name")),
+        name=name,
         extension=extension,
         email=_text(raw.get("email")),
         user_id=_text(raw.get("userId")),
@@ -571,20 +587,14 @@ def _leg_status(raw: object) -> LegStatus:
     text = _text(raw)
     if text is None:
         return LegStatus.UNKNOWN
-    try:
-        return LegStatus(text.upper())
-    except ValueError:
-        return LegStatus.UNKNOWN
+    return _LEG_STATUSES.get(text.upper(), LegStatus.UNKNOWN)
 
 
 def _direction(raw: object) -> Direction | None:
     text = _text(raw)
     if text is None:
         return None
-    try:
-        return Direction(text.lower())
-    except ValueError:
-        return None
+    return _DIRECTIONS.get(text.lower())
 
 
 def is_extension(text: str) -> bool:
@@ -614,7 +624,9 @@ def _extension(raw: object) -> str | None:
 def _text(raw: object) -> str | None:
     """Return a text (or a number as text), stripped and cut to MAX_TEXT characters."""
     if isinstance(raw, str):
-        text = raw.strip()[:MAX_TEXT].rstrip()
+        text = raw.strip()
+        if len(text) > MAX_TEXT:
+            text = text[:MAX_TEXT].rstrip()
         return text or None
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)[:MAX_TEXT]
@@ -635,6 +647,8 @@ def _epoch_ms(raw: object) -> int | None:
 
 
 def _coordinate(raw: object, limit: float) -> float | None:
+    if raw is None or raw == "":  # how Wildix sends no location
+        return None
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):

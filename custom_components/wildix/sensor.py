@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api_entities import async_add_version_sensor
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
-from .model import Aspect, PhoneState, User
+from .model import Aspect, PbxAspect, PhoneState, User
 from .protocol import PresenceStatus
 from .views import call_attributes, last_call_attributes, presence_attributes, timestamp
 
@@ -87,7 +87,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="last_call",
         translation_key="last_call",
-        aspects=frozenset({Aspect.CALLS}),
+        aspects=frozenset({Aspect.LAST_CALL}),
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
         attributes_fn=lambda hub, user: last_call_attributes(user, hub.show_remote),
@@ -95,7 +95,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
     WildixUserSensorDescription(
         key="missed_calls",
         translation_key="missed_calls",
-        aspects=frozenset({Aspect.CALLS}),
+        aspects=frozenset({Aspect.MISSED_CALLS}),
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda user: user.missed_calls,
     ),
@@ -105,12 +105,14 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
     WildixPbxSensorDescription(
         key="active_calls",
         translation_key="active_calls",
+        pbx_aspects=frozenset({PbxAspect.ACTIVE_CALLS}),
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda hub: len(hub.model.calls),
     ),
     WildixPbxSensorDescription(
         key="last_event",
         translation_key="last_event",
+        pbx_aspects=frozenset({PbxAspect.LAST_EVENT}),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_last_event,

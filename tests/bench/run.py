@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from typing import Any
 
 import aiohttp
 from homeassistant.const import __version__ as HA_VERSION
 
-from tests.workload import Delivery, Workload
+from tests.workload import CALL_SPACING_MS, Delivery, Workload
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "Bench0Secret1For2Wildix3Events"
@@ -51,6 +52,31 @@ TARGETS = {
     "rss_growth_mib_last_half": 1.0,
     "startup_seconds": 5.0,
 }
+# Wildix's traffic runs ahead of the wall clock: a user's next call comes a minute or
+# so of event time after their last one, and the bench sends hundreds of calls a
+# second. The model takes an event stamped more than an hour ahead for a wrong clock
+# and stamps it on arrival, which makes it older than what the user already shows,
+# so it would change nothing. Wildix's traffic starts this far in the past instead;
+# the bench's entry keeps the moments of events up to three hours old
+# (wildix_bench's MAX_EVENT_AGE_MINUTES), so nothing is lost to their age either.
+TRAFFIC_START_AGO_MS = 150 * 60 * 1000
+MODEL_CLOCK_AHEAD_MS = 3600 * 1000
+
+
+def traffic(extensions: Sequence[str], seed: int) -> Workload:
+    """Return wildix's traffic for these users, in the window the model takes as now.
+
+    Calls are spaced so that each user has calls as often as with 100 users at the
+    workload's default spacing, whatever the number of users.
+    """
+    spacing = min(CALL_SPACING_MS, max(10, CALL_SPACING_MS * 100 // len(extensions)))
+    return Workload(
+        SECRET,
+        extensions,
+        seed=seed,
+        start_ms=int(time.time() * 1000) - TRAFFIC_START_AGO_MS,
+        call_spacing_ms=spacing,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,7 @@ class Run:
     events: int
     seconds: float
     cpu: float
+    gc: float
     p50: float
     p99: float
     statuses: dict[int, int]
@@ -74,6 +101,11 @@ class Run:
     def cpu_per_event(self) -> float:
         """Return Home Assistant's CPU seconds per delivery."""
         return self.cpu / self.events
+
+    @property
+    def gc_per_event(self) -> float:
+        """Return the garbage collector's share of that."""
+        return self.gc / self.events
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -164,18 +196,34 @@ class HomeAssistantProcess:
             stderr=subprocess.STDOUT,
         )
 
-    async def stats(self, session: aiohttp.ClientSession) -> dict[str, Any]:
-        """Return what the benchmark component measures."""
-        async with session.get(f"{self.base}/api/wildix_bench") as response:
+    async def stats(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        memory: bool = False,
+        trim: bool = False,
+    ) -> dict[str, Any]:
+        """Return what the benchmark component measures.
+
+        `memory`: also what Python holds; `trim`: then also the RSS once glibc's
+        malloc has given back the memory it keeps free (which changes later RSS).
+        """
+        query = "?memory" + ("&trim" if trim else "") if memory else ""
+        url = f"{self.base}/api/wildix_bench{query}"
+        async with session.get(url) as response:
             stats: dict[str, Any] = await response.json()
             return stats
 
-    async def command(self, session: aiohttp.ClientSession, **command: Any) -> None:
-        """Switch accounting or profiling."""
+    async def command(
+        self, session: aiohttp.ClientSession, **command: Any
+    ) -> dict[str, Any]:
+        """Switch accounting or profiling; take a memory snapshot."""
         async with session.post(
             f"{self.base}/api/wildix_bench", json=command
         ) as response:
             response.raise_for_status()
+            answer: dict[str, Any] = await response.json()
+            return answer
 
     def stop(self) -> None:
         """Stop Home Assistant the way a user would, letting it save its state."""
@@ -274,6 +322,7 @@ class Bench:
             events=len(deliveries),
             seconds=seconds,
             cpu=after["cpu"] - before["cpu"],
+            gc=after["gc_cpu"] - before["gc_cpu"],
             p50=_quantile(latencies, 0.5),
             p99=_quantile(latencies, 0.99),
             statuses=dict(statuses),
@@ -340,20 +389,32 @@ class Bench:
         ) as self.session:
             seconds, stats = await self.hass.start(self.session)
             self.webhooks[WILDIX] = stats["webhook_id"]
-            self.say(f"Home Assistant {HA_VERSION} ready in {seconds:.1f} s")
-            main = Workload(SECRET, users, seed=1)
+            self.say(
+                f"Home Assistant {HA_VERSION} ready in {seconds:.1f} s"
+                f" ({stats['cpu']:.1f} s of CPU)"
+            )
+            self.results["first_start"] = {
+                "seconds": seconds,
+                "cpu_seconds": stats["cpu"],
+            }
+            main = traffic(users, seed=1)
+            # The baselines get the same mix of bodies from their own generators, so
+            # that only wildix's deliveries move wildix's clock.
+            baselines = {
+                name: Workload(SECRET, users, seed=1) for name in RECEIVERS[:-1]
+            }
             await self.add_users(main, args.concurrency)
             await self.drive(WILDIX, main.mix(args.events), args.concurrency)  # warm up
 
             self.say(f"Throughput: {args.users} users, concurrency {args.concurrency}")
             runs = await self.rounds(
-                dict.fromkeys(RECEIVERS, main), args.rounds, args.events
+                {**baselines, WILDIX: main}, args.rounds, args.events
             )
             self.results["throughput"] = self._throughput(runs)
 
             self.say(f"Latency at a steady {args.rate:g} events/s")
             steady = await self.rounds(
-                {NOOP: main, MINIMAL: main, WILDIX: main},
+                {NOOP: baselines[NOOP], MINIMAL: baselines[MINIMAL], WILDIX: main},
                 args.rounds,
                 args.rate_events,
                 rate=args.rate,
@@ -365,7 +426,7 @@ class Bench:
                 await self._profile(main, Path(args.profile))
 
             self.say(f"Devices of {len(new_users)} new users")
-            fresh = Workload(SECRET, new_users, seed=2)
+            fresh = traffic(new_users, seed=2)
             seconds = await self.add_users(fresh, args.concurrency)
             self.results["new_users"] = {
                 "users": len(new_users),
@@ -374,16 +435,26 @@ class Bench:
             }
             self.say(f"  {seconds:.2f} s")
 
+            # The memory events come first: they also bring the new users to the
+            # steady state the 100 users are in. Measured right after their first
+            # event, they would still be having their first calls, first missed
+            # call..., which change more per delivery (2.1 states instead of 1.6).
+            self.say(f"Memory over {args.memory_events} events")
+            self.results["memory"] = await self._memory(fresh, args.memory_events)
+
             self.say("Cost per event with few vs many known users")
             many = await self.rounds(
-                {NOOP: main, WILDIX: fresh}, args.rounds, args.events
+                {NOOP: baselines[NOOP], WILDIX: fresh}, args.rounds, args.events
             )
             self.results["scaling"] = self._scaling(
                 runs, many, len(users), len(users) + len(new_users)
             )
-
-            self.say(f"Memory over {args.memory_events} events")
-            self.results["memory"] = await self._memory(fresh, args.memory_events)
+            for workload in (main, fresh):
+                if workload.next_ms > time.time() * 1000 + MODEL_CLOCK_AHEAD_MS:
+                    self.problems.append(
+                        "wildix's traffic ran more than an hour ahead of the clock:"
+                        " fewer events, or a later TRAFFIC_START_AGO_MS"
+                    )
 
             known = len(users) + len(new_users)
             self.say(f"Restart with {known} known users")
@@ -396,9 +467,17 @@ class Bench:
                 "known_users": known,
                 "seconds_to_entities": seconds,
                 "wildix_setup_seconds": stats["setup_seconds"],
+                # The Home Assistant process's CPU time until then: steadier than
+                # the wall time on a shared machine.
+                "cpu_seconds": stats["cpu"],
                 "entities": stats["entities"],
             }
-            self.say(f"  {seconds:.2f} s (wildix setup {stats['setup_seconds']:.2f} s)")
+            self.say(
+                f"  {seconds:.2f} s (wildix setup {stats['setup_seconds']:.2f} s;"
+                f" {stats['cpu']:.2f} s of CPU, against"
+                f" {self.results['first_start']['cpu_seconds']:.2f} s for the first"
+                " start without users)"
+            )
             self.results["counters"] = counters
             self.hass.stop()
         self.results["targets"] = self._targets()
@@ -413,6 +492,8 @@ class Bench:
                 "cpu_ms_per_event": statistics.median(
                     r.cpu_per_event for r in runs[name]
                 )
+                * 1000,
+                "gc_ms_per_event": statistics.median(r.gc_per_event for r in runs[name])
                 * 1000,
             }
 
@@ -444,6 +525,7 @@ class Bench:
             self.say(
                 f"  {name:14} {s['events_per_second']:7.0f}/s  p50 {s['p50_ms']:.2f} ms"
                 f"  p99 {s['p99_ms']:.2f} ms  cpu {s['cpu_ms_per_event']:.3f} ms/event"
+                f" (gc {s['gc_ms_per_event']:.3f})"
             )
         self.say(
             "  wildix / no-op: throughput {throughput:.2f}, p99 {p99:.2f}, cpu {cpu_per_event:.2f}".format(
@@ -488,8 +570,13 @@ class Bench:
                 runs[MINIMAL], runs[WRITES3], runs[EVENT], runs[WILDIX], strict=True
             )
         )
+        gc_cost = {
+            name: statistics.median(r.gc_per_event for r in runs[name])
+            for name in RECEIVERS
+        }
         result = {
             "cpu_us_per_delivery": {name: cost[name] * 1e6 for name in RECEIVERS},
+            "gc_us_per_delivery": {name: gc_cost[name] * 1e6 for name in RECEIVERS},
             "state_write_us": write_price * 1e6,
             "bus_event_us": event_price * 1e6,
             "state_changes_per_delivery": writes,
@@ -507,6 +594,10 @@ class Bench:
             f" {events:.2f} bus events per delivery; the limit for that work"
             f" {limit * 1e6:.0f} µs: efficiency {efficiency:.2f}"
             f" (median of rounds {per_round:.2f})"
+        )
+        self.say(
+            "  of which garbage collection: "
+            + ", ".join(f"{name} {gc_cost[name] * 1e6:.0f} µs" for name in RECEIVERS)
         )
         return result
 
@@ -623,25 +714,108 @@ class Bench:
         """Send `count` events in tenths; RSS growth over the last half is what must be flat."""
         samples: list[dict[str, Any]] = []
         chunk = max(1, count // 10)
-        for _ in range(10):
+        trace = Path(self.args.trace_memory) if self.args.trace_memory else None
+        if trace is not None:
+            trace.mkdir(parents=True, exist_ok=True)
+            await self.hass.command(self.session, action="trace", frames=6)
+        types: list[Counter[str]] = []
+        for tenth in range(10):
             await self.drive(WILDIX, workload.mix(chunk), self.args.concurrency)
-            stats = await self.hass.stats(self.session)
-            samples.append(
-                {"events": self.sent, "rss_mib": stats["rss"] / MIB, **stats["model"]}
+            stats = await self.hass.stats(
+                self.session, memory=True, trim=self.args.malloc_trim
             )
+            dicts = stats["entity_dicts"]
+            samples.append(
+                {
+                    "events": self.sent,
+                    "rss_mib": stats["rss"] / MIB,
+                    "allocated_blocks": stats["allocated_blocks"],
+                    "heap_mib": {
+                        key: value / MIB for key, value in stats["heap"].items()
+                    },
+                    # After malloc_trim(0): the memory glibc kept free is given back.
+                    "rss_trimmed_mib": None
+                    if stats["rss_trimmed"] is None
+                    else stats["rss_trimmed"] / MIB,
+                    "entity_dicts_mib": dicts["bytes"] / MIB,
+                    "entity_dicts_by_size": dicts["by_size"],
+                    **stats["model"],
+                }
+            )
+            if trace is not None and tenth in (4, 9):
+                path = trace / f"tenth-{tenth + 1}.tracemalloc"
+                answer = await self.hass.command(
+                    self.session, action="snapshot", path=str(path)
+                )
+                types.append(Counter(answer["types"]))
+        if trace is not None:
+            await self.hass.command(self.session, action="untrace")
+            self._memory_diff(
+                trace / "tenth-5.tracemalloc", trace / "tenth-10.tracemalloc"
+            )
+            self.say("  objects by type, growth over the last half:")
+            for name, grown in (types[1] - types[0]).most_common(12):
+                self.say(f"    {name:32} {grown:+d} (now {types[1][name]})")
         growth = samples[-1]["rss_mib"] - samples[0]["rss_mib"]
         half = samples[-1]["rss_mib"] - samples[4]["rss_mib"]
+        dicts_half = samples[-1]["entity_dicts_mib"] - samples[4]["entity_dicts_mib"]
         self.say(
             f"  RSS {samples[0]['rss_mib']:.1f} -> {samples[4]['rss_mib']:.1f}"
             f" -> {samples[-1]['rss_mib']:.1f} MiB (+{half:.1f} MiB over the last"
             f" {5 * chunk} events); model {samples[-1]}"
         )
+        self.say(
+            "  RSS by tenth: "
+            + " ".join(f"{sample['rss_mib']:.1f}" for sample in samples)
+            + " MiB; entities' instance dicts: "
+            + " ".join(f"{sample['entity_dicts_mib']:.2f}" for sample in samples)
+            + f" MiB (+{dicts_half:.2f} MiB over the last half;"
+            + f" by size at the end {samples[-1]['entity_dicts_by_size']});"
+            + " Python's allocated blocks (thousands): "
+            + " ".join(f"{sample['allocated_blocks'] / 1000:.0f}" for sample in samples)
+            + "; Python's small objects / their arenas / glibc malloc in use, MiB: "
+            + " ".join(
+                "{:.1f}/{:.1f}/{:.1f}".format(
+                    sample["heap_mib"].get("pymalloc_in_blocks", 0),
+                    sample["heap_mib"].get("pymalloc_arenas", 0),
+                    sample["heap_mib"].get("malloc_in_use", 0),
+                )
+                for sample in samples
+            )
+            + "; RSS after malloc_trim(0): "
+            + " ".join(
+                "-"
+                if sample["rss_trimmed_mib"] is None
+                else f"{sample['rss_trimmed_mib']:.1f}"
+                for sample in samples
+            )
+        )
         return {
             "samples": samples,
             "growth_mib_after_first_tenth": growth,
             "growth_mib_last_half": half,
+            "entity_dicts_growth_mib_last_half": dicts_half,
             "last_half_events": 5 * chunk,
         }
+
+    def _memory_diff(self, first: Path, last: Path) -> None:
+        """Print where the memory the last half of the memory events kept was allocated."""
+        before = tracemalloc.Snapshot.load(str(first))
+        after = tracemalloc.Snapshot.load(str(last))
+        total = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+        self.say(
+            f"  traced (tracemalloc slows Home Assistant and adds to its RSS):"
+            f" {total / MIB:+.2f} MiB over the last half, by line:"
+        )
+        for stat in after.compare_to(before, "lineno")[:15]:
+            self.say(f"    {stat}")
+        self.say("  the five largest, by call stack:")
+        for stat in after.compare_to(before, "traceback")[:5]:
+            self.say(
+                f"    {stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks"
+            )
+            for line in stat.traceback.format(limit=6, most_recent_first=True):
+                self.say(f"      {line}")
 
     def _targets(self) -> dict[str, dict[str, Any]]:
         """Check issue 15's targets (and startup's); report them, never fail on them."""
@@ -745,6 +919,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", default=str(REPO / "build" / "bench.json"))
     parser.add_argument("--profile", help="write a cProfile of a wildix batch here")
     parser.add_argument(
+        "--trace-memory",
+        metavar="DIR",
+        help="trace Home Assistant's allocations over the memory events (tracemalloc"
+        " snapshots here; slows the run and adds to the RSS it measures)",
+    )
+    parser.add_argument(
+        "--malloc-trim",
+        action="store_true",
+        help="after each tenth of the memory events, let glibc give its free memory"
+        " back and report the RSS after it (lowers the RSS the memory target reads)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the configuration dir"
     )
     parser.add_argument(
@@ -766,6 +952,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
         Path(args.profile).parent.mkdir(parents=True, exist_ok=True)
+    if args.trace_memory:
+        args.trace_memory = str(Path(args.trace_memory).resolve())
     (REPO / "build").mkdir(exist_ok=True)
     config_dir = Path(tempfile.mkdtemp(prefix="bench-config-", dir=REPO / "build"))
     bench = Bench(args, config_dir)

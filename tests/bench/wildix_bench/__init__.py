@@ -5,13 +5,20 @@ Never shipped: `scripts/bench` links it into a throw-away configuration next to 
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+import contextlib
 import cProfile
+import ctypes
+import gc
 import hashlib
 import hmac
 from http import HTTPStatus
 import os
 from pathlib import Path
+import re
+import sys
+import tempfile
 import time
+import tracemalloc
 from typing import Any
 
 from aiohttp.web import Request, Response
@@ -32,6 +39,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.entity_platform import DATA_ENTITY_PLATFORM
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.setup import async_get_setup_timings
@@ -45,6 +53,8 @@ MINIMAL_WEBHOOK = "bench_minimal"
 WRITES3_WEBHOOK = "bench_writes3"
 EVENT_WEBHOOK = "bench_event"
 CALIBRATION_EVENT = "bench_calibration"
+# The harness sends events stamped up to 150 minutes in the past (see run.py).
+MAX_EVENT_AGE_MINUTES = 180
 
 type Handler = Callable[[HomeAssistant, str, Request], Awaitable[Response]]
 
@@ -173,6 +183,105 @@ class Accounting:
         }
 
 
+class GcClock:
+    """The CPU time the garbage collector took, from its callbacks."""
+
+    def __init__(self) -> None:
+        """Initialise at zero."""
+        self.seconds = 0.0
+        self.collections = 0
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        """Time one collection."""
+        if phase == "start":
+            self._began = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._began
+            self.collections += 1
+
+
+def _entity_dicts(hass: HomeAssistant) -> dict[str, Any]:
+    """Return the sizes of wildix's entity objects' instance dicts.
+
+    Home Assistant caches an entity's properties in its instance dict and drops them
+    when an `_attr_` changes; the dict is rebuilt larger (1.6 to 3.3 KiB) once those
+    drops and refills have used up its slots, then stays that size.
+    """
+    sizes = Counter(
+        sys.getsizeof(entity.__dict__)
+        for platform in hass.data.get(DATA_ENTITY_PLATFORM, {}).get(WILDIX, [])
+        for entity in platform.entities.values()
+    )
+    return {
+        "bytes": sum(size * count for size, count in sizes.items()),
+        "by_size": {str(size): count for size, count in sorted(sizes.items())},
+    }
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def _heap() -> dict[str, int]:
+    """Return where the process's memory is: Python's small-object arenas and glibc's heap.
+
+    pymalloc serves objects up to 512 bytes from 1 MiB arenas it maps itself and
+    unmaps only when empty; larger objects (and C libraries) use glibc's malloc.
+    """
+    heap: dict[str, int] = {}
+    with tempfile.TemporaryFile() as out:
+        # sys._debugmallocstats writes to the C stderr: catch it for a moment.
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if found := re.search(r"(\d+) arenas \* (\d+) bytes/arena", text):
+        heap["pymalloc_arenas"] = int(found.group(1)) * int(found.group(2))
+    for key, label in (
+        ("pymalloc_in_blocks", "bytes in allocated blocks"),
+        ("pymalloc_free_in_arenas", "bytes in available blocks"),
+    ):
+        if found := re.search(rf"# {label}\s*=\s*([\d,]+)", text):
+            heap[key] = int(found.group(1).replace(",", ""))
+    with contextlib.suppress(OSError, AttributeError):
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+        mallinfo2.restype = _MallInfo2
+        info = mallinfo2()
+        heap |= {
+            "malloc_in_use": info.uordblks + info.hblkhd,
+            "malloc_free": info.fordblks,
+        }
+    return heap
+
+
+def _trimmed_rss() -> int | None:
+    """Return the RSS after glibc's malloc has given its free memory back (None elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return _rss()
+    return None
+
+
 def _rss() -> int:
     pages = Path("/proc/self/statm").read_text().split()[1]
     return int(pages) * os.sysconf("SC_PAGE_SIZE")
@@ -185,9 +294,10 @@ class StatsView(HomeAssistantView):
     name = "api:wildix_bench"
     requires_auth = False
 
-    def __init__(self, accounting: Accounting) -> None:
+    def __init__(self, accounting: Accounting, gc_clock: GcClock) -> None:
         """Initialise."""
         self.accounting = accounting
+        self.gc_clock = gc_clock
         self.profile: cProfile.Profile | None = None
 
     async def get(self, request: Request) -> Response:
@@ -196,10 +306,18 @@ class StatsView(HomeAssistantView):
         entries = hass.config_entries.async_entries(WILDIX)
         data: dict[str, Any] = {
             "cpu": time.process_time(),
+            "gc_cpu": self.gc_clock.seconds,
+            "gc_collections": self.gc_clock.collections,
             "rss": _rss(),
             "ready": False,
             "accounting": self.accounting.as_dict(),
         }
+        if "memory" in request.query:
+            data["entity_dicts"] = _entity_dicts(hass)
+            # Python's own count of the memory blocks it has handed out and not freed.
+            data["allocated_blocks"] = sys.getallocatedblocks()
+            data["heap"] = _heap()
+            data["rss_trimmed"] = _trimmed_rss() if "trim" in request.query else None
         # LOADED, not merely runtime_data set: the PBX's entities exist by then.
         if (
             entries
@@ -258,6 +376,15 @@ class StatsView(HomeAssistantView):
                 self.profile.disable()
                 self.profile.dump_stats(command["path"])
                 self.profile = None
+            case "trace":
+                tracemalloc.start(command.get("frames", 1))
+            case "snapshot" if tracemalloc.is_tracing():
+                gc.collect()
+                tracemalloc.take_snapshot().dump(command["path"])
+                types = Counter(type(item).__qualname__ for item in gc.get_objects())
+                return self.json({"ok": True, "types": dict(types)})
+            case "untrace":
+                tracemalloc.stop()
         return self.json({"ok": True})
 
 
@@ -298,7 +425,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             local_only=False,
             allowed_methods=("POST",),
         )
-    hass.http.register_view(StatsView(Accounting(hass)))
+    gc_clock = GcClock()
+    gc.callbacks.append(gc_clock)
+    hass.http.register_view(StatsView(Accounting(hass), gc_clock))
 
     async def add_entry(_event: Event) -> None:
         if hass.config_entries.async_entries(WILDIX):
@@ -311,7 +440,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         )
         # The restart scenario knows 1,100 users, more than the default limit.
         entry = hass.config_entries.async_entries(WILDIX)[0]
-        hass.config_entries.async_update_entry(entry, options={"max_users": 1200})
+        hass.config_entries.async_update_entry(
+            entry,
+            options={"max_users": 1200, "max_event_age": MAX_EVENT_AGE_MINUTES},
+        )
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, add_entry)
     return True
