@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -313,19 +313,31 @@ class PbxApi:
             self.own_extension = info.extension or ""
         return self.own_extension or None
 
+    async def async_write_presence(
+        self,
+        extension: str,
+        status: PresenceStatus,
+        message: str | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """Set a user's presence; the client's errors pass through untranslated.
+
+        The token's own user goes through the own-presence route, which any token may
+        use (M: n8n, live); it takes no end time, so a presence with one, like every
+        other user's, goes through the admin route and needs a credential allowed to
+        use it.
+        """
+        if until is None and extension == await self.async_own_extension():
+            await self.client.async_set_own_presence(status, message)
+        else:
+            await self.client.async_set_presence(extension, status, message, until)
+
     async def async_set_presence(
         self, extension: str, status: PresenceStatus, name: str
     ) -> None:
-        """Set a user's presence, or raise a translated error naming the user.
-
-        The token's own user goes through the own-presence route, which any token may
-        use; other users need the admin route and a credential allowed to use it.
-        """
+        """Set a user's presence, or raise a translated error naming the user."""
         try:
-            if extension == await self.async_own_extension():
-                await self.client.async_set_own_presence(status)
-            else:
-                await self.client.async_set_presence(extension, status)
+            await self.async_write_presence(extension, status)
         except PbxError as err:
             raise self.refusal(err, name) from err
         except ValueError as err:

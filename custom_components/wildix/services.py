@@ -169,13 +169,7 @@ async def _async_set_presence(call: ServiceCall) -> None:
             )
 
     async def set_presence(user: _User) -> None:
-        client = user.api.client
-        if until is None and user.extension == await user.api.async_own_extension():
-            # Any token may set its own user's presence here (M: n8n, live); the route
-            # takes no end time, so a presence with one goes through the user route.
-            await client.async_set_own_presence(status, message)
-        else:
-            await client.async_set_presence(user.extension, status, message, until)
+        await user.api.async_write_presence(user.extension, status, message, until)
 
     await _act_for_each(users, set_presence)
     # The model is not changed here: the PBX sends a presence event for the change,
