@@ -38,8 +38,9 @@ NOOP = "bench_noop"
 MINIMAL = "bench_minimal"
 WRITES3 = "bench_writes3"
 EVENT = "bench_event"
+ENTITY = "bench_entity"
 WILDIX = "wildix"
-RECEIVERS = (NOOP, MINIMAL, WRITES3, EVENT, WILDIX)
+RECEIVERS = (NOOP, MINIMAL, WRITES3, EVENT, ENTITY, WILDIX)
 MIB = 1024 * 1024
 # Issue 15's targets, and the startup target kept from before. "Flat" memory is this
 # harness's reading: under 1 MiB of RSS growth over the last half of the memory events
@@ -87,6 +88,11 @@ class Run:
     events: int
     seconds: float
     cpu: float
+    loop_cpu: float
+    hub: dict[str, float]
+    hub_writes: int
+    saves: int
+    longest_save: float
     gc: float
     p50: float
     p99: float
@@ -101,6 +107,15 @@ class Run:
     def cpu_per_event(self) -> float:
         """Return Home Assistant's CPU seconds per delivery."""
         return self.cpu / self.events
+
+    @property
+    def loop_cpu_per_event(self) -> float:
+        """Return the event loop thread's share of that."""
+        return self.loop_cpu / self.events
+
+    def hub_per_event(self, part: str = "hub") -> float:
+        """Return the share spent in wildix's hub, or a part of it (0 for the others)."""
+        return self.hub.get(part, 0.0) / self.events
 
     @property
     def gc_per_event(self) -> float:
@@ -322,6 +337,14 @@ class Bench:
             events=len(deliveries),
             seconds=seconds,
             cpu=after["cpu"] - before["cpu"],
+            loop_cpu=after["loop_cpu"] - before["loop_cpu"],
+            hub={
+                part: seconds - before["hub_cpu"].get(part, 0.0)
+                for part, seconds in after["hub_cpu"].items()
+            },
+            hub_writes=after["hub_writes"] - before["hub_writes"],
+            saves=after["saves"] - before["saves"],
+            longest_save=after["longest_save"],
             gc=after["gc_cpu"] - before["gc_cpu"],
             p50=_quantile(latencies, 0.5),
             p99=_quantile(latencies, 0.99),
@@ -374,6 +397,8 @@ class Bench:
                     f"{name} {runs[name][-1].rate:.0f}/s"
                     f" p99 {runs[name][-1].p99 * 1000:.1f} ms"
                     f" cpu {runs[name][-1].cpu_per_event * 1e6:.0f} µs"
+                    f" (loop {runs[name][-1].loop_cpu_per_event * 1e6:.0f},"
+                    f" hub {runs[name][-1].hub_per_event() * 1e6:.0f})"
                     for name in workloads
                 )
             )
@@ -457,8 +482,23 @@ class Bench:
                     )
 
             known = len(users) + len(new_users)
+            stats = await self.hass.stats(self.session)
+            # Serialising the model for a save runs in the event loop: every
+            # delivery behind it waits.
+            self.results["model_saves_ms"] = stats["save_ms"]
+            self.results["model_saves_gc_ms"] = stats["save_gc_ms"]
+            self.say(
+                "Model saves (event loop CPU, ms, the last 100; the garbage"
+                " collector's share): "
+                + " ".join(
+                    f"{took:g} ({gc_took:g})"
+                    for took, gc_took in zip(
+                        stats["save_ms"], stats["save_gc_ms"], strict=True
+                    )
+                )
+            )
             self.say(f"Restart with {known} known users")
-            counters = (await self.hass.stats(self.session))["counters"]
+            counters = stats["counters"]
             if counters != {"received": self.sent, "accepted": self.sent}:
                 self.problems.append(f"counters {counters} after {self.sent} events")
             self.hass.stop()
@@ -546,30 +586,48 @@ class Bench:
         is half of what two more writes add to the minimal receiver, a bus event what
         one event adds. Costs are medians over the rounds; the median of the per-round
         efficiencies is given beside, as a check on drift.
+
+        Beside issue 15's figure, the same limit with every write made through an
+        entity, as an integration makes them: the entity receiver is the minimal
+        receiver writing through `Entity`, and what it costs above the minimal
+        receiver is added to the price of each write.
         """
         counts = self.results["state_writes"]
         writes: float = counts["changes_per_delivery"]
         events: float = counts["bus_events_per_delivery"]
 
-        def floor(minimal: float, writes3: float, event: float) -> float:
+        def prices(
+            minimal: float, writes3: float, event: float, entity: float
+        ) -> tuple[float, float, float]:
             write_price = (writes3 - minimal) / 2
-            event_price = event - minimal
-            return minimal + (writes - 1) * write_price + events * event_price
+            return write_price, event - minimal, write_price + entity - minimal
+
+        def limits(
+            minimal: float, writes3: float, event: float, entity: float
+        ) -> tuple[float, float]:
+            write_price, event_price, entity_write_price = prices(
+                minimal, writes3, event, entity
+            )
+            return (
+                minimal + (writes - 1) * write_price + events * event_price,
+                entity + (writes - 1) * entity_write_price + events * event_price,
+            )
 
         cost = {
             name: statistics.median(r.cpu_per_event for r in runs[name])
             for name in RECEIVERS
         }
-        write_price = (cost[WRITES3] - cost[MINIMAL]) / 2
-        event_price = cost[EVENT] - cost[MINIMAL]
-        limit = floor(cost[MINIMAL], cost[WRITES3], cost[EVENT])
+        calibration = (cost[MINIMAL], cost[WRITES3], cost[EVENT], cost[ENTITY])
+        write_price, event_price, entity_write_price = prices(*calibration)
+        limit, entity_limit = limits(*calibration)
         efficiency = limit / cost[WILDIX]
-        per_round = statistics.median(
-            floor(m.cpu_per_event, w.cpu_per_event, e.cpu_per_event) / x.cpu_per_event
-            for m, w, e, x in zip(
-                runs[MINIMAL], runs[WRITES3], runs[EVENT], runs[WILDIX], strict=True
+        per_round = [
+            limits(m.cpu_per_event, w.cpu_per_event, e.cpu_per_event, n.cpu_per_event)
+            for m, w, e, n in zip(
+                runs[MINIMAL], runs[WRITES3], runs[EVENT], runs[ENTITY], strict=True
             )
-        )
+        ]
+        wildix = [x.cpu_per_event for x in runs[WILDIX]]
         gc_cost = {
             name: statistics.median(r.gc_per_event for r in runs[name])
             for name in RECEIVERS
@@ -583,7 +641,15 @@ class Bench:
             "bus_events_per_delivery": events,
             "limit_us": limit * 1e6,
             "efficiency": efficiency,
-            "efficiency_median_of_rounds": per_round,
+            "efficiency_median_of_rounds": statistics.median(
+                ours[0] / x for ours, x in zip(per_round, wildix, strict=True)
+            ),
+            "entity_state_write_us": entity_write_price * 1e6,
+            "entity_limit_us": entity_limit * 1e6,
+            "entity_efficiency": entity_limit / cost[WILDIX],
+            "entity_efficiency_median_of_rounds": statistics.median(
+                ours[1] / x for ours, x in zip(per_round, wildix, strict=True)
+            ),
         }
         self.say(
             f"  no-op {cost[NOOP] * 1e6:.0f} µs, minimal receiver {cost[MINIMAL] * 1e6:.0f} µs,"
@@ -593,13 +659,49 @@ class Bench:
             f"  wildix {cost[WILDIX] * 1e6:.0f} µs for {writes:.2f} state changes and"
             f" {events:.2f} bus events per delivery; the limit for that work"
             f" {limit * 1e6:.0f} µs: efficiency {efficiency:.2f}"
-            f" (median of rounds {per_round:.2f})"
+            f" (median of rounds {result['efficiency_median_of_rounds']:.2f})"
+        )
+        self.say(
+            f"  writing through an entity (entity receiver {cost[ENTITY] * 1e6:.0f} µs):"
+            f" a state write {entity_write_price * 1e6:.0f} µs, the limit"
+            f" {entity_limit * 1e6:.0f} µs: efficiency {result['entity_efficiency']:.2f}"
+            f" (median of rounds {result['entity_efficiency_median_of_rounds']:.2f})"
         )
         self.say(
             "  of which garbage collection: "
             + ", ".join(f"{name} {gc_cost[name] * 1e6:.0f} µs" for name in RECEIVERS)
         )
+        result["hub"] = self._hub_parts(runs[WILDIX], cost[WILDIX])
         return result
+
+    def _hub_parts(self, runs: list[Run], wildix: float) -> dict[str, float]:
+        """Say where wildix's CPU per delivery goes, measured while it serves HTTP."""
+        parts = {
+            part: statistics.median(r.hub_per_event(part) for r in runs) * 1e6
+            for part in ("hub", "verify", "decode", "apply", "publish", "writes")
+        }
+        parts["publish_besides_writes"] = parts["publish"] - parts["writes"]
+        parts["rest"] = parts["hub"] - sum(
+            parts[part] for part in ("verify", "decode", "apply", "publish")
+        )
+        parts["outside"] = wildix * 1e6 - parts["hub"]
+        writes = statistics.median(r.hub_writes / r.events for r in runs)
+        parts["writes_per_delivery"] = writes
+        parts["write_us"] = parts["writes"] / writes if writes else 0.0
+        parts["save"] = statistics.median(r.hub_per_event("save") for r in runs) * 1e6
+        parts["saves"] = sum(r.saves for r in runs)
+        parts["longest_save_ms"] = max(r.longest_save for r in runs) * 1000
+        self.say(
+            "  wildix's hub, per delivery: {hub:.0f} µs = verify {verify:.0f},"
+            " decode {decode:.0f}, apply {apply:.0f}, publish {publish:.0f}"
+            " ({writes_per_delivery:.2f} entity writes {writes:.0f}, {write_us:.0f} each;"
+            " renders, signals and call moments {publish_besides_writes:.0f}),"
+            " the rest (duplicates, delivery log, wildix_webhook) {rest:.0f};"
+            " outside the hub (HTTP path, body) {outside:.0f}; saving the model"
+            " (in the event loop, every 10 s of traffic) {save:.0f}: {saves} saves in"
+            " these rounds, the longest {longest_save_ms:.1f} ms".format(**parts)
+        )
+        return parts
 
     def _steady(self, runs: dict[str, list[Run]], rate: float) -> dict[str, Any]:
         result: dict[str, Any] = {"rate": rate}

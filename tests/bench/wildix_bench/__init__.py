@@ -3,7 +3,7 @@
 Never shipped: `scripts/bench` links it into a throw-away configuration next to wildix.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 import cProfile
@@ -12,6 +12,7 @@ import gc
 import hashlib
 import hmac
 from http import HTTPStatus
+import importlib
 import os
 from pathlib import Path
 import re
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
@@ -30,6 +31,7 @@ from homeassistant.const import (
     EVENT_STATE_CHANGED,
     EVENT_STATE_REPORTED,
     MATCH_ALL,
+    Platform,
 )
 from homeassistant.core import (
     Event,
@@ -38,7 +40,12 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    discovery,
+    entity_registry as er,
+)
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import DATA_ENTITY_PLATFORM
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
@@ -46,12 +53,17 @@ from homeassistant.setup import async_get_setup_timings
 from homeassistant.util.json import json_loads
 import voluptuous as vol
 
+if TYPE_CHECKING:
+    from .sensor import ReceiverSensor
+
 DOMAIN = "wildix_bench"
 WILDIX = "wildix"
 NOOP_WEBHOOK = "bench_noop"
 MINIMAL_WEBHOOK = "bench_minimal"
 WRITES3_WEBHOOK = "bench_writes3"
 EVENT_WEBHOOK = "bench_event"
+ENTITY_WEBHOOK = "bench_entity"
+DATA_ENTITY_RECEIVER = f"{DOMAIN}_entity_receiver"
 CALIBRATION_EVENT = "bench_calibration"
 # The harness sends events stamped up to 150 minutes in the past (see run.py).
 MAX_EVENT_AGE_MINUTES = 180
@@ -68,6 +80,17 @@ async def _noop(hass: HomeAssistant, webhook_id: str, request: Request) -> Respo
     return Response(status=HTTPStatus.OK)
 
 
+async def _verified_payload(secret: bytes, request: Request) -> dict[str, Any] | None:
+    """Read, verify and parse a delivery: the least any receiver does before its writes."""
+    body = await request.read()
+    given = request.headers.get("x-signature", "").encode()
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(expected, given):
+        return None
+    payload = json_loads(body)
+    return payload if isinstance(payload, dict) else None
+
+
 def _receiver(secret: bytes, entities: tuple[str, ...], *, fire: bool) -> Handler:
     """Return a receiver that verifies, parses, writes `entities` and maybe fires an event.
 
@@ -79,13 +102,7 @@ def _receiver(secret: bytes, entities: tuple[str, ...], *, fire: bool) -> Handle
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: Request
     ) -> Response:
-        body = await request.read()
-        given = request.headers.get("x-signature", "").encode()
-        expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
-        if not hmac.compare_digest(expected, given):
-            return Response(status=HTTPStatus.UNAUTHORIZED)
-        payload = json_loads(body)
-        if not isinstance(payload, dict):
+        if (payload := await _verified_payload(secret, request)) is None:
             return Response(status=HTTPStatus.BAD_REQUEST)
         for entity_id in entities:
             hass.states.async_set(
@@ -100,6 +117,26 @@ def _receiver(secret: bytes, entities: tuple[str, ...], *, fire: bool) -> Handle
                     "data": payload.get("data"),
                 },
             )
+        return Response(status=HTTPStatus.OK)
+
+    return handle
+
+
+def _entity_receiver(secret: bytes) -> Handler:
+    """Return the minimal receiver writing its one state through an entity (sensor.py).
+
+    What it costs above the minimal receiver is what `Entity` adds to a state write.
+    """
+
+    async def handle(
+        hass: HomeAssistant, webhook_id: str, request: Request
+    ) -> Response:
+        if (payload := await _verified_payload(secret, request)) is None:
+            return Response(status=HTTPStatus.BAD_REQUEST)
+        sensor: ReceiverSensor | None = hass.data.get(DATA_ENTITY_RECEIVER)
+        if sensor is None or sensor.hass is None:
+            return Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
+        sensor.async_show(str(payload.get("type")), payload.get("id"))
         return Response(status=HTTPStatus.OK)
 
     return handle
@@ -201,6 +238,84 @@ class GcClock:
             self.collections += 1
 
 
+class HubClock:
+    """The event loop's CPU time in wildix's hub, and in parts of it, while it serves HTTP.
+
+    `hub` is all of `WildixHub.async_deliver` (verify, decode, apply and publish,
+    state writes included): wildix's own work without Home Assistant's HTTP path and
+    the body's reading. The parts: verifying the signature, decoding the event,
+    applying it to the model, publishing what changed (signals, entities' renders
+    and writes, call moments), and within that the state writes of entities
+    (`Entity.async_write_ha_state`). Timing costs two reads of the thread's CPU
+    clock per part called (a system call: about 1 µs each on the bench's machine).
+    """
+
+    def __init__(self, gc_clock: GcClock) -> None:
+        """Initialise at zero, not yet timing."""
+        self._gc_clock = gc_clock
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.writes = 0
+        self.saves = 0
+        self.longest_save = 0.0
+        self.save_times: deque[float] = deque(maxlen=100)
+        self.save_gc_times: deque[float] = deque(maxlen=100)
+        self._inside = False
+
+    def install(self) -> None:
+        """Time every delivery from now on."""
+        hub_module = importlib.import_module(f"custom_components.{WILDIX}.hub")
+        self._wrap(hub_module.WildixHub, "async_deliver", "hub", outermost=True)
+        self._wrap(hub_module, "verify_signature", "verify")
+        self._wrap(hub_module, "decode_event", "decode")
+        self._wrap(hub_module.PbxModel, "apply", "apply")
+        self._wrap(hub_module.WildixHub, "_async_publish", "publish")
+        self._wrap(Entity, "async_write_ha_state", "writes")
+        storage_module = importlib.import_module(f"custom_components.{WILDIX}.storage")
+        self._time_saves(storage_module.ModelStorage)
+
+    def _time_saves(self, storage_class: Any) -> None:
+        """Time the model's serialisation for a save, which runs in the event loop."""
+        original = storage_class._data_to_save
+
+        def timed(storage: Any) -> Any:
+            began = time.thread_time()
+            gc_began = self._gc_clock.seconds
+            try:
+                return original(storage)
+            finally:
+                took = time.thread_time() - began
+                self.save_gc_times.append(
+                    round((self._gc_clock.seconds - gc_began) * 1000, 2)
+                )
+                self.seconds["save"] += took
+                self.saves += 1
+                self.longest_save = max(self.longest_save, took)
+                self.save_times.append(round(took * 1000, 2))
+
+        storage_class._data_to_save = timed
+
+    def _wrap(
+        self, owner: Any, name: str, part: str, *, outermost: bool = False
+    ) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if not (outermost or self._inside):
+                return original(*args, **kwargs)
+            self._inside = True
+            began = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[part] += time.thread_time() - began
+                if outermost:
+                    self._inside = False
+                elif part == "writes":
+                    self.writes += 1
+
+        setattr(owner, name, timed)
+
+
 def _entity_dicts(hass: HomeAssistant) -> dict[str, Any]:
     """Return the sizes of wildix's entity objects' instance dicts.
 
@@ -294,10 +409,13 @@ class StatsView(HomeAssistantView):
     name = "api:wildix_bench"
     requires_auth = False
 
-    def __init__(self, accounting: Accounting, gc_clock: GcClock) -> None:
+    def __init__(
+        self, accounting: Accounting, gc_clock: GcClock, hub_clock: HubClock
+    ) -> None:
         """Initialise."""
         self.accounting = accounting
         self.gc_clock = gc_clock
+        self.hub_clock = hub_clock
         self.profile: cProfile.Profile | None = None
 
     async def get(self, request: Request) -> Response:
@@ -306,7 +424,15 @@ class StatsView(HomeAssistantView):
         entries = hass.config_entries.async_entries(WILDIX)
         data: dict[str, Any] = {
             "cpu": time.process_time(),
+            # Views run in the event loop's thread.
+            "loop_cpu": time.thread_time(),
             "gc_cpu": self.gc_clock.seconds,
+            "hub_cpu": dict(self.hub_clock.seconds),
+            "hub_writes": self.hub_clock.writes,
+            "saves": self.hub_clock.saves,
+            "longest_save": self.hub_clock.longest_save,
+            "save_ms": list(self.hub_clock.save_times),
+            "save_gc_ms": list(self.hub_clock.save_gc_times),
             "gc_collections": self.gc_clock.collections,
             "rss": _rss(),
             "ready": False,
@@ -414,7 +540,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             "One state write and one bus event",
             _receiver(secret.encode(), ("sensor.bench_event",), fire=True),
         ),
+        ENTITY_WEBHOOK: (
+            "One state written by an entity",
+            _entity_receiver(secret.encode()),
+        ),
     }
+    hass.async_create_task(
+        discovery.async_load_platform(hass, Platform.SENSOR, DOMAIN, {}, config)
+    )
     for webhook_id, (name, handler) in receivers.items():
         webhook.async_register(
             hass,
@@ -427,7 +560,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         )
     gc_clock = GcClock()
     gc.callbacks.append(gc_clock)
-    hass.http.register_view(StatsView(Accounting(hass), gc_clock))
+    hub_clock = HubClock(gc_clock)
+    hub_clock.install()
+    hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock))
 
     async def add_entry(_event: Event) -> None:
         if hass.config_entries.async_entries(WILDIX):
