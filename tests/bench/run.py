@@ -97,6 +97,7 @@ class Run:
     p50: float
     p99: float
     statuses: dict[int, int]
+    latencies_by_type: dict[str, list[float]]
 
     @property
     def rate(self) -> float:
@@ -121,6 +122,15 @@ class Run:
     def gc_per_event(self) -> float:
         """Return the garbage collector's share of that."""
         return self.gc / self.events
+
+
+def _by_type(
+    deliveries: Sequence[Delivery], latencies: list[float]
+) -> dict[str, list[float]]:
+    by_type: dict[str, list[float]] = {}
+    for delivery, latency in zip(deliveries, latencies, strict=True):
+        by_type.setdefault(delivery.type, []).append(latency)
+    return by_type
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -349,6 +359,7 @@ class Bench:
             p50=_quantile(latencies, 0.5),
             p99=_quantile(latencies, 0.99),
             statuses=dict(statuses),
+            latencies_by_type=_by_type(deliveries, latencies),
         )
 
     async def add_users(self, workload: Workload, concurrency: int) -> float:
@@ -728,6 +739,44 @@ class Bench:
             f"  wildix p99 / no-op: {result['p99_vs_bench_noop']:.2f},"
             f" / minimal: {result['p99_vs_bench_minimal']:.2f}"
         )
+        result["wildix_by_type"] = self._tail_by_type(runs[WILDIX])
+        return result
+
+    def _tail_by_type(self, runs: list[Run]) -> dict[str, dict[str, float]]:
+        """Say which event types wildix's slowest deliveries are, over all rounds.
+
+        Per type: its share of the deliveries, its share of those at or above each
+        round's p99, and its own median and p99 latency.
+        """
+        pooled: dict[str, list[float]] = {}
+        slow: Counter[str] = Counter()
+        for run in runs:
+            for event_type, latencies in run.latencies_by_type.items():
+                pooled.setdefault(event_type, []).extend(latencies)
+                slow[event_type] += sum(
+                    1 for latency in latencies if latency >= run.p99
+                )
+        total = sum(len(latencies) for latencies in pooled.values())
+        slowest = sum(slow.values())
+        result = {
+            event_type: {
+                "share": len(latencies) / total,
+                "share_of_slowest": slow[event_type] / slowest if slowest else 0.0,
+                "p50_ms": _quantile(latencies, 0.5) * 1000,
+                "p99_ms": _quantile(latencies, 0.99) * 1000,
+            }
+            for event_type, latencies in sorted(pooled.items())
+        }
+        self.say(
+            "  wildix by event type: share of deliveries / of the slowest 1 %, p50 / p99"
+        )
+        for event_type, row in sorted(
+            result.items(), key=lambda item: -item[1]["share_of_slowest"]
+        ):
+            self.say(
+                f"    {event_type:24} {row['share']:6.1%} / {row['share_of_slowest']:6.1%}"
+                f"   {row['p50_ms']:.2f} / {row['p99_ms']:.2f} ms"
+            )
         return result
 
     def _scaling(
