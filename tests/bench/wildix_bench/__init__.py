@@ -256,7 +256,6 @@ class HubClock:
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.writes = 0
         self.saves = 0
-        self.longest_save = 0.0
         self.save_times: deque[float] = deque(maxlen=100)
         self.save_gc_times: deque[float] = deque(maxlen=100)
         self._inside = False
@@ -289,7 +288,6 @@ class HubClock:
                 )
                 self.seconds["save"] += took
                 self.saves += 1
-                self.longest_save = max(self.longest_save, took)
                 self.save_times.append(round(took * 1000, 2))
 
         storage_class._data_to_save = timed
@@ -430,7 +428,6 @@ class StatsView(HomeAssistantView):
             "hub_cpu": dict(self.hub_clock.seconds),
             "hub_writes": self.hub_clock.writes,
             "saves": self.hub_clock.saves,
-            "longest_save": self.hub_clock.longest_save,
             "save_ms": list(self.hub_clock.save_times),
             "save_gc_ms": list(self.hub_clock.save_gc_times),
             "gc_collections": self.gc_clock.collections,
