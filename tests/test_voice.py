@@ -12,8 +12,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.wildix.const import CONF_SHOW_REMOTE, DOMAIN
 
-from .calls import BUSY_MORNING
-from .common import ENTRY_ID, WildixSender
+from .calls import BUSY_MORNING, INBOUND_MISSED
+from .common import ENTRY_ID, WildixSender, add_entry, entry_data
+from .fake_pbx import FakePbx
 
 INTENTS = {
     "WildixWhoIsOnThePhone",
@@ -98,3 +99,303 @@ async def test_who_is_on_the_phone(
     await hass.async_block_till_done()
     sentence, answer = WHO_IS_ON_THE_PHONE[language]
     assert await ask(hass, sentence, language) == answer
+
+
+async def test_outside_parties_shown_when_the_option_is_on(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """With outside parties shown, the answer names the number like the sensors do."""
+    await wildix.post_all(*BUSY_MORNING)
+    assert await ask(hass, "is bob on the phone") == (
+        "Bob Example is on a call with +4989555123456 since 10:20."
+    )
+
+
+async def test_names_are_matched_like_entity_names(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """Case, accents and the start of a name match; two matches get a question back."""
+    await wildix.post_all(*BUSY_MORNING)
+    assert await ask(hass, "Is CÁROL on the phone") == (
+        "Carol Example is calling Bob Example."
+    )
+    assert await ask(hass, "ist alice example am Telefon", "de") == (
+        "Alice Example telefoniert gerade nicht."
+    )
+    assert await ask(hass, "is example on the phone") == (
+        "Several people match example: Alice Example, Bob Example, Carol Example. "
+        "Which one do you mean?"
+    )
+    assert await ask(hass, "est-ce que noor est au téléphone", "fr") == (
+        "Je ne connais personne nommé noor sur le standard."
+    )
+
+
+async def test_nobody_on_the_phone(hass: HomeAssistant, wildix: WildixSender) -> None:
+    """Without calls the answer says so."""
+    assert await ask(hass, "who is on the phone") == "Nobody is on the phone."
+
+
+def entry_of(hass: HomeAssistant) -> MockConfigEntry:
+    """Return the test entry."""
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    assert isinstance(entry, MockConfigEntry)
+    return entry
+
+
+async def test_missed_calls_of_the_speaker(
+    hass: HomeAssistant, wildix: WildixSender, hass_admin_user: MockUser
+) -> None:
+    """ "Who called me" is the missed calls of the user linked to the speaker's person."""
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    await wildix.post_all(*BUSY_MORNING)
+    link(hass, entry_of(hass), alice, "201")
+    assert await ask(hass, "Who called me?", user=alice) == (
+        "Missed calls for Alice Example since 00:00: 1. Last from: +4940555777888."
+    )
+    assert await ask(hass, "Chi mi ha chiamato?", "it", user=alice) == (
+        "Chiamate perse di Alice Example dalle 00:00: 1. Ultime da: +4940555777888."
+    )
+    hide_outside_parties(hass)
+    await hass.async_block_till_done()
+    assert await ask(hass, "wer hat mich angerufen", "de", user=alice) == (
+        "Verpasste Anrufe für Alice Example seit 00:00: 1. "
+        "Zuletzt von: einem externen Anrufer."
+    )
+    # Bob missed nothing; an administrator may ask about anyone.
+    assert await ask(hass, "qui a appelé bob", "fr", user=hass_admin_user) == (
+        "Bob Example n'a aucun appel manqué depuis 00:00."
+    )
+
+
+async def test_missed_calls_of_others_are_private(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A non-admin hears only their own missed calls."""
+    bob = MockUser(name="Bob").add_to_hass(hass)
+    await wildix.post_all(*INBOUND_MISSED)
+    link(hass, entry_of(hass), bob, "202")
+    await wildix.post_all(*BUSY_MORNING[6:8])
+    assert await ask(hass, "who called alice", user=bob) == (
+        "You may only do this for your own phone user, not for Alice Example."
+    )
+
+
+async def test_me_without_a_person_link(
+    hass: HomeAssistant, wildix: WildixSender, hass_admin_user: MockUser
+) -> None:
+    """Without a linked person, "me" gets an answer that says how to link one."""
+    await wildix.post_all(*INBOUND_MISSED)
+    answer = await ask(hass, "do I have missed calls", user=hass_admin_user)
+    assert answer.startswith("I don't know which phone user you are.")
+    assert "Wildix → Configure" in answer
+    # Without any user (an automation's conversation) there is no "me" either.
+    assert (await ask(hass, "Wer hat mich angerufen?", "de")).startswith(
+        "Ich weiß nicht, welcher Telefonbenutzer du bist."
+    )
+
+
+@pytest.fixture
+async def office(hass: HomeAssistant, pbx: FakePbx) -> MockConfigEntry:
+    """Return an entry connected to the fake PBX, whose token acts as 201, an admin."""
+    return await add_entry(hass, pbx, **entry_data())
+
+
+def asked(pbx: FakePbx, method: str, path: str) -> list[Any]:
+    """Return the bodies the fake PBX got for a route."""
+    return [
+        body
+        for asked_method, asked_path, _, body in pbx.requests
+        if asked_method == method and asked_path.rstrip("/") == path
+    ]
+
+
+async def test_call_a_colleague_or_a_number(
+    hass: HomeAssistant, pbx: FakePbx, office: MockConfigEntry
+) -> None:
+    """The speaker's phone rings, then dials the colleague's extension or the number."""
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    link(hass, office, alice, "201")
+    assert await ask(hass, "call bruno", user=alice) == (
+        "Calling Bruno Keller: Alice Martin's phone rings first."
+    )
+    assert await ask(hass, "Rufe +41 44 555 01 23 an", "de", user=alice) == (
+        "Ich rufe +41 44 555 01 23 an: zuerst klingelt das Telefon von Alice Martin."
+    )
+    assert [body["number"] for body in asked(pbx, "POST", "/api/v1/originate/call")] == [
+        "202",
+        "+41445550123",
+    ]
+
+
+async def test_call_refused_by_the_action_is_spoken(
+    hass: HomeAssistant, pbx: FakePbx, office: MockConfigEntry
+) -> None:
+    """An error of wildix.call (here the PBX refuses) is the translated answer."""
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    link(hass, office, alice, "201")
+    pbx.failing["/api/v1/originate"] = 400
+    answer = await ask(hass, "appelle 202", "fr", user=alice)
+    assert answer.startswith(
+        "Cela n'a pas fonctionné : Le PBX de Office a refusé la demande pour Alice Martin"
+    ), answer
+
+
+async def test_set_own_presence_until_a_time(
+    hass: HomeAssistant, pbx: FakePbx, office: MockConfigEntry
+) -> None:
+    """A non-admin sets their own presence, with an end in Home Assistant's time zone."""
+    bruno = MockUser(name="Bruno").add_to_hass(hass)
+    link(hass, office, bruno, "202")
+    assert await ask(hass, "set me to do not disturb until 15:00", user=bruno) == (
+        "Bruno Keller is now on do not disturb until 15:00."
+    )
+    user = pbx.users["202"]
+    # 15:00 in Berlin is 14:00 UTC in March.
+    assert (user.presence, user.until) == ("dnd", "04/03/2025 14:00")
+    assert await ask(hass, "Mettimi su disponibile", "it", user=bruno) == (
+        "Bruno Keller ora è disponibile."
+    )
+    assert pbx.users["202"].presence == ""
+    assert await ask(hass, "set my status to sleepy", user=bruno) == (
+        "I did not understand which presence to set: "
+        "say available, away or do not disturb."
+    )
+
+
+async def test_non_admin_cannot_set_another_users_presence(
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    office: MockConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """By voice as by the action: only admins set another user's presence."""
+    bruno = MockUser(name="Bruno").add_to_hass(hass)
+    link(hass, office, bruno, "202")
+    assert await ask(hass, "set the status of chiara to away", user=bruno) == (
+        "You may only do this for your own phone user, not for Chiara Rossi."
+    )
+    assert asked(pbx, "PUT", "/api/v1/User/203/Presence") == []
+    assert await ask(
+        hass, "mets le statut de chiara sur absent", "fr", user=hass_admin_user
+    ) == ("Chiara Rossi est maintenant absent.")
+    assert pbx.users["203"].presence == "away"
+
+
+async def test_voicemail_from_the_voicemail_sensor(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """The voicemail intent reads the user's voicemail sensor (unique id ..._voicemail)."""
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    await wildix.post_all(*INBOUND_MISSED)
+    link(hass, entry_of(hass), alice, "201")
+    assert await ask(hass, "do I have new voicemails", user=alice) == (
+        "Home Assistant does not know the voicemail of Alice Example."
+    )
+    sensor = er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{ENTRY_ID}_201_voicemail",
+        config_entry=entry_of(hass),
+        translation_key="voicemail",
+    )
+    hass.states.async_set(sensor.entity_id, "2", {"last_caller": "Noor Haddad"})
+    assert await ask(hass, "Habe ich neue Sprachnachrichten?", "de", user=alice) == (
+        "Neue Sprachnachrichten für Alice Example: 2. Die letzte von Noor Haddad."
+    )
+    # A hidden caller (no caller attribute) is an outside caller.
+    hass.states.async_set(sensor.entity_id, "1", {"last_caller": None})
+    assert await ask(hass, "check my voicemail", user=alice) == (
+        "New voicemails for Alice Example: 1. The last from an outside caller."
+    )
+    hass.states.async_set(sensor.entity_id, "0")
+    assert await ask(hass, "consulte ma messagerie", "fr", user=alice) == (
+        "Alice Example n'a aucun nouveau message vocal."
+    )
+
+
+def llm_context(user: MockUser | None, language: str = "en") -> llm.LLMContext:
+    """Return the context an LLM agent passes, on every supported Home Assistant."""
+    values: dict[str, Any] = {
+        "platform": "test",
+        "context": Context(user_id=None if user is None else user.id),
+        "user_prompt": None,
+        "language": language,
+        "assistant": conversation.DOMAIN,
+        "device_id": None,
+    }
+    fields = {field.name for field in dataclasses.fields(llm.LLMContext)}
+    return llm.LLMContext(**{key: value for key, value in values.items() if key in fields})
+
+
+def tool_of(api: llm.APIInstance, intent_type: str) -> llm.Tool:
+    """Return the tool of an intent.
+
+    Home Assistant 2025.x names intent tools after the intent; later versions take
+    the tools an integration's `llm` platform names (`wildix__<intent>`, as core does).
+    """
+    names = (intent_type, f"{DOMAIN}__{intent_type}")
+    found = [tool for tool in api.tools if tool.name in names]
+    assert len(found) == 1, [tool.name for tool in api.tools]
+    return found[0]
+
+
+async def call_tool(
+    api: llm.APIInstance, intent_type: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    """Call an intent's tool as an LLM agent does; return the data it gets."""
+    tool = tool_of(api, intent_type)
+    result = await api.async_call_tool(llm.ToolInput(tool.name, args))
+    # A ToolResult from Home Assistant 2026 on, the data itself before.
+    data: dict[str, Any] = getattr(result, "data", result)
+    return data
+
+
+async def test_llm_agents_get_the_intents_as_tools(
+    hass: HomeAssistant, wildix: WildixSender, hass_admin_user: MockUser
+) -> None:
+    """The Assist API offers every intent with its description and slots."""
+    await wildix.post_all(*BUSY_MORNING)
+    api = await llm.async_get_api(hass, "assist", llm_context(hass_admin_user))
+    tools = {intent_type: tool_of(api, intent_type) for intent_type in INTENTS}
+    handlers = {handler.intent_type: handler for handler in intent.async_get(hass)}
+    for intent_type, tool in tools.items():
+        assert tool.description == handlers[intent_type].description
+        assert tool.description and "Wildix" in tool.description
+    schema = tools["WildixSetPresence"].parameters.schema
+    fields = {str(key): key.description for key in schema}
+    assert set(fields) == {"status", "name", "until", "message"}
+    assert all(fields.values())
+
+    result = await call_tool(
+        api, "WildixMissedCalls", {"name": "alice", "since": "10:00"}
+    )
+    assert result["speech"]["plain"]["speech"] == (
+        "Missed calls for Alice Example since 10:00: 1. Last from: +4940555777888."
+    )
+    assert result["speech_slots"] == {
+        "name": "Alice Example",
+        "extension": "201",
+        "since": "2025-03-04T10:00:00+01:00",
+        "count": 1,
+        "callers": ["+4940555777888"],
+    }
+    result = await call_tool(api, "WildixWhoIsOnThePhone", {})
+    assert [call["name"] for call in result["speech_slots"]["calls"]] == [
+        "Bob Example",
+        "Carol Example",
+    ]
+
+
+async def test_llm_tool_speaks_the_agents_language_and_asks_back(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """Ambiguity is an error the LLM can read, in the conversation's language."""
+    await wildix.post_all(*BUSY_MORNING)
+    api = await llm.async_get_api(hass, "assist", llm_context(None, "it"))
+    result = await call_tool(api, "WildixWhoIsOnThePhone", {"name": "Example"})
+    assert result["response_type"] == "error"
+    assert result["speech"]["plain"]["speech"] == (
+        "Più persone corrispondono a Example: Alice Example, Bob Example, "
+        "Carol Example. Quale intendi?"
+    )

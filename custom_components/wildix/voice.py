@@ -21,7 +21,7 @@ from homeassistant.helpers.trigger import (
 from homeassistant.setup import async_when_setup
 
 from .const import DOMAIN
-from .intents import async_setup_intents
+from .intents import INTENT_CALL, async_setup_intents
 from .voice_sentences import ME, SENTENCES, STATUS_WORDS, UNTIL
 from .voice_speech import Speech
 from .voice_users import normalize
@@ -29,6 +29,8 @@ from .voice_users import normalize
 _LOGGER = logging.getLogger(__name__)
 
 CONVERSATION = "conversation"
+# What is dialled rather than looked up among the users: digits, `+` and separators.
+_NUMBER = re.compile(r"^\+?[\d\s().-]+$")
 _UNTIL = re.compile(
     rf"^(?P<status>.+?)\s+(?:{'|'.join(re.escape(word) for word in UNTIL)})\s+(?P<until>.+)$",
     re.IGNORECASE,
@@ -78,7 +80,7 @@ def _handler(hass: HomeAssistant, intent_type: str) -> Any:
                 hass,
                 DOMAIN,
                 intent_type,
-                {key: {"value": value} for key, value in _slots(trigger["slots"]).items()},
+                {key: {"value": value} for key, value in _slots(intent_type, trigger["slots"]).items()},
                 text_input=user_input["text"],
                 context=Context(
                     user_id=asked.get("user_id"),
@@ -99,10 +101,13 @@ def _handler(hass: HomeAssistant, intent_type: str) -> Any:
     return async_run
 
 
-def _slots(spoken: dict[str, Any]) -> dict[str, str]:
+def _slots(intent_type: str, spoken: dict[str, Any]) -> dict[str, str]:
     """Return the intent's slots for the words of a sentence trigger."""
     slots: dict[str, str] = {}
-    if (name := str(spoken.get("name") or "").strip()) and normalize(name) not in ME:
+    name = str(spoken.get("name") or "").strip()
+    if intent_type == INTENT_CALL and _NUMBER.match(name):
+        slots["number"] = name
+    elif name and normalize(name) not in ME:
         slots["name"] = name
     if status := str(spoken.get("status") or "").strip():
         if match := _UNTIL.match(status):
