@@ -33,12 +33,16 @@ async def assist(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "conversation", {})
 
 
-def link(hass: HomeAssistant, entry: MockConfigEntry, user: MockUser, extension: str) -> None:
+def link(
+    hass: HomeAssistant, entry: MockConfigEntry, user: MockUser, extension: str
+) -> None:
     """Link a Home Assistant user's person to a PBX user (the option `people`)."""
     person = f"person.{extension}"
     hass.states.async_set(person, "home", {"user_id": user.id})
     people = {**entry.options.get("people", {}), person: extension}
-    hass.config_entries.async_update_entry(entry, options={**entry.options, "people": people})
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "people": people}
+    )
 
 
 async def ask(
@@ -59,23 +63,31 @@ async def ask(
 WHO_IS_ON_THE_PHONE = {
     "en": (
         "Who is on the phone?",
-        "Bob Example is on a call with an outside caller since 10:20. "
-        "Carol Example is calling Bob Example.",
+        (
+            "Bob Example is on a call with an outside caller since 10:20. "
+            "Carol Example is calling Bob Example."
+        ),
     ),
     "it": (
         "Chi è al telefono?",
-        "Bob Example è al telefono con un chiamante esterno dalle 10:20. "
-        "Carol Example sta chiamando Bob Example.",
+        (
+            "Bob Example è al telefono con un chiamante esterno dalle 10:20. "
+            "Carol Example sta chiamando Bob Example."
+        ),
     ),
     "de": (
         "Wer telefoniert gerade?",
-        "Bob Example telefoniert seit 10:20 mit einem externen Anrufer. "
-        "Carol Example baut einen Anruf zu Bob Example auf.",
+        (
+            "Bob Example telefoniert seit 10:20 mit einem externen Anrufer. "
+            "Carol Example baut einen Anruf zu Bob Example auf."
+        ),
     ),
     "fr": (
         "Qui est au téléphone ?",
-        "Bob Example est en ligne avec un correspondant externe depuis 10:20. "
-        "Carol Example appelle Bob Example.",
+        (
+            "Bob Example est en ligne avec un correspondant externe depuis 10:20. "
+            "Carol Example appelle Bob Example."
+        ),
     ),
 }
 
@@ -146,7 +158,7 @@ def entry_of(hass: HomeAssistant) -> MockConfigEntry:
 async def test_missed_calls_of_the_speaker(
     hass: HomeAssistant, wildix: WildixSender, hass_admin_user: MockUser
 ) -> None:
-    """ "Who called me" is the missed calls of the user linked to the speaker's person."""
+    """Who called "me": the missed calls of the user linked to the speaker's person."""
     alice = MockUser(name="Alice").add_to_hass(hass)
     await wildix.post_all(*BUSY_MORNING)
     link(hass, entry_of(hass), alice, "201")
@@ -222,7 +234,9 @@ async def test_call_a_colleague_or_a_number(
     assert await ask(hass, "Rufe +41 44 555 01 23 an", "de", user=alice) == (
         "Ich rufe +41 44 555 01 23 an: zuerst klingelt das Telefon von Alice Martin."
     )
-    assert [body["number"] for body in asked(pbx, "POST", "/api/v1/originate/call")] == [
+    assert [
+        body["number"] for body in asked(pbx, "POST", "/api/v1/originate/call")
+    ] == [
         "202",
         "+41445550123",
     ]
@@ -325,7 +339,9 @@ def llm_context(user: MockUser | None, language: str = "en") -> llm.LLMContext:
         "device_id": None,
     }
     fields = {field.name for field in dataclasses.fields(llm.LLMContext)}
-    return llm.LLMContext(**{key: value for key, value in values.items() if key in fields})
+    return llm.LLMContext(
+        **{key: value for key, value in values.items() if key in fields}
+    )
 
 
 def tool_of(api: llm.APIInstance, intent_type: str) -> llm.Tool:
@@ -399,3 +415,51 @@ async def test_llm_tool_speaks_the_agents_language_and_asks_back(
         "Più persone corrispondono a Example: Alice Example, Bob Example, "
         "Carol Example. Quale intendi?"
     )
+
+
+@pytest.mark.parametrize(
+    ("since", "answer"),
+    [
+        ("9 am", "since 09:00: 1."),
+        ("11.00", "since 11:00: 1."),
+        ("um 11 Uhr", "since 11:00: 1."),
+        ("15h", "since 15:00: 1."),  # still to come today: yesterday's
+        ("2025-03-04T08:00:00+00:00", "since 09:00: 1."),
+        ("2025-03-04 12:00", "since 12:00: 0."),
+        ("11:30 pm", "since 23:30: 1."),
+        ("12 am", "since 00:00: 1."),
+    ],
+)
+async def test_times_as_spoken_or_typed(
+    hass: HomeAssistant, wildix: WildixSender, since: str, answer: str
+) -> None:
+    """A start time is today's, or yesterday's when it is still to come."""
+    await wildix.post_all(*INBOUND_MISSED)  # rings Alice at 11:02, Berlin time
+    api = await llm.async_get_api(hass, "assist", llm_context(None))
+    result = await call_tool(api, "WildixMissedCalls", {"name": "alice", "since": since})
+    speech = result["speech"]["plain"]["speech"]
+    if answer.endswith("0."):
+        assert speech == f"Alice Example has no missed calls {answer[:-4]}."
+    else:
+        assert speech.startswith(f"Missed calls for Alice Example {answer}"), speech
+
+
+async def test_times_not_understood(
+    hass: HomeAssistant, pbx: FakePbx, office: MockConfigEntry
+) -> None:
+    """A time that is none gets a question back, and nothing is set; 25:00 is none."""
+    api = await llm.async_get_api(hass, "assist", llm_context(None))
+    for until in ("later", "25:00"):
+        result = await call_tool(
+            api, "WildixSetPresence", {"name": "bruno", "status": "away", "until": until}
+        )
+        assert result["speech"]["plain"]["speech"] == (
+            f"I did not understand the time {until}."
+        )
+    assert asked(pbx, "PUT", "/api/v1/User/202/Presence") == []
+    # An end that has passed today is tomorrow's; the PBX gets it in UTC.
+    result = await call_tool(
+        api, "WildixSetPresence", {"name": "bruno", "status": "away", "until": "9:00"}
+    )
+    assert result["speech_slots"]["until"] == "2025-03-05T09:00:00+01:00"
+    assert pbx.users["202"].until == "05/03/2025 08:00"

@@ -27,14 +27,7 @@ from .schema import vol
 from .services import SERVICE_CALL, SERVICE_SET_PRESENCE
 from .voice_speech import Phrase, Speech, VoiceRefusal, clock
 from .voice_time import parse_time
-from .voice_users import (
-    Person,
-    async_check_may_act_for,
-    everyone,
-    me,
-    named_or_me,
-    one,
-)
+from .voice_users import Person, async_check_may_act_for, everyone, me, named_or_me, one
 
 INTENT_WHO_IS_ON_THE_PHONE = "WildixWhoIsOnThePhone"
 INTENT_MISSED_CALLS = "WildixMissedCalls"
@@ -120,7 +113,9 @@ def _party(person: Person, record: CallRecord, speech: Speech) -> str:
         colleague = person.hub.model.users.get(record.remote_number or "")
         if colleague is not None:
             return colleague.display_name
-        return record.remote_name or record.remote_number or speech.say("voice_colleague")
+        return (
+            record.remote_name or record.remote_number or speech.say("voice_colleague")
+        )
     if person.hub.show_remote and (record.remote_name or record.remote_number):
         return record.remote_name or record.remote_number or ""
     return speech.say("voice_outside_caller")
@@ -202,8 +197,9 @@ class MissedCallsIntent(_WildixIntent):
         await async_check_may_act_for(hass, intent_obj.context, person)
         since = dt_util.start_of_local_day()
         if text := slots.get("since"):
-            if (since := parse_time(text, future=False)) is None:
+            if (asked := parse_time(text, future=False)) is None:
                 raise VoiceRefusal("voice_invalid_time", time=text)
+            since = asked
         records = missed_calls(person.hub.model, person.extension, since)
         callers = list(dict.fromkeys(_party(person, r, speech) for r in records))
         data = {
@@ -243,11 +239,12 @@ class CallIntent(_WildixIntent):
         """Ring the speaker's phone and dial the user's extension or the number."""
         hass = intent_obj.hass
         caller = me(hass, intent_obj.context)
+        number: str
         if name := slots.get(_NAME):
             callee = one(hass, name)
             number, target = callee.extension, callee.name
-        elif number := slots.get("number"):
-            target = number
+        elif slots.get("number"):
+            number = target = slots["number"]
         else:
             raise VoiceRefusal("voice_call_whom")
         await hass.services.async_call(
@@ -258,7 +255,9 @@ class CallIntent(_WildixIntent):
             context=intent_obj.context,
         )
         data = {"caller": caller.name, "number": number, "target": target}
-        return Answer([Phrase("voice_calling", {"name": caller.name, "target": target})], data)
+        return Answer(
+            [Phrase("voice_calling", {"name": caller.name, "target": target})], data
+        )
 
 
 class SetPresenceIntent(_WildixIntent):
@@ -288,7 +287,10 @@ class SetPresenceIntent(_WildixIntent):
         person = named_or_me(hass, intent_obj.context, slots.get(_NAME))
         await async_check_may_act_for(hass, intent_obj.context, person)
         status: str = slots["status"]
-        data: dict[str, Any] = {"device_id": [_device_id(hass, person)], "status": status}
+        data: dict[str, Any] = {
+            "device_id": [_device_id(hass, person)],
+            "status": status,
+        }
         if message := slots.get("message"):
             data["message"] = message
         placeholders: dict[str, str | int] = {
@@ -345,7 +347,11 @@ class VoicemailIntent(_WildixIntent):
         if count == 0:
             return Answer([Phrase("voice_no_voicemail", {"name": person.name})], data)
         caller = next(
-            (str(value) for key in VOICEMAIL_CALLER if (value := state.attributes.get(key))),
+            (
+                str(value)
+                for key in VOICEMAIL_CALLER
+                if (value := state.attributes.get(key))
+            ),
             speech.say("voice_outside_caller"),
         )
         data["caller"] = caller

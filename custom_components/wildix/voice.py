@@ -80,7 +80,10 @@ def _handler(hass: HomeAssistant, intent_type: str) -> Any:
                 hass,
                 DOMAIN,
                 intent_type,
-                {key: {"value": value} for key, value in _slots(intent_type, trigger["slots"]).items()},
+                {
+                    key: {"value": value}
+                    for key, value in _slots(intent_type, trigger["slots"]).items()
+                },
                 text_input=user_input["text"],
                 context=Context(
                     user_id=asked.get("user_id"),
@@ -91,7 +94,9 @@ def _handler(hass: HomeAssistant, intent_type: str) -> Any:
             )
         except intent.InvalidSlotInfo:
             # A presence that is none of the known words.
-            speech = (await Speech.async_load(hass, language)).say("voice_not_understood")
+            speech = (await Speech.async_load(hass, language)).say(
+                "voice_not_understood"
+            )
         else:
             speech = response.speech.get("plain", {}).get("speech", "")
         return ScriptRunResult(

@@ -18,8 +18,10 @@ def parse_time(text: str, *, future: bool) -> datetime | None:
     """
     text = text.strip().casefold()
     if (moment := dt_util.parse_datetime(text)) is not None:
-        return dt_util.as_local(moment) if moment.tzinfo else moment.replace(
-            tzinfo=dt_util.get_default_time_zone()
+        return (
+            dt_util.as_local(moment)
+            if moment.tzinfo
+            else moment.replace(tzinfo=dt_util.get_default_time_zone())
         )
     text = re.sub(r"^(?:at|alle|um|à|a)\s+", "", text)
     if (match := _CLOCK.match(text)) is None:

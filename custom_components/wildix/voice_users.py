@@ -53,7 +53,9 @@ def loaded_hubs(hass: HomeAssistant) -> list[WildixHub]:
 def everyone(hass: HomeAssistant) -> list[Person]:
     """Return every known user of every loaded entry."""
     return [
-        Person(hub, user) for hub in loaded_hubs(hass) for user in hub.model.users.values()
+        Person(hub, user)
+        for hub in loaded_hubs(hass)
+        for user in hub.model.users.values()
     ]
 
 
