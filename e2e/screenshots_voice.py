@@ -27,14 +27,7 @@ from .browser import (
     submit_secret,
 )
 from .demo import office_pbx
-from .harness import (
-    DEMO_SECRET,
-    MINIMAL,
-    REPO,
-    Client,
-    HomeAssistantProcess,
-    free_port,
-)
+from .harness import DEMO_SECRET, MINIMAL, REPO, Client, HomeAssistantProcess, free_port
 from .pbx import Pbx
 
 QUESTION = "Who is on the phone?"

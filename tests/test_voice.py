@@ -436,7 +436,9 @@ async def test_times_as_spoken_or_typed(
     """A start time is today's, or yesterday's when it is still to come."""
     await wildix.post_all(*INBOUND_MISSED)  # rings Alice at 11:02, Berlin time
     api = await llm.async_get_api(hass, "assist", llm_context(None))
-    result = await call_tool(api, "WildixMissedCalls", {"name": "alice", "since": since})
+    result = await call_tool(
+        api, "WildixMissedCalls", {"name": "alice", "since": since}
+    )
     speech = result["speech"]["plain"]["speech"]
     if answer.endswith("0."):
         assert speech == f"Alice Example has no missed calls {answer[:-4]}."
@@ -451,7 +453,9 @@ async def test_times_not_understood(
     api = await llm.async_get_api(hass, "assist", llm_context(None))
     for until in ("later", "25:00"):
         result = await call_tool(
-            api, "WildixSetPresence", {"name": "bruno", "status": "away", "until": until}
+            api,
+            "WildixSetPresence",
+            {"name": "bruno", "status": "away", "until": until},
         )
         assert result["speech"]["plain"]["speech"] == (
             f"I did not understand the time {until}."
@@ -463,3 +467,131 @@ async def test_times_not_understood(
     )
     assert result["speech_slots"]["until"] == "2025-03-05T09:00:00+01:00"
     assert pbx.users["202"].until == "05/03/2025 08:00"
+
+
+# Every sentence docs/voice.md shows, and the answer it gets from Alice (linked to 201,
+# an administrator) on a quiet morning.
+ANSWERS = {
+    "en": {
+        "who": "Nobody is on the phone.",
+        "who bruno": "Bruno Keller is not on the phone.",
+        "missed": "Alice Martin has no missed calls since 00:00.",
+        "missed bruno": "Bruno Keller has no missed calls since 00:00.",
+        "call": "Calling Bruno Keller: Alice Martin's phone rings first.",
+        "call number": "Calling +41 44 555 01 23: Alice Martin's phone rings first.",
+        "dnd": "Alice Martin is now on do not disturb until 15:00.",
+        "away": "Alice Martin is now away.",
+        "available": "Alice Martin is now available.",
+        "bruno away": "Bruno Keller is now away.",
+        "voicemail": "Home Assistant does not know the voicemail of Alice Martin.",
+        "voicemail bruno": "Home Assistant does not know the voicemail of Bruno Keller.",
+    },
+    "it": {
+        "who": "Nessuno è al telefono.",
+        "who bruno": "Bruno Keller non è al telefono.",
+        "missed": "Alice Martin non ha chiamate perse dalle 00:00.",
+        "missed bruno": "Bruno Keller non ha chiamate perse dalle 00:00.",
+        "call": "Chiamo Bruno Keller: prima squilla il telefono di Alice Martin.",
+        "dnd": "Alice Martin ora è in non disturbare fino alle 15:00.",
+        "available": "Alice Martin ora è disponibile.",
+        "bruno away": "Bruno Keller ora è assente.",
+        "voicemail": "Home Assistant non conosce la segreteria di Alice Martin.",
+    },
+    "de": {
+        "who": "Niemand telefoniert gerade.",
+        "who bruno": "Bruno Keller telefoniert gerade nicht.",
+        "missed": "Alice Martin hat seit 00:00 keine verpassten Anrufe.",
+        "missed bruno": "Bruno Keller hat seit 00:00 keine verpassten Anrufe.",
+        "call": (
+            "Ich rufe Bruno Keller an: zuerst klingelt das Telefon von Alice Martin."
+        ),
+        "dnd": "Alice Martin ist jetzt bis 15:00 auf „Nicht stören“.",
+        "away": "Alice Martin ist jetzt abwesend.",
+        "bruno away": "Bruno Keller ist jetzt abwesend.",
+        "voicemail": "Home Assistant kennt die Mailbox von Alice Martin nicht.",
+    },
+    "fr": {
+        "who": "Personne n'est au téléphone.",
+        "who bruno": "Bruno Keller n'est pas au téléphone.",
+        "missed": "Alice Martin n'a aucun appel manqué depuis 00:00.",
+        "missed bruno": "Bruno Keller n'a aucun appel manqué depuis 00:00.",
+        "call": "J'appelle Bruno Keller : le téléphone de Alice Martin sonne d'abord.",
+        "dnd": ("Alice Martin est maintenant en mode ne pas déranger jusqu'à 15:00."),
+        "available": "Alice Martin est maintenant disponible.",
+        "bruno away": "Bruno Keller est maintenant absent.",
+        "voicemail": "Home Assistant ne connaît pas la messagerie de Alice Martin.",
+    },
+}
+SENTENCES = [
+    ("en", "Who is on the phone?", "who"),
+    ("en", "Is Bruno on the phone?", "who bruno"),
+    ("en", "Who called me?", "missed"),
+    ("en", "Do I have missed calls?", "missed"),
+    ("en", "Who called Bruno?", "missed bruno"),
+    ("en", "Call Bruno", "call"),
+    ("en", "Call +41 44 555 01 23", "call number"),
+    ("en", "Set me to do not disturb until 15:00", "dnd"),
+    ("en", "Set my status to away", "away"),
+    ("en", "Set my status to available", "available"),
+    ("en", "Set the status of Bruno to away", "bruno away"),
+    ("en", "Do I have new voicemails?", "voicemail"),
+    ("en", "Check my voicemail", "voicemail"),
+    ("en", "Does Bruno have voicemails?", "voicemail bruno"),
+    ("it", "Chi è al telefono?", "who"),
+    ("it", "Bruno è al telefono?", "who bruno"),
+    ("it", "Chi mi ha chiamato?", "missed"),
+    ("it", "Ho chiamate perse?", "missed"),
+    ("it", "Chi ha chiamato Bruno?", "missed bruno"),
+    ("it", "Chiama Bruno", "call"),
+    ("it", "Telefona a Bruno", "call"),
+    ("it", "Mettimi su non disturbare fino alle 15", "dnd"),
+    ("it", "Imposta il mio stato su disponibile", "available"),
+    ("it", "Imposta lo stato di Bruno su assente", "bruno away"),
+    ("it", "Ho nuovi messaggi in segreteria?", "voicemail"),
+    ("it", "Controlla la mia segreteria", "voicemail"),
+    ("de", "Wer telefoniert gerade?", "who"),
+    ("de", "Ist Bruno am Telefon?", "who bruno"),
+    ("de", "Wer hat mich angerufen?", "missed"),
+    ("de", "Habe ich verpasste Anrufe?", "missed"),
+    ("de", "Wer hat Bruno angerufen?", "missed bruno"),
+    ("de", "Rufe Bruno an", "call"),
+    ("de", "Bruno anrufen", "call"),
+    ("de", "Setze mich auf nicht stören bis 15 Uhr", "dnd"),
+    ("de", "Stelle meinen Status auf abwesend", "away"),
+    ("de", "Setze den Status von Bruno auf abwesend", "bruno away"),
+    ("de", "Habe ich neue Sprachnachrichten?", "voicemail"),
+    ("de", "Prüfe meine Mailbox", "voicemail"),
+    ("fr", "Qui est au téléphone ?", "who"),
+    ("fr", "Est-ce que Bruno est au téléphone ?", "who bruno"),
+    ("fr", "Qui m'a appelé ?", "missed"),
+    ("fr", "J'ai des appels manqués ?", "missed"),
+    ("fr", "Qui a appelé Bruno ?", "missed bruno"),
+    ("fr", "Appelle Bruno", "call"),
+    ("fr", "Mets-moi en ne pas déranger jusqu'à 15h", "dnd"),
+    ("fr", "Mets mon statut sur disponible", "available"),
+    ("fr", "Mets le statut de Bruno sur absent", "bruno away"),
+    ("fr", "J'ai des messages vocaux ?", "voicemail"),
+    ("fr", "Consulte ma messagerie", "voicemail"),
+]
+
+
+@pytest.mark.parametrize("language", sorted(ANSWERS))
+async def test_every_documented_sentence(
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    office: MockConfigEntry,
+    hass_admin_user: MockUser,
+    language: str,
+) -> None:
+    """Each sentence of docs/voice.md reaches its intent; the answer is in its language."""
+    link(hass, office, hass_admin_user, "201")
+    heard = {
+        sentence: await ask(hass, sentence, language, user=hass_admin_user)
+        for said_in, sentence, _ in SENTENCES
+        if said_in == language
+    }
+    assert heard == {
+        sentence: ANSWERS[language][answer]
+        for said_in, sentence, answer in SENTENCES
+        if said_in == language
+    }
