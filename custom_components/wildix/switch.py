@@ -15,7 +15,7 @@ from .coordinator import PbxApi
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect
-from .pbx_client import PresenceStatus as PbxPresenceStatus
+from .pbx_presence import PresenceStatus as PbxPresenceStatus
 from .protocol import PresenceStatus
 
 # Writes go to the PBX one at a time: how many it takes at once is not documented,
@@ -51,7 +51,12 @@ async def async_setup_entry(
     async_add_user_entities(
         hub,
         async_add_entities,
-        lambda extension: (WildixDndSwitch(hub, api, extension),),
+        # Only users whose presence the credential may set (a user's token: its own).
+        lambda extension: (
+            (WildixDndSwitch(hub, api, extension),)
+            if api.may_set_presence(extension)
+            else ()
+        ),
     )
 
 
