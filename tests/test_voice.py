@@ -595,3 +595,16 @@ async def test_every_documented_sentence(
         for said_in, sentence, answer in SENTENCES
         if said_in == language
     }
+
+
+async def test_sentences_only_while_an_entry_is_loaded(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """Without a loaded Wildix entry the built-in agent no longer hears the sentences."""
+    entry = entry_of(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    # Home Assistant's own sentences answer instead (a state query that finds nothing).
+    assert await ask(hass, "who is on the phone") == "Not any"
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await ask(hass, "who is on the phone") == "Nobody is on the phone."

@@ -6,12 +6,13 @@ conversation trigger platform (the sentence triggers of automations), attached h
 `async_initialize_triggers` as an automation would be, on Home Assistant 2025.4 and later.
 """
 
+from dataclasses import dataclass, field
 import logging
 import re
 from typing import Any
 
 from homeassistant.const import CONF_COMMAND, CONF_PLATFORM
-from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Context, HomeAssistant, callback
 from homeassistant.helpers import intent
 from homeassistant.helpers.script import ScriptRunResult
 from homeassistant.helpers.trigger import (
@@ -19,6 +20,7 @@ from homeassistant.helpers.trigger import (
     async_validate_trigger_config,
 )
 from homeassistant.setup import async_when_setup
+from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 from .intents import INTENT_CALL, async_setup_intents
@@ -37,20 +39,56 @@ _UNTIL = re.compile(
 )
 
 
+@dataclass(slots=True)
+class _Sentences:
+    """The sentence triggers, attached while at least one Wildix entry is loaded."""
+
+    entries: set[str] = field(default_factory=set)
+    detach: list[CALLBACK_TYPE] | None = None
+    waiting: bool = False
+
+
+DATA_SENTENCES: HassKey[_Sentences] = HassKey(f"{DOMAIN}_sentences")
+
+
 @callback
 def async_setup_voice(hass: HomeAssistant) -> None:
-    """Register the intents, and their sentences once the conversation agent is set up."""
+    """Register the intents (for Home Assistant's whole run)."""
     async_setup_intents(hass)
-    async_when_setup(hass, CONVERSATION, _async_attach_sentences)
+
+
+@callback
+def async_setup_entry_voice(hass: HomeAssistant, entry_id: str) -> CALLBACK_TYPE:
+    """Give the built-in agent the sentences while the entry is loaded; return the undo."""
+    sentences = hass.data.setdefault(DATA_SENTENCES, _Sentences())
+    sentences.entries.add(entry_id)
+    if sentences.detach is None and not sentences.waiting:
+        sentences.waiting = True
+        async_when_setup(hass, CONVERSATION, _async_attach_sentences)
+
+    @callback
+    def async_unload() -> None:
+        sentences.entries.discard(entry_id)
+        if not sentences.entries and sentences.detach is not None:
+            for detach in sentences.detach:
+                detach()
+            sentences.detach = None
+
+    return async_unload
 
 
 async def _async_attach_sentences(hass: HomeAssistant, component: str) -> None:
-    """Attach one sentence trigger per intent for the whole run of Home Assistant."""
-    for intent_type, sentences in SENTENCES.items():
+    """Attach one sentence trigger per intent, unless every entry has gone meanwhile."""
+    sentences = hass.data[DATA_SENTENCES]
+    sentences.waiting = False
+    if not sentences.entries or sentences.detach is not None:
+        return
+    detach: list[CALLBACK_TYPE] = []
+    for intent_type, said in SENTENCES.items():
         config = await async_validate_trigger_config(
-            hass, [{CONF_PLATFORM: CONVERSATION, CONF_COMMAND: sentences}]
+            hass, [{CONF_PLATFORM: CONVERSATION, CONF_COMMAND: said}]
         )
-        await async_initialize_triggers(
+        remove = await async_initialize_triggers(
             hass,
             config,
             _handler(hass, intent_type),
@@ -58,6 +96,9 @@ async def _async_attach_sentences(hass: HomeAssistant, component: str) -> None:
             f"{DOMAIN} {intent_type}",
             _log,
         )
+        if remove is not None:
+            detach.append(remove)
+    sentences.detach = detach
 
 
 def _log(level: int, message: str, **kwargs: Any) -> None:
