@@ -608,3 +608,37 @@ async def test_sentences_only_while_an_entry_is_loaded(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert await ask(hass, "who is on the phone") == "Nobody is on the phone."
+
+
+async def test_what_only_the_line_tells(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A phone that rings with no call known yet rings, without a party or a name."""
+    await wildix.post("presence_telephony_ringing")
+    assert await ask(hass, "who is on the phone") == "Extension 201's phone is ringing."
+    # An extension is a name too.
+    assert await ask(hass, "ist 201 am telefon", "de") == (
+        "Das Telefon von Extension 201 klingelt."
+    )
+
+
+async def test_tools_ask_back_when_something_is_missing(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A call without whom, or a voicemail sensor without a count, gets an answer."""
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    await wildix.post_all(*INBOUND_MISSED)
+    link(hass, entry_of(hass), alice, "201")
+    api = await llm.async_get_api(hass, "assist", llm_context(alice, "fr"))
+    result = await call_tool(api, "WildixCall", {})
+    assert result["speech"]["plain"]["speech"] == (
+        "Qui dois-je appeler ? Dites un nom ou un numéro."
+    )
+    sensor = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{ENTRY_ID}_201_voicemail", config_entry=entry_of(hass)
+    )
+    hass.states.async_set(sensor.entity_id, "unavailable")
+    result = await call_tool(api, "WildixVoicemail", {})
+    assert result["speech"]["plain"]["speech"] == (
+        "Home Assistant ne connaît pas la messagerie de Alice Example."
+    )
