@@ -5,7 +5,12 @@ from typing import Any
 
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import entity_registry as er, intent, llm
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    intent,
+    llm,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -137,6 +142,17 @@ async def test_names_are_matched_like_entity_names(
     assert await ask(hass, "is example on the phone") == (
         "Several people match example: Alice Example, Bob Example, Carol Example. "
         "Which one do you mean?"
+    )
+    # The name given to the user's device in Home Assistant is a name too.
+    registry = dr.async_get(hass)
+    bob = next(
+        device
+        for device in dr.async_entries_for_config_entry(registry, ENTRY_ID)
+        if (DOMAIN, f"{ENTRY_ID}_202") in device.identifiers
+    )
+    registry.async_update_device(bob.id, name_by_user="Roberto Ávila")
+    assert await ask(hass, "Is Roberto on the phone?") == (
+        "Bob Example is on a call with +4989555123456 since 10:20."
     )
     assert await ask(hass, "est-ce que noor est au téléphone", "fr") == (
         "Je ne connais personne nommé noor sur le standard."
@@ -389,6 +405,7 @@ async def test_llm_agents_get_the_intents_as_tools(
     assert result["speech"]["plain"]["speech"] == (
         "Missed calls for Alice Example since 10:00: 1. Last from: +4940555777888."
     )
+    assert result["response_type"] == "query_answer"
     assert result["speech_slots"] == {
         "name": "Alice Example",
         "extension": "201",
@@ -465,6 +482,7 @@ async def test_times_not_understood(
     result = await call_tool(
         api, "WildixSetPresence", {"name": "bruno", "status": "away", "until": "9:00"}
     )
+    assert result["response_type"] == "action_done"
     assert result["speech_slots"]["until"] == "2025-03-05T09:00:00+01:00"
     assert pbx.users["202"].until == "05/03/2025 08:00"
 

@@ -10,17 +10,11 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, Unauthorized
-from homeassistant.helpers import (
-    config_validation as cv,
-    device_registry as dr,
-    entity_registry as er,
-    intent,
-)
+from homeassistant.helpers import config_validation as cv, entity_registry as er, intent
 from homeassistant.util import dt as dt_util
 
 from .calls import PhoneState
 from .const import DOMAIN
-from .devices import user_identifier
 from .missed_calls import missed_calls
 from .model import CallRecord
 from .schema import vol
@@ -68,6 +62,8 @@ def async_setup_intents(hass: HomeAssistant) -> None:
 class _WildixIntent(intent.IntentHandler):
     """An intent answered in the asker's language; refusals are spoken, not raised."""
 
+    answer_type = intent.IntentResponseType.QUERY_ANSWER
+
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Validate the slots, answer, and speak the answer."""
         slots = self.async_validate_slots(intent_obj.slots)
@@ -95,7 +91,7 @@ class _WildixIntent(intent.IntentHandler):
                 intent.IntentResponseErrorCode.FAILED_TO_HANDLE, speech.error(err)
             )
             return response
-        response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        response.response_type = self.answer_type
         response.async_set_speech(" ".join(speech.phrase(p) for p in answer.phrases))
         response.async_set_speech_slots(answer.data)
         return response
@@ -223,6 +219,8 @@ class MissedCallsIntent(_WildixIntent):
 class CallIntent(_WildixIntent):
     """Call a user or a number from the speaker's phone, through `wildix.call`."""
 
+    answer_type = intent.IntentResponseType.ACTION_DONE
+
     intent_type = INTENT_CALL
     description = (
         "Calls a Wildix user by name, or a phone number, from the speaker's own "
@@ -250,7 +248,7 @@ class CallIntent(_WildixIntent):
         await hass.services.async_call(
             DOMAIN,
             SERVICE_CALL,
-            {"device_id": _device_id(hass, caller), "number": number},
+            {"device_id": _device_id(caller), "number": number},
             blocking=True,
             context=intent_obj.context,
         )
@@ -262,6 +260,8 @@ class CallIntent(_WildixIntent):
 
 class SetPresenceIntent(_WildixIntent):
     """Set the speaker's presence, or (for admins) another user's."""
+
+    answer_type = intent.IntentResponseType.ACTION_DONE
 
     intent_type = INTENT_SET_PRESENCE
     description = (
@@ -288,7 +288,7 @@ class SetPresenceIntent(_WildixIntent):
         await async_check_may_act_for(hass, intent_obj.context, person)
         status: str = slots["status"]
         data: dict[str, Any] = {
-            "device_id": [_device_id(hass, person)],
+            "device_id": [_device_id(person)],
             "status": status,
         }
         if message := slots.get("message"):
@@ -363,10 +363,9 @@ class VoicemailIntent(_WildixIntent):
         return Answer([Phrase("voice_voicemail", placeholders)], data)
 
 
-def _device_id(hass: HomeAssistant, person: Person) -> str:
+def _device_id(person: Person) -> str:
     """Return the device of a user, which the actions take."""
-    identifier = user_identifier(person.hub.entry.entry_id, person.extension)
-    device = dr.async_get(hass).async_get_device(identifiers={identifier})
-    if device is None:
+    device_id = person.hub.devices.user_device_id(person.extension)
+    if device_id is None:
         raise VoiceRefusal("voice_unknown_user", name=person.name)
-    return device.id
+    return device_id

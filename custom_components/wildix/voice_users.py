@@ -5,6 +5,7 @@ import unicodedata
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
 from .const import DOMAIN
 from .hub import WildixHub
@@ -63,21 +64,32 @@ def matches(hass: HomeAssistant, name: str) -> list[Person]:
     """Return the users a name means: exact names first, else every partial match.
 
     As Home Assistant matches entity names: case and accents do not matter; a name
-    matches whole, by extension, or by the start of its words ("noor" → "Noor Haddad").
+    matches whole, by extension, or by the start of its words ("noor" → "Noor Haddad");
+    the name a user gave the device in Home Assistant counts as well.
     """
     query = normalize(name)
     if not query:
         return []
-    people = everyone(hass)
-    exact = [
-        person
-        for person in people
-        if query in (normalize(person.name), person.extension)
-    ]
+    people = [(person, _names(hass, person)) for person in everyone(hass)]
+    exact = [person for person, names in people if query in names]
     if exact:
         return exact
     words = query.split()
-    return [person for person in people if _starts_words(normalize(person.name), words)]
+    return [
+        person
+        for person, names in people
+        if any(_starts_words(known, words) for known in names)
+    ]
+
+
+def _names(hass: HomeAssistant, person: Person) -> set[str]:
+    """Return the normalised names a user answers to, their extension included."""
+    names = {normalize(person.name), person.extension}
+    device_id = person.hub.devices.user_device_id(person.extension)
+    device = None if device_id is None else dr.async_get(hass).async_get(device_id)
+    if device is not None and device.name_by_user:
+        names.add(normalize(device.name_by_user))
+    return names
 
 
 def _starts_words(name: str, words: list[str]) -> bool:
