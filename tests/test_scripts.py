@@ -76,7 +76,12 @@ def test_demo_help_without_python_314(bare: tuple[Path, dict[str, str]]) -> None
     result = _run(bare, "scripts/demo", "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("scripts/demo - try the integration without a PBX")
-    for text in ("user demo, password demo1234", "REST token", "fake PBX API", "--port"):
+    for text in (
+        "user demo, password demo1234",
+        "REST token",
+        "fake PBX API",
+        "--port",
+    ):
         assert text in result.stdout
     assert "shellcheck" not in result.stdout
     assert "set -euo" not in result.stdout
@@ -86,7 +91,11 @@ def test_simulate_help_needs_no_home_assistant() -> None:
     """`scripts/simulate --help` works with any Python >= 3.11 and no packages."""
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "simulate"), "--help"],
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "PYTHONNOUSERSITE": "1"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHON": sys.executable,
+            "PYTHONNOUSERSITE": "1",
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -100,8 +109,16 @@ def test_simulate_dry_run_into_head_ends_quietly() -> None:
     """`scripts/simulate --dry-run | head` stops without a BrokenPipe traceback."""
     with subprocess.Popen(
         [
-            sys.executable, "-m", "wildix_simulator", "--dry-run",
-            "--scenario", "busy-office", "--duration", "600", "--rate", "50",
+            sys.executable,
+            "-m",
+            "wildix_simulator",
+            "--dry-run",
+            "--scenario",
+            "busy-office",
+            "--duration",
+            "600",
+            "--rate",
+            "50",
         ],  # fmt: skip
         cwd=ROOT,
         stdout=subprocess.PIPE,
