@@ -306,6 +306,14 @@ async def test_non_admin_cannot_set_another_users_presence(
         "You may only do this for your own phone user, not for Chiara Rossi."
     )
     assert asked(pbx, "PUT", "/api/v1/User/203/Presence") == []
+    # Nor may a user Home Assistant no longer knows (not taken for an automation).
+    result = await conversation.async_converse(
+        hass, "set the status of chiara to away", None, Context(user_id="gone"), "en"
+    )
+    assert result.response.speech["plain"]["speech"] == (
+        "You may only do this for your own phone user, not for Chiara Rossi."
+    )
+    assert asked(pbx, "PUT", "/api/v1/User/203/Presence") == []
     assert await ask(
         hass, "mets le statut de chiara sur absent", "fr", user=hass_admin_user
     ) == ("Chiara Rossi est maintenant absent.")

@@ -135,6 +135,8 @@ async def async_check_may_act_for(
     """Refuse unless the asker may act for (or look into) the user."""
     user = None
     if context.user_id is not None:
-        user = await hass.auth.async_get_user(context.user_id)
+        # A user that no longer exists is nobody, not an automation.
+        if (user := await hass.auth.async_get_user(context.user_id)) is None:
+            raise VoiceRefusal("voice_not_allowed", name=person.name)
     if not may_act_for(hass, person.hub.entry.options, user, person.extension):
         raise VoiceRefusal("voice_not_allowed", name=person.name)
