@@ -18,13 +18,9 @@ from .const import DOMAIN
 from .coordinator import PbxApi
 from .devices import find_user
 from .dial_rules import dial_prefixes, dial_refusal
-from .pbx_client import (
-    MAX_TEXT,
-    PbxError,
-    PbxRouteMissingError,
-    PresenceStatus,
-    normalize_number,
-)
+from .pbx_calls import normalize_number
+from .pbx_presence import PresenceStatus
+from .pbx_transport import MAX_TEXT, PbxError, PbxRouteMissingError
 from .people import async_acting_user, check_may_act_for
 from .schema import vol
 
