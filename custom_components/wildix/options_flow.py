@@ -79,7 +79,8 @@ class WildixOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                self._schema(current.get(CONF_EXTENSIONS, [])), current
+                _settings_schema(self._user_options(current.get(CONF_EXTENSIONS, []))),
+                current,
             ),
             errors=errors,
         )
@@ -109,26 +110,15 @@ class WildixOptionsFlow(OptionsFlow):
                     data={**self._options, CONF_PEOPLE: links}
                 )
         choices = {**{ext: ext for ext in saved.values()}, **known}
-        options = [
+        users = [
             SelectOptionDict(value=extension, label=choices[extension])
             for extension in sorted(choices)
         ]
-        schema = vol.Schema(
-            {
-                vol.Optional(person): SelectSelector(
-                    SelectSelectorConfig(
-                        options=options,
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                )
-                for person in sorted(persons)
-            }
-        )
         return self.async_show_form(
             step_id="people",
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input if user_input is not None else saved
+                _people_schema(persons, users),
+                user_input if user_input is not None else saved,
             ),
             errors=errors,
             description_placeholders={
@@ -155,61 +145,6 @@ class WildixOptionsFlow(OptionsFlow):
             for extension, user in entry.runtime_data.model.users.items()
         }
 
-    def _schema(self, chosen: Iterable[str]) -> vol.Schema:
-        """Return the settings form; known users are offered by name."""
-        return vol.Schema(
-            {
-                vol.Optional(CONF_EXTENSIONS): SelectSelector(
-                    SelectSelectorConfig(
-                        options=self._user_options(chosen),
-                        multiple=True,
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
-                vol.Required(CONF_STALE_CALL_TIMEOUT): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0.25,
-                        max=72,
-                        step=0.25,
-                        unit_of_measurement="h",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(CONF_MAX_EVENT_AGE): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=1440,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(CONF_SHOW_REMOTE): BooleanSelector(),
-                vol.Required(CONF_MAX_USERS): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1, max=MAX_USERS, step=1, mode=NumberSelectorMode.BOX
-                    )
-                ),
-                # Optional: forms of older entries and scripts may not send them.
-                vol.Optional(
-                    CONF_PASS_THROUGH, default=DEFAULT_OPTIONS[CONF_PASS_THROUGH]
-                ): BooleanSelector(),
-                vol.Optional(
-                    CONF_MISSED_INTERNAL,
-                    default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
-                ): BooleanSelector(),
-                vol.Optional(CONF_DIAL_PREFIXES): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[],
-                        multiple=True,
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
-            }
-        )
-
     def _user_options(self, chosen: Iterable[str]) -> list[SelectOptionDict]:
         """Return the known users, and chosen extensions not seen yet."""
         labels = {extension: extension for extension in chosen} | self._known_users()
@@ -226,3 +161,75 @@ def _prefixes(texts: Iterable[str]) -> list[str]:
         if (prefix := normalize_prefix(text)) not in prefixes:
             prefixes.append(prefix)
     return prefixes
+
+
+def _settings_schema(users: list[SelectOptionDict]) -> vol.Schema:
+    """Return the settings form; known users are offered by name."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_EXTENSIONS): SelectSelector(
+                SelectSelectorConfig(
+                    options=users,
+                    multiple=True,
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(CONF_STALE_CALL_TIMEOUT): NumberSelector(
+                NumberSelectorConfig(
+                    min=0.25,
+                    max=72,
+                    step=0.25,
+                    unit_of_measurement="h",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Required(CONF_MAX_EVENT_AGE): NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=1440,
+                    step=1,
+                    unit_of_measurement="min",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Required(CONF_SHOW_REMOTE): BooleanSelector(),
+            vol.Required(CONF_MAX_USERS): NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=MAX_USERS, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            # Optional: forms of older entries and scripts may not send them.
+            vol.Optional(
+                CONF_PASS_THROUGH, default=DEFAULT_OPTIONS[CONF_PASS_THROUGH]
+            ): BooleanSelector(),
+            vol.Optional(
+                CONF_MISSED_INTERNAL,
+                default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
+            ): BooleanSelector(),
+            vol.Optional(CONF_DIAL_PREFIXES): SelectSelector(
+                SelectSelectorConfig(
+                    options=[],
+                    multiple=True,
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
+
+
+def _people_schema(persons: Iterable[str], users: list[SelectOptionDict]) -> vol.Schema:
+    """Return the people form: per person, a Wildix user or none."""
+    return vol.Schema(
+        {
+            vol.Optional(person): SelectSelector(
+                SelectSelectorConfig(
+                    options=users,
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            )
+            for person in sorted(persons)
+        }
+    )
