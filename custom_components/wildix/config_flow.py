@@ -204,18 +204,25 @@ class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
                     self._async_drop_webhook()
                     return await self.async_step_sqs()
                 else:
-                    self._created = True
-                    return self.async_create_entry(
-                        title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
-                        data={
-                            CONF_TRANSPORT: Transport.WEBHOOK.value,
-                            CONF_WEBHOOK_ID: hook.webhook_id,
-                            CONF_SECRET: secret,
-                            CONF_CLOUDHOOK: hook.cloudhook,
-                            **self._pbx_api,
-                        },
-                        description_placeholders={"webhook_url": hook.url},
-                    )
+                    title = user_input.get(CONF_NAME) or DEFAULT_TITLE
+
+                    def create() -> ConfigFlowResult:
+                        self._created = True
+                        return self.async_create_entry(
+                            title=title,
+                            data={
+                                CONF_TRANSPORT: Transport.WEBHOOK.value,
+                                CONF_WEBHOOK_ID: hook.webhook_id,
+                                CONF_SECRET: secret,
+                                CONF_CLOUDHOOK: hook.cloudhook,
+                                **self._pbx_api,
+                            },
+                            description_placeholders={"webhook_url": hook.url},
+                        )
+
+                    if self._pbx_api:
+                        return await self.async_show_capabilities(create)
+                    return create()
         return self._async_show_webhook_form(
             "user", _user_schema((user_input or {}).get(CONF_NAME)), hook, errors
         )
@@ -228,14 +235,24 @@ class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = await self._async_check_queue_form(user_input)
             if data:
-                return self.async_create_entry(
-                    title=self._title,
-                    data={CONF_TRANSPORT: Transport.SQS.value, **data, **self._pbx_api},
-                    description=Transport.SQS.value,
-                    description_placeholders={
-                        "queue": parse_queue_url(data[CONF_QUEUE_URL]).name
-                    },
-                )
+
+                def create() -> ConfigFlowResult:
+                    return self.async_create_entry(
+                        title=self._title,
+                        data={
+                            CONF_TRANSPORT: Transport.SQS.value,
+                            **data,
+                            **self._pbx_api,
+                        },
+                        description=Transport.SQS.value,
+                        description_placeholders={
+                            "queue": parse_queue_url(data[CONF_QUEUE_URL]).name
+                        },
+                    )
+
+                if self._pbx_api:
+                    return await self.async_show_capabilities(create)
+                return create()
         return self.async_show_form(
             step_id="sqs",
             data_schema=self.add_suggested_values_to_schema(SQS_SCHEMA, user_input),
