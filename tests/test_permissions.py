@@ -435,6 +435,16 @@ async def test_prefixes_allow_only_them_and_internal_extensions(
     assert _writes(pbx) == []
 
 
+async def test_prefixes_allow_directory_users_without_devices(
+    hass: HomeAssistant, pbx: FakePbx
+) -> None:
+    """A user the option's user filter leaves without a device is still an internal number."""
+    await _entry(hass, pbx, extensions=["202"], dial_prefixes=["+41"])
+    await _act(hass, None, "call", device_id=_device(hass, "202"), number="204")
+    assert [call.callee_number for call in pbx.calls["202"]] == ["204"]
+    await _refused_number(hass, "299", "dial_not_allowed")
+
+
 async def test_a_malformed_saved_prefix_never_allows_every_number(
     hass: HomeAssistant, pbx: FakePbx
 ) -> None:

@@ -201,9 +201,9 @@ async def _async_call(call: ServiceCall) -> None:
     except ValueError as err:
         raise _invalid("invalid_number", number=call.data[ATTR_NUMBER]) from err
     prefixes = dial_prefixes(user.options)
-    if (
-        refusal := dial_refusal(number, prefixes, user.api.hub.model.users)
-    ) is not None:
+    # Internal numbers: the users with devices, and the directory's users the filter left out.
+    internal = user.api.hub.model.users.keys() | user.api.book.colleagues.keys()
+    if (refusal := dial_refusal(number, prefixes, internal)) is not None:
         raise _invalid(
             refusal,
             number=call.data[ATTR_NUMBER],
