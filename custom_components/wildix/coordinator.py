@@ -16,7 +16,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .capabilities import EntryCapabilities
+from .capabilities import EntryCapabilities, async_clear_capability_issues
 from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
 from .directory import DirectoryBook
 from .pbx_capabilities import (
@@ -533,6 +533,8 @@ async def async_connect_pbx_api(hub: "WildixHub") -> PbxApi | None:
     """Connect an entry to its PBX's API, if it has a connection; stop with the entry."""
     data = hub.entry.data
     if not (url := data.get(CONF_PBX_URL)):
+        # No connection (any more): no feature of it can be missing.
+        async_clear_capability_issues(hub.hass, hub.entry.entry_id)
         return None
     client = pbx_client(
         hub.hass, url, data[CONF_API_TOKEN], data.get(CONF_VERIFY_SSL, True)
