@@ -180,9 +180,17 @@ class PbxApiConfigFlow(ConfigFlow):
             data, error = await async_check_pbx_api(self.hass, form)
             if error is None:
                 kept = {k: v for k, v in entry.data.items() if k not in PBX_API_DATA}
-                return self._async_save_pbx_api(
-                    entry, {**kept, **data}, "reconfigure_pbx_api_successful"
-                )
+
+                def save() -> ConfigFlowResult:
+                    return self._async_save_pbx_api(
+                        entry, {**kept, **data}, "reconfigure_pbx_api_successful"
+                    )
+
+                if data:
+                    # A connection: show what it can do before saving it.
+                    self._pbx_api = data
+                    return await self.async_show_capabilities(save)
+                return save()
             errors["base"] = error
         suggested = user_input or {
             CONF_URL: entry.data.get(CONF_PBX_URL, ""),
