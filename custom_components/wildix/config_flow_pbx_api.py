@@ -106,7 +106,12 @@ class PbxApiConfigFlow(ConfigFlow):
     async def async_show_capabilities(
         self, finish: Callable[[], ConfigFlowResult]
     ) -> ConfigFlowResult:
-        """Show what the entered connection can do as the last step, then `finish`."""
+        """Show what the entered connection can do as the last step, then `finish`.
+
+        Without a connection, `finish` at once.
+        """
+        if not self._pbx_api:
+            return finish()
         self._finish = finish
         self._capability_table = await async_capability_table(self.hass, self._pbx_api)
         return await self.async_step_pbx_capabilities()
@@ -186,11 +191,9 @@ class PbxApiConfigFlow(ConfigFlow):
                         entry, {**kept, **data}, "reconfigure_pbx_api_successful"
                     )
 
-                if data:
-                    # A connection: show what it can do before saving it.
-                    self._pbx_api = data
-                    return await self.async_show_capabilities(save)
-                return save()
+                # With a connection, its capability table comes before saving.
+                self._pbx_api = data
+                return await self.async_show_capabilities(save)
             errors["base"] = error
         suggested = user_input or {
             CONF_URL: entry.data.get(CONF_PBX_URL, ""),
