@@ -190,9 +190,7 @@ class WildixConfigFlow(SqsConfigFlow, domain=DOMAIN):
                             description_placeholders={"webhook_url": hook.url},
                         )
 
-                    if self._pbx_api:
-                        return await self.async_show_capabilities(create)
-                    return create()
+                    return await self.async_show_capabilities(create)
         return self._async_show_webhook_form(
             "user", _user_schema((user_input or {}).get(CONF_NAME)), hook, errors
         )
