@@ -1,44 +1,25 @@
 """Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    HomeAssistantError,
-    ServiceValidationError,
-)
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .capabilities import EntryCapabilities
-from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
+from .api_writes import PbxApiWrites
+from .capabilities import EntryCapabilities, async_clear_capability_issues
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
 from .directory import DirectoryBook
-from .pbx_capabilities import (
-    FEATURES_BY_KEY,
-    NotGrantedError,
-    async_probe,
-    is_company_key,
-    why_not,
-)
+from .pbx_capabilities import async_probe, async_token_refused, is_company_key, why_not
 from .pbx_client import PbxClient
 from .pbx_directory import Directory
-from .pbx_presence import PresenceStatus
 from .pbx_registrations import UserRegistrations
 from .pbx_switches import DialplanSwitch
-from .pbx_transport import (
-    DEFAULT_TIMEOUT,
-    PbxAuthError,
-    PbxConnectionError,
-    PbxError,
-    PbxRefusedError,
-    PbxRouteMissingError,
-)
+from .pbx_transport import DEFAULT_TIMEOUT, PbxAuthError, PbxError, PbxRouteMissingError
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry, WildixHub
@@ -138,19 +119,6 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         raise NotImplementedError
 
 
-async def async_token_refused(client: PbxClient, err: PbxError) -> bool:
-    """Tell whether a 401 means the token itself is refused (401 on `personal/info`)."""
-    if not isinstance(err, PbxAuthError) or err.status != 401:
-        return False
-    try:
-        await client.async_get_personal_info()
-    except PbxAuthError as info_err:
-        return info_err.status == 401
-    except PbxError:
-        return False
-    return False
-
-
 class DirectoryCoordinator(WildixApiCoordinator[Directory]):
     """The PBX's users (`GET /api/v1/PBX/Colleagues` or the user view, all pages)."""
 
@@ -228,7 +196,7 @@ class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
         return {switch.id: switch for switch in switches[:MAX_SWITCHES]}
 
 
-class PbxApi:
+class PbxApi(PbxApiWrites):
     """One entry's connection to the PBX API: its coordinators and what they learnt."""
 
     def __init__(self, hub: "WildixHub", client: PbxClient, token: str) -> None:
@@ -318,167 +286,6 @@ class PbxApi:
         )
         self.hub.async_update_users(changes, gone)
 
-    async def async_own_extension(self) -> str | None:
-        """Return the extension the API token acts as, asking the PBX the first time."""
-        if self.own_extension is None:
-            info = await self.client.async_get_personal_info()
-            self.own_extension = info.extension or ""
-        return self.own_extension or None
-
-    async def async_write_presence(
-        self,
-        extension: str,
-        status: PresenceStatus,
-        message: str | None = None,
-        until: datetime | None = None,
-    ) -> None:
-        """Set a user's presence; the client's errors pass through untranslated.
-
-        The token's own user goes through the own-presence route, which any token may
-        use (M: n8n, live); it takes no end time, so a presence with one, like every
-        other user's, goes through the admin route and needs a credential allowed to
-        use it.
-        """
-        if until is None and extension == await self.async_own_extension():
-            await self.async_use(
-                "presence_own",
-                lambda: self.client.async_set_own_presence(status, message),
-            )
-        else:
-            await self.async_use(
-                "presence_others",
-                lambda: self.client.async_set_presence(
-                    extension, status, message, until
-                ),
-            )
-
-    def may_set_presence(self, extension: str) -> bool:
-        """Return whether the credential may set this user's presence (as far as known)."""
-        own = self.own_extension is not None and extension == self.own_extension
-        feature = "presence_own" if own else "presence_others"
-        return self.features.usable(feature) is not False
-
-    async def async_originate(self, number: str) -> None:
-        """Ring the token's own user's phone, then dial `number` (v1 originate)."""
-        await self.async_use(
-            "call_control_own", lambda: self.client.async_originate_call(number)
-        )
-
-    async def async_make_call(self, extension: str, number: str) -> None:
-        """Ring `extension`'s phone, then dial `number` (v2 make-call)."""
-        await self.async_use(
-            "call_control_others",
-            lambda: self.client.async_make_call(extension, number),
-        )
-
-    async def async_use[T](
-        self, feature: str, request: Callable[[], Awaitable[T]]
-    ) -> T:
-        """Send a request of a feature the credential may use; raise a PbxError if not.
-
-        A feature that is off raises NotGrantedError without asking the PBX. A refusal
-        of the credential's rights (403, or 401 while `personal/info` still accepts the
-        token) turns the feature off alone; a refused token asks for a new one.
-        """
-        if self.features.usable(feature) is False:
-            raise NotGrantedError(f"{feature} is off", feature)
-        try:
-            return await request()
-        except PbxAuthError as err:
-            if await async_token_refused(self.client, err):
-                self.hub.entry.async_start_reauth(self.hub.hass)
-                raise
-            self.features.async_turn_off(feature, why_not(err)[1])
-            raise NotGrantedError(str(err), feature) from err
-
-    async def async_set_presence(
-        self, extension: str, status: PresenceStatus, name: str
-    ) -> None:
-        """Set a user's presence, or raise a translated error naming the user."""
-        try:
-            await self.async_write_presence(extension, status)
-        except PbxError as err:
-            raise self.refusal(err, name) from err
-        except ValueError as err:
-            # An extension from events that the API cannot address (e.g. with `*`).
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_extension",
-                translation_placeholders={"extension": extension},
-            ) from err
-
-    async def async_set_switch(self, switch_id: str, state: int) -> None:
-        """Set a dialplan switch, or raise a translated error naming it.
-
-        The PBX wants the switch's title with its state. Once it accepted, the new
-        state is shown until the next poll confirms or corrects it.
-        """
-        switches = self.switches
-        switch = None if switches.data is None else switches.data.get(switch_id)
-        if switch is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="switch_unknown",
-                translation_placeholders={
-                    "entry": self.hub.entry.title,
-                    "switch": switch_id,
-                },
-            )
-        try:
-            await self.client.async_set_switch(switch.id, switch.title, state)
-        except PbxError as err:
-            raise self.refusal(err, switch.title, switch=True) from err
-        if switches.data is not None and switch_id in switches.data:
-            written = replace(switches.data[switch_id], state=state)
-            switches.async_set_updated_data({**switches.data, switch_id: written})
-
-    async def _async_check_token(self, err: PbxError) -> None:
-        """Ask for a new token if the PBX refuses the token itself."""
-        if await async_token_refused(self.client, err):
-            self.hub.entry.async_start_reauth(self.hub.hass)
-
-    def refusal(
-        self, err: PbxError, subject: str, *, switch: bool = False
-    ) -> HomeAssistantError:
-        """Return the translated error for what the PBX answered instead of acting.
-
-        `subject` is the user acted for, or the switch set (`switch`).
-        """
-        entry = self.hub.entry.title
-        if isinstance(err, NotGrantedError) and err.feature is not None:
-            return _failed(
-                "missing_permission",
-                entry=entry,
-                feature=err.feature,
-                needs=FEATURES_BY_KEY[err.feature].needs(self.features.company_key),
-            )
-        if isinstance(err, PbxAuthError):
-            if err.status == 401:
-                # Only a 401 on `personal/info` too means a new token is needed.
-                self.hub.entry.async_create_task(
-                    self.hub.hass,
-                    self._async_check_token(err),
-                    "wildix check the PBX API token",
-                )
-            if err.status == 403 and switch:
-                return _failed("switch_forbidden", entry=entry, switch=subject)
-            if err.status == 403:
-                return _failed("pbx_admin_needed", entry=entry, user=subject)
-            return _failed("pbx_token_refused", entry=entry)
-        if isinstance(err, PbxRouteMissingError) and switch:
-            return _failed(
-                "switch_not_found", entry=entry, route=err.path, switch=subject
-            )
-        if isinstance(err, PbxRouteMissingError):
-            return _failed(
-                "pbx_not_supported", entry=entry, route=err.path, user=subject
-            )
-        if isinstance(err, PbxConnectionError):
-            return _failed("pbx_cannot_connect", entry=entry)
-        if isinstance(err, PbxRefusedError):
-            return _failed("pbx_refused", entry=entry, user=subject, reason=err.reason)
-        return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
-
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
         data = self.directory.data
@@ -510,15 +317,6 @@ class PbxApi:
         }
 
 
-def _failed(key: str, **placeholders: str) -> HomeAssistantError:
-    """Return the translated error for something the PBX did not do."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-
-
 def _state(coordinator: WildixApiCoordinator[Any]) -> dict[str, Any]:
     """Return what diagnostics show of one feature."""
     error = coordinator.last_exception
@@ -533,6 +331,8 @@ async def async_connect_pbx_api(hub: "WildixHub") -> PbxApi | None:
     """Connect an entry to its PBX's API, if it has a connection; stop with the entry."""
     data = hub.entry.data
     if not (url := data.get(CONF_PBX_URL)):
+        # No connection (any more): no feature of it can be missing.
+        async_clear_capability_issues(hub.hass, hub.entry.entry_id)
         return None
     client = pbx_client(
         hub.hass, url, data[CONF_API_TOKEN], data.get(CONF_VERIFY_SSL, True)

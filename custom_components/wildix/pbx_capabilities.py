@@ -239,3 +239,16 @@ def format_table(table: dict[str, Capability]) -> str:
         + ("" if row.usable else f" (needs {row.needs})")
         for row in table.values()
     )
+
+
+async def async_token_refused(client: PbxClient, err: PbxError) -> bool:
+    """Tell whether a 401 means the token itself is refused (401 on `personal/info`)."""
+    if not isinstance(err, PbxAuthError) or err.status != 401:
+        return False
+    try:
+        await client.async_get_personal_info()
+    except PbxAuthError as info_err:
+        return info_err.status == 401
+    except PbxError:
+        return False
+    return False
