@@ -15,7 +15,10 @@ from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
 from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import TransportConnection, WildixConfigEntry, WildixHub
+from .inbox_hub import async_remove_inbox
+from .inbox_services import async_setup_inbox_services
 from .issues import async_clear_issues
+from .media_proxy import InboxMediaView
 from .services import async_setup_services
 from .storage import async_remove_storage
 
@@ -42,6 +45,8 @@ CONNECT: dict[
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, whether or not any entry is set up (rule action-setup)."""
     async_setup_services(hass)
+    async_setup_inbox_services(hass)
+    hass.http.register_view(InboxMediaView(hass))
     return True
 
 
@@ -108,6 +113,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> N
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     async_clear_issues(hass, entry.entry_id)
     await async_remove_storage(hass, entry.entry_id)
+    await async_remove_inbox(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

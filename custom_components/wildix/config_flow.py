@@ -42,6 +42,7 @@ from .const import (
     CONF_API_TOKEN,
     CONF_CLOUDHOOK,
     CONF_EXTENSIONS,
+    CONF_INBOX_DAYS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
     CONF_MISSED_INTERNAL,
@@ -663,6 +664,17 @@ class WildixOptionsFlow(OptionsFlow):
                     CONF_MISSED_INTERNAL,
                     default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
                 ): BooleanSelector(),
+                vol.Optional(
+                    CONF_INBOX_DAYS, default=DEFAULT_OPTIONS[CONF_INBOX_DAYS]
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=365,
+                        step=1,
+                        unit_of_measurement="d",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
             }
         )
 

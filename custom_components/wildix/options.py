@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from .const import (
     CONF_EXTENSIONS,
+    CONF_INBOX_DAYS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
     CONF_MISSED_INTERNAL,
@@ -14,6 +15,7 @@ from .const import (
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
 )
+from .inbox import DEFAULT_RETENTION_DAYS
 from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT, MAX_USERS
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -24,6 +26,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_MAX_USERS: DEFAULT_MAX_USERS,
     CONF_PASS_THROUGH: True,
     CONF_MISSED_INTERNAL: False,
+    CONF_INBOX_DAYS: DEFAULT_RETENTION_DAYS,
 }
 
 
@@ -38,6 +41,7 @@ class WildixOptions:
     max_users: int
     pass_through: bool
     missed_internal: bool
+    inbox_days: float
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -52,4 +56,5 @@ class WildixOptions:
             max_users=min(int(values[CONF_MAX_USERS]), MAX_USERS),
             pass_through=bool(values[CONF_PASS_THROUGH]),
             missed_internal=bool(values[CONF_MISSED_INTERNAL]),
+            inbox_days=float(values[CONF_INBOX_DAYS]),
         )
