@@ -15,6 +15,7 @@ from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
 from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import TransportConnection, WildixConfigEntry, WildixHub
+from .inbox_api import InboxApi
 from .inbox_hub import async_remove_inbox
 from .inbox_services import async_setup_inbox_services
 from .issues import async_clear_issues
@@ -56,7 +57,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
-    await async_connect_pbx_api(hub)
+    if await async_connect_pbx_api(hub) is not None:
+        hub.inbox.api = InboxApi(hub)
     try:
         # Raises when a platform cannot be loaded, or when setup is cancelled.
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -66,6 +68,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
         raise
     connection.async_start()
     hub.async_start()
+    if hub.inbox.api is not None:
+        hub.inbox.api.async_start()
 
     async def async_stop() -> None:
         # The transport first, then the save: nothing delivered meanwhile is lost.

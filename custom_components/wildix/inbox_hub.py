@@ -19,6 +19,7 @@ from .protocol import CallEvent, Direction, WildixEvent
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry
+    from .inbox_api import InboxApi
 
 STORAGE_VERSION = 1
 MEDIA_SOURCE_SCHEME = "media-source://"
@@ -51,6 +52,8 @@ class WildixInbox:
         self.hass = hass
         self.entry_id = entry.entry_id
         self.inbox = Inbox(retention_days)
+        # The PBX API's voicemail feature, with the API connection (inbox_api.py).
+        self.api: InboxApi | None = None
         self._store = Store[dict[str, Any]](
             hass, STORAGE_VERSION, inbox_store_key(entry.entry_id)
         )
@@ -99,13 +102,17 @@ class WildixInbox:
         now_ms = _now_ms()
         for item in items:
             known = self.inbox.get(item.extension, item.id)
+            before = (
+                None if known is None else (known.read, known.message_id, known.url)
+            )
             if self.inbox.add(item, now_ms):
                 # Listed, not delivered: the PBX's own list does not announce.
                 self.inbox.announce(item)
                 changed.add(item.extension)
-            elif known is not None and known.read != item.read:
+            elif known is not None:
                 known.read = item.read
-                changed.add(item.extension)
+                if before != (known.read, known.message_id, known.url):
+                    changed.add(item.extension)
         self._async_changed(changed)
 
     @callback

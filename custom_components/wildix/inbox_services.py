@@ -101,20 +101,29 @@ async def _target(
 async def _async_mark_read(call: ServiceCall) -> None:
     """Mark one voicemail (or all of a user's) read; the sensor follows at once."""
     entry, extension, item = await _target(call, whole_inbox=True)
-    entry.runtime_data.inbox.async_mark_read(
-        extension, None if item is None else [item.id]
-    )
+    inbox = entry.runtime_data.inbox
+    if inbox.api is not None:
+        for unread in (
+            [item] if item is not None else inbox.inbox.items(extension, Kind.VOICEMAIL)
+        ):
+            if not unread.read:
+                await inbox.api.async_mark_read(unread)
+    inbox.async_mark_read(extension, None if item is None else [item.id])
 
 
 async def _async_delete(call: ServiceCall) -> None:
     """Delete a voicemail on the PBX, then from Home Assistant."""
-    entry, _, item = await _target(call, whole_inbox=False)
+    entry, extension, item = await _target(call, whole_inbox=False)
     assert item is not None
-    raise HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="voicemail_delete_unsupported",
-        translation_placeholders={"entry": entry.title},
-    )
+    inbox = entry.runtime_data.inbox
+    if inbox.api is None or not inbox.api.can_delete(item):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="voicemail_delete_unsupported",
+            translation_placeholders={"entry": entry.title},
+        )
+    await inbox.api.async_delete(item)
+    inbox.async_remove(extension, item.id)
 
 
 @callback

@@ -8,6 +8,7 @@ this integration's proxy view (media_proxy.py), never from the PBX's own URL.
 from homeassistant.auth.models import User
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.components.media_player.const import MediaClass, MediaType
+from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.components.media_source import (
     BrowseMediaSource,
     MediaSource,
@@ -82,7 +83,10 @@ class WildixMediaSource(MediaSource):
             raise Unresolvable(
                 f"Not a Wildix voicemail or recording: {item.identifier}"
             )
-        hub, extension = self._user_inbox(parts[0], parts[1])
+        try:
+            hub, extension = self._user_inbox(parts[0], parts[1])
+        except BrowseError as err:
+            raise Unresolvable(str(err)) from err
         found = hub.inbox.inbox.get(extension, parts[3])
         if found is None or found.kind != parts[2]:
             raise Unresolvable("This voicemail or recording no longer exists")
@@ -103,7 +107,7 @@ class WildixMediaSource(MediaSource):
         try:
             kind = Kind(parts[2])
         except ValueError as err:
-            raise Unresolvable(f"Unknown folder: {parts[2]}") from err
+            raise BrowseError(f"Unknown folder: {parts[2]}") from err
         return self._folder(hub, extension, kind)
 
     def _hubs(self) -> list[WildixHub]:
@@ -120,7 +124,7 @@ class WildixMediaSource(MediaSource):
         for hub in self._hubs():
             if hub.entry.entry_id == entry_id:
                 return hub
-        raise Unresolvable("This PBX is not set up")
+        raise BrowseError("This PBX is not set up")
 
     def _visible(self, hub: WildixHub) -> list[str]:
         """Return the extensions of an entry the current user may see."""
@@ -136,7 +140,7 @@ class WildixMediaSource(MediaSource):
     def _user_inbox(self, entry_id: str, extension: str) -> tuple[WildixHub, str]:
         hub = self._entry_hub(entry_id)
         if extension not in self._visible(hub):
-            raise Unresolvable("No such user, or not yours to see")
+            raise BrowseError("No such user, or not yours to see")
         return hub, extension
 
     def _root(self) -> BrowseMediaSource:
