@@ -1,6 +1,5 @@
 """The inbox: voicemails and recordings from call events, in the media browser, played through Home Assistant."""
 
-from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 
@@ -44,13 +43,13 @@ async def office(
     pbx: FakePbx,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
-) -> AsyncIterator[WildixSender]:
+) -> WildixSender:
     """Set up an entry without the PBX API connection; the PBX serves files openly."""
     pbx.inbox.file_auth = "open"
     for component in ("media_source", "websocket_api"):
         assert await async_setup_component(hass, component, {})
     await add_entry(hass, None, entry_id=ENTRY_ID, **entry_data())
-    yield WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+    return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
 
 
 @pytest.fixture
@@ -59,13 +58,13 @@ async def connected(
     pbx: FakePbx,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
-) -> AsyncIterator[WildixSender]:
+) -> WildixSender:
     """Set up an entry with the PBX API connection (files need the token)."""
     for component in ("media_source", "websocket_api"):
         assert await async_setup_component(hass, component, {})
     await add_entry(hass, pbx, entry_id=ENTRY_ID, **entry_data())
     await hass.async_block_till_done(wait_background_tasks=True)
-    yield WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+    return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
 
 
 def voicemail_sensor(hass: HomeAssistant, extension: str = "201") -> Any:
@@ -248,6 +247,7 @@ async def test_non_admins_see_and_hear_only_their_own_inbox(
     office: WildixSender,
     pbx: FakePbx,
     admin_client: Any,
+    *,
     hass_client: ClientSessionGenerator,
     hass_ws_client: WebSocketGenerator,
     hass_read_only_user: User,
@@ -326,6 +326,7 @@ async def test_with_the_api_token_files_play_only_as_audio_from_the_pbx(
     connected: WildixSender,
     pbx: FakePbx,
     admin_client: Any,
+    *,
     knobs: dict[str, Any],
     status: HTTPStatus,
 ) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 
 from .inbox import InboxItem, Kind, item_id
@@ -40,6 +41,8 @@ class InboxApi:
         # None until asked, False once the PBX refused or lacked the route.
         self.available: bool | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
+        # Mailboxes listed before their user was known (the directory comes later).
+        self._waiting: set[str] = set()
 
     @callback
     def async_start(self) -> None:
@@ -52,6 +55,17 @@ class InboxApi:
             self.hub.hass, self._async_poll, POLL_INTERVAL
         )
         entry.async_on_unload(self._async_stop)
+        entry.async_on_unload(
+            async_dispatcher_connect(
+                self.hub.hass, self.hub.signal_new_user, self._async_new_user
+            )
+        )
+
+    @callback
+    def _async_new_user(self, extension: str) -> None:
+        if extension in self._waiting:
+            self._waiting.clear()
+            self._async_poll(None)
 
     @callback
     def _async_stop(self) -> None:
@@ -81,6 +95,7 @@ class InboxApi:
             return
         self.available = True
         users = self.hub.model.users
+        self._waiting = {r.extension for r in records if r.extension not in users}
         self.hub.inbox.async_add(
             [self._item(record) for record in records if record.extension in users]
         )
