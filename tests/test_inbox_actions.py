@@ -219,7 +219,7 @@ async def test_the_voicemail_device_trigger_fires_once(
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """ "Alice got a voicemail": offered on her device, fired once with the message."""
+    """Alice got a voicemail: offered on her device, fired once with the message."""
     pbx.inbox.file_auth = "open"
     wildix = await setup(hass, None, hass_client_no_auth, freezer)
     device = (await async_known_users(hass, wildix, "201"))["201"]
