@@ -75,6 +75,8 @@ class FakeInbox:
         self.record_style = "plain"
         self.read_flag: str | None = "read"
         self.voicemail_missing = False
+        # The demo's PBX: any file path is a real file (the simulator picks the names).
+        self.any_file = False
         self._next = 1
 
     def add_voicemail(
@@ -155,6 +157,8 @@ class FakeInbox:
             raise web.HTTPFound(f"{host}{path}?moved={path}")
         if self.file_auth == "bearer" and not authorized:
             return web.Response(status=401, text="Unauthorized")
+        if path not in self.files and self.any_file:
+            self.add_file(path)
         if (found := self.files.get(path)) is None:
             return web.Response(status=404, text="Not found")
         return web.Response(
