@@ -102,11 +102,11 @@ class FakeInbox:
         return message_id, self.url + path
 
     def add_file(self, path: str) -> None:
-        """Serve a real audio file at a path (MP3 for `.mp3`, else WAV)."""
+        """Serve a real audio file of about ten seconds at a path (MP3 for `.mp3`, else WAV)."""
         if path.endswith(".mp3"):
-            self.files[path] = FakeFile(mp3_bytes(), "audio/mpeg")
+            self.files[path] = FakeFile(mp3_bytes(frames=400), "audio/mpeg")
         else:
-            self.files[path] = FakeFile(wav_bytes(), "audio/wav")
+            self.files[path] = FakeFile(wav_bytes(seconds=10), "audio/wav")
 
     def add_recording(self, name: str, seconds: float = 1.0) -> str:
         """Add a recording with a real WAV file; return its URL."""

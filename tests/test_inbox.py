@@ -1,5 +1,6 @@
 """The inbox: voicemails and recordings from call events, in the media browser, played through Home Assistant."""
 
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -10,6 +11,7 @@ from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
@@ -386,6 +388,7 @@ async def test_inbox_persists_and_leaves_with_its_user_and_entry(
     await hass.async_block_till_done()
     await office.post(voicemail_completed(None, shape="flag", call_id="x_1.1"))
     assert voicemail_sensor(hass).state == "1"  # only the new one
+    assert f"{DOMAIN}.{ENTRY_ID}.inbox" in hass_storage
     assert await hass.config_entries.async_remove(ENTRY_ID)
     await hass.async_block_till_done()
     assert f"{DOMAIN}.{ENTRY_ID}.inbox" not in hass_storage
@@ -405,3 +408,19 @@ async def test_at_most_100_voicemails_per_user(
             )
         )
     assert voicemail_sensor(hass).state == "100"
+
+
+async def test_messages_older_than_the_retention_go(
+    hass: HomeAssistant, office: WildixSender, freezer: FrozenDateTimeFactory
+) -> None:
+    """After the option's days (30 by default) a voicemail leaves the inbox."""
+    await office.post(voicemail_completed(None, shape="flag"))
+    freezer.tick(timedelta(days=29))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert voicemail_sensor(hass).state == "1"
+    freezer.tick(timedelta(days=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert voicemail_sensor(hass).state == "0"
+    assert await voicemails(hass) == []

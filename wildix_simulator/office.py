@@ -527,9 +527,10 @@ class Office:
     def voicemail_url(self, call: Call, extension: str) -> str:
         """Return where the PBX keeps the voicemail a call left for a user (§5 shape)."""
         epoch = call.flows[0].start_ms // 1000
+        number = call.call_id.rsplit(".", 1)[-1][-4:].zfill(4)
         return (
             f"{self.media_url}/spoolview/voicemail/{self.company}/{extension}"
-            f"/INBOX/msg{epoch}-0001.mp3"
+            f"/INBOX/msg{epoch}-{number}.mp3"
         )
 
     def completed(

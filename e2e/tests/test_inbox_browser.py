@@ -2,8 +2,9 @@
 
 import os
 from pathlib import Path
-import time
 from urllib.parse import quote
+
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from e2e.browser import chromium, log_in, settle
 from e2e.harness import DEMO_SECRET, REPO, Client, HomeAssistantProcess
@@ -14,17 +15,25 @@ from wildix_simulator.office import COMPANY_NUMBER, NORMAL_CLEARING, Remote
 # Counts every media element that reports `playing`, in or out of the page's DOM (the
 # frontend plays in the browser with a detached `Audio`).
 RECORD_PLAYING = """
-const play = HTMLMediaElement.prototype.play;
 window.wildixPlaying = [];
 window.wildixProblems = [];
+const watch = (media) => {
+  media.addEventListener("playing", () => window.wildixPlaying.push(media.currentSrc));
+  media.addEventListener("error", () =>
+    window.wildixProblems.push(`${media.currentSrc}: ${media.error && media.error.code}`));
+  return media;
+};
+const NativeAudio = window.Audio;
+window.Audio = function (...args) { return watch(new NativeAudio(...args)); };
+window.Audio.prototype = NativeAudio.prototype;
+const play = HTMLMediaElement.prototype.play;
 HTMLMediaElement.prototype.play = function (...args) {
-  this.addEventListener("playing", () => window.wildixPlaying.push(this.currentSrc));
-  this.addEventListener("error", () =>
-    window.wildixProblems.push(`${this.currentSrc}: ${this.error && this.error.code}`));
+  watch(this);
   return play.apply(this, args);
 };
 """
-# Where the test writes the README's picture when asked (scripts/screenshots does).
+# Where the test also writes the documentation's picture, when asked:
+# `WILDIX_INBOX_SCREENSHOT=docs/images/inbox.png scripts/browser -k inbox`.
 SCREENSHOT = os.environ.get("WILDIX_INBOX_SCREENSHOT")
 
 
@@ -41,12 +50,14 @@ def folder_path(entry_id: str, extension: str) -> str:
 async def leave_voicemail(pbx: Pbx, extension: str, caller: Remote) -> None:
     """Ring a user from outside; nobody answers; the caller leaves a voicemail."""
     office = pbx.office
-    now = int(time.time() * 1000)
+    now = pbx.now()
     call = office.new_call(now, caller, COMPANY_NUMBER, "INBOUND", caller.phone)
     await pbx.send(office.start(call, now))
     await pbx.send(office.ring(call, now + 500, pbx.users[extension]))
     await pbx.send(office.hang_up(call, now + 30_000, NORMAL_CLEARING))
-    await pbx.send(office.completed(call, now + 33_000, NORMAL_CLEARING, voicemail=True))
+    await pbx.send(
+        office.completed(call, now + 33_000, NORMAL_CLEARING, voicemail=True)
+    )
 
 
 async def test_play_a_voicemail_in_the_media_browser(
@@ -61,9 +72,10 @@ async def test_play_a_voicemail_in_the_media_browser(
         entry = await client.add_wildix(DEMO_SECRET, name="Office")
         pbx = Pbx(entry.webhook_url, DEMO_SECRET)
         pbx.office.media_url = files.url
+        await leave_voicemail(pbx, "201", Remote("+4989555765432", "Jonas Weber"))
         await leave_voicemail(pbx, "201", Remote("+4930555012345", "Maria Rossi"))
         states = await client.states()
-        assert states["sensor.alice_example_voicemail"]["state"] == "1"
+        assert states["sensor.alice_example_voicemail"]["state"] == "2"
 
         async with chromium() as browser:
             page = await log_in(browser, hass_process.url)
@@ -75,10 +87,12 @@ async def test_play_a_voicemail_in_the_media_browser(
             await item.click()
             try:
                 await page.wait_for_function("window.wildixPlaying.length > 0")
-            except Exception:
+            except PlaywrightTimeoutError:
                 await page.screenshot(path=tmp_path / "not-playing.png")
                 problems = await page.evaluate("window.wildixProblems")
-                raise AssertionError(f"not playing: {problems}, see {tmp_path}") from None
+                raise AssertionError(
+                    f"not playing: {problems}, see {tmp_path}"
+                ) from None
             played = await page.evaluate("window.wildixPlaying[0]")
             # Home Assistant's own address, never the PBX's.
             assert played.startswith(f"{hass_process.url}/api/wildix/inbox/")
