@@ -185,12 +185,12 @@ async def _async_call(call: ServiceCall) -> None:
         api = user.api
         if user.extension == await api.async_own_extension():
             # v1 originate rings the token's own user; present on every PBX seen (M/H).
-            await api.client.async_originate_call(number)
+            await api.async_originate(number)
             return
         if api.call_control is False:
             raise _failed("call_unsupported", entry=user.entry_title, user=user.name)
         try:
-            await api.client.async_make_call(user.extension, number)
+            await api.async_make_call(user.extension, number)
         except PbxRouteMissingError as err:
             _note_call_control_missing(api, err)
             raise _failed(
