@@ -66,8 +66,9 @@ SCOPES = (
     ("/api/v1/originate", "originate"),
     ("/api/v2/call-control", "callcontrol"),
 )
-# Routes a user's token may not use (assumed: the admin views).
-ADMIN_ROUTES = ("/api/v1/pbx/", "/api/v1/dialplan")
+# Routes a user's token may not use (assumed: the admin views, and the voicemail
+# list, seen only with an admin's token, PBX-API-HISTORY.md §2).
+ADMIN_ROUTES = ("/api/v1/pbx/", "/api/v1/dialplan", "/api/v1/voicemail")
 # The PBX's format of a presence's end, in UTC (M: canvacanva, n8n 1.1.0).
 UNTIL_FORMAT = "%d/%m/%Y %H:%M"
 PRESENCE_STATUSES = frozenset({"available", "away", "dnd", "mur"})

@@ -6,6 +6,7 @@ from homeassistant.components import media_source
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, Unauthorized
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -157,7 +158,9 @@ async def test_a_pbx_without_the_voicemail_route_keeps_the_webhook_inbox(
     """A 404 on the list turns the feature off alone, with one log line."""
     pbx.inbox.voicemail_missing = True
     wildix = await setup(hass, pbx, hass_client_no_auth, freezer)
-    assert caplog.text.count("does not let this credential read voicemail") == 1
+    assert caplog.text.count("the PBX API feature voicemail is off") == 1
+    issue = f"missing_permission_{ENTRY_ID}_voicemail"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is not None
     _, url = pbx.inbox.add_voicemail("201", "+4940555777888", 1741082545)
     await wildix.post(voicemail_completed(url))
     assert voicemail_sensor(hass).state == "1"

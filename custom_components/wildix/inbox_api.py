@@ -14,7 +14,13 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 
 from .inbox import InboxItem, Kind, item_id
-from .pbx_transport import PbxAuthError, PbxError, PbxRouteMissingError
+from .pbx_capabilities import why_not
+from .pbx_transport import (
+    PbxAuthError,
+    PbxError,
+    PbxNotWildixError,
+    PbxRouteMissingError,
+)
 from .pbx_voicemail import PbxVoicemailRecord
 from .protocol import is_internal_number
 
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 POLL_INTERVAL = timedelta(minutes=5)
+FEATURE = "voicemail"  # its key in pbx_capabilities.FEATURES
 
 
 def _file_name(url: str | None) -> str | None:
@@ -38,8 +45,6 @@ class InboxApi:
     def __init__(self, hub: "WildixHub") -> None:
         """Prepare; async_start reads the list in the background, then polls it."""
         self.hub = hub
-        # None until asked, False once the PBX refused or lacked the route.
-        self.available: bool | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
         # Mailboxes listed before their user was known (the directory comes later).
         self._waiting: set[str] = set()
@@ -73,6 +78,12 @@ class InboxApi:
             self._unsubscribe()
             self._unsubscribe = None
 
+    @property
+    def available(self) -> bool | None:
+        """Return whether the credential may use voicemail; None while not known."""
+        api = self.hub.pbx_api
+        return False if api is None else api.features.usable(FEATURE)
+
     @callback
     def _async_poll(self, _now: object) -> None:
         if self.available is not False:
@@ -87,13 +98,14 @@ class InboxApi:
             return
         try:
             records = await api.client.async_get_voicemails()
-        except (PbxAuthError, PbxRouteMissingError) as err:
-            self._turn_off(err)
+        except (PbxAuthError, PbxRouteMissingError, PbxNotWildixError) as err:
+            # Off alone: one log line and a repair issue (capabilities.py).
+            api.features.async_turn_off(FEATURE, why_not(err)[1])
             return
         except PbxError as err:
             _LOGGER.debug("%s: reading voicemail failed: %s", self.hub.entry.title, err)
             return
-        self.available = True
+        api.features.async_learnt_usable(FEATURE)
         users = self.hub.model.users
         self._waiting = {r.extension for r in records if r.extension not in users}
         self.hub.inbox.async_add(
@@ -131,15 +143,6 @@ class InboxApi:
             duration=record.duration,
             read=bool(record.read),
             message_id=record.id,
-        )
-
-    def _turn_off(self, err: PbxError) -> None:
-        self.available = False
-        _LOGGER.warning(
-            "%s: the PBX does not let this credential read voicemail (%s); "
-            "voicemail comes from call events only",
-            self.hub.entry.title,
-            err,
         )
 
     async def async_mark_read(self, item: InboxItem) -> None:
