@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 
 from .inbox import InboxItem, Kind, item_id
 from .pbx_capabilities import why_not
@@ -133,7 +134,8 @@ class InboxApi:
             id=item_id(Kind.VOICEMAIL, record.extension, f"pbx:{record.id}"),
             kind=Kind.VOICEMAIL,
             extension=record.extension,
-            time_ms=record.time_ms or 0,
+            # Without a time from the PBX, the message is as new as its first listing.
+            time_ms=record.time_ms or int(dt_util.utcnow().timestamp() * 1000),
             url=record.url,
             name=name,
             remote_number=record.caller,
