@@ -224,7 +224,7 @@ class WildixHub:
         elif event.body is None:
             _LOGGER.debug("Ignoring a Wildix event of type %s", event.type)
         changes = self.model.apply(event, received)
-        changes.moments.extend(self.inbox.async_take(event, set(self.model.users)))
+        changes.moments.extend(self.inbox.async_take(event, self.model.users))
         if self.pbx_api is not None:
             self.pbx_api.book.reconcile(self.model, changes.users)
         self._async_publish(changes)

@@ -4,6 +4,7 @@ The media source, the voicemail sensor and the inbox actions read and change it 
 each change is saved (quietly, after SAVE_DELAY) and signalled to the user's sensor.
 """
 
+from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -72,7 +73,7 @@ class WildixInbox:
         await self._store.async_save(self.inbox.as_dict())
 
     @callback
-    def async_take(self, event: WildixEvent, users: set[str]) -> list[CallMoment]:
+    def async_take(self, event: WildixEvent, users: Container[str]) -> list[CallMoment]:
         """Keep the files of a call event for known users; return voicemails to announce."""
         if not isinstance(event.body, CallEvent):
             return []
@@ -82,9 +83,16 @@ class WildixInbox:
         for item in items_of_event(event.body, event.time or now_ms):
             if item.extension not in users:
                 continue
-            new = self.inbox.add(item, now_ms)
             known = self.inbox.get(item.extension, item.id)
-            if new or known is not None:
+            before = None if known is None else (known.url, known.name, known.duration)
+            if self.inbox.add(item, now_ms):
+                changed.add(item.extension)
+                known = item
+            elif known is not None and before != (
+                known.url,
+                known.name,
+                known.duration,
+            ):
                 changed.add(item.extension)
             if (
                 known is not None
