@@ -7,6 +7,9 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
 from homeassistant.components import media_source
+from homeassistant.components.media_player.browse_media import (
+    async_process_play_media_url,
+)
 from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -424,3 +427,23 @@ async def test_messages_older_than_the_retention_go(
     await hass.async_block_till_done()
     assert voicemail_sensor(hass).state == "0"
     assert await voicemails(hass) == []
+
+
+async def test_a_media_player_plays_through_a_signed_path(
+    hass: HomeAssistant,
+    office: WildixSender,
+    pbx: FakePbx,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A media player gets the path signed for Home Assistant's content user: it plays."""
+    _, url = pbx.inbox.add_voicemail("201", "+4940555777888", 1741082545)
+    await office.post(voicemail_completed(url))
+    (item,) = await voicemails(hass)
+    resolved = await media_source.async_resolve_media(
+        hass, item.media_content_id, "media_player.kitchen"
+    )
+    signed = async_process_play_media_url(hass, resolved.url, allow_relative_url=True)
+    assert "authSig=" in signed
+    client = await hass_client_no_auth()
+    assert (await client.get(signed)).status == HTTPStatus.OK
+    assert (await client.get(resolved.url)).status == HTTPStatus.UNAUTHORIZED
