@@ -11,13 +11,15 @@ L one untested source). What no source settles is a knob (§6, items 7 and 8):
 - `content_type`: None (audio/mpeg or audio/wav by name) or any override;
 - `GET /api/v1/VoiceMail` answers `result.records` (M: exists; L: shape): `record_style`
   "plain" (`id`, `extension`, `caller`, `time` epoch s, `duration`, `url`, and the read
-  flag under `read_flag`, None for no flag) or "asterisk" (`msgId`, `mailbox`,
-  `callerid`, `origtime`, `duration`, `file`, `folder` INBOX/Old);
+  flag under `read_flag`, None for no flag), "asterisk" (`msgId`, `mailbox`,
+  `callerid`, `origtime`, `duration`, `file`, `folder` INBOX/Old) or "dated"
+  (`messageId`, `user`, `callerNumber`, `date` as UTC text, `length`, `link`, `unread`);
 - `PUT /api/v1/VoiceMail/{id}` marks read, `DELETE /api/v1/VoiceMail/{ids}/` deletes
   comma-separated ids (L); `voicemail_missing` makes the list and writes 404.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 import io
 import math
 import struct
@@ -117,6 +119,18 @@ class FakeInbox:
     def record(self, voicemail: dict[str, Any]) -> dict[str, Any]:
         """Return a voicemail as the list shows it, in the chosen style."""
         url = self.url + voicemail["path"]
+        if self.record_style == "dated":
+            return {
+                "messageId": voicemail["id"],
+                "user": voicemail["extension"],
+                "callerNumber": voicemail["caller"],
+                "date": datetime.fromtimestamp(voicemail["time"], UTC).strftime(
+                    "%Y-%m-%d %H:%M:%S"
+                ),
+                "length": voicemail["duration"],
+                "link": url,
+                "unread": not voicemail["read"],
+            }
         if self.record_style == "asterisk":
             return {
                 "msgId": voicemail["id"],

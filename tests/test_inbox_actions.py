@@ -48,7 +48,13 @@ def device_of(hass: HomeAssistant, extension: str) -> str:
 
 @pytest.mark.parametrize(
     ("style", "read_flag"),
-    [("plain", "read"), ("plain", "isRead"), ("asterisk", None), ("plain", None)],
+    [
+        ("plain", "read"),
+        ("plain", "isRead"),
+        ("asterisk", None),
+        ("dated", None),
+        ("plain", None),
+    ],
 )
 async def test_the_pbx_list_gives_the_unread_count(
     hass: HomeAssistant,
