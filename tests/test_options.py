@@ -28,6 +28,7 @@ DEFAULTS = {
     "max_users": 900,
     "pass_through": True,
     "missed_internal": False,
+    "dial_prefixes": [],
     "inbox_days": 30,
 }
 CALLER = "+4930555010203"
@@ -123,6 +124,7 @@ async def test_every_field_is_saved(
         "max_users": 50,
         "pass_through": False,
         "missed_internal": True,
+        "dial_prefixes": [],
         "inbox_days": 7,
     }
 

@@ -15,6 +15,7 @@ from .const import (
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
 )
+from .dial_rules import CONF_DIAL_PREFIXES
 from .inbox import DEFAULT_RETENTION_DAYS
 from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT, MAX_USERS
 
@@ -27,6 +28,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_PASS_THROUGH: True,
     CONF_MISSED_INTERNAL: False,
     CONF_INBOX_DAYS: DEFAULT_RETENTION_DAYS,
+    CONF_DIAL_PREFIXES: [],
 }
 
 
