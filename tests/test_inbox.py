@@ -13,6 +13,7 @@ from homeassistant.components.media_player.browse_media import (
 from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import (
@@ -39,6 +40,8 @@ from .inbox_events import recorded_completed, voicemail_call_end, voicemail_comp
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 ROOT = f"media-source://{DOMAIN}"
+START_MS = 1741079706274
+MINUTE = 60_000
 RECORDING = "2025.03.04-09.15.06-201-4930555010203-1741079700.3101-0.wav"
 
 
@@ -447,3 +450,43 @@ async def test_a_media_player_plays_through_a_signed_path(
     client = await hass_client_no_auth()
     assert (await client.get(signed)).status == HTTPStatus.OK
     assert (await client.get(resolved.url)).status == HTTPStatus.UNAUTHORIZED
+
+
+async def test_at_most_200_recordings_per_user(
+    hass: HomeAssistant, office: WildixSender, pbx: FakePbx
+) -> None:
+    """An event listing 208 recordings for Alice leaves her the 200 newest."""
+    payload = recorded_completed(pbx.url + "/r/0.wav", "0.wav")
+    flow = payload["data"]["flows"][0]
+    flows = []
+    for index in range(13):
+        flows.append(
+            {
+                **flow,
+                "flowIndex": index,
+                "attachments": [
+                    {
+                        "recording": {
+                            "fileName": f"{index}-{number}.wav",
+                            "url": f"{pbx.url}/r/{index}-{number}.wav",
+                            "start": START_MS + MINUTE * (16 * index + number),
+                        }
+                    }
+                    for number in range(16)
+                ],
+            }
+        )
+    payload["data"]["flows"] = flows
+    await office.post(payload)
+
+    items = (await browse(hass, f"{ENTRY_ID}/201/recording")).children
+    assert len(items) == 200
+    # Newest first; the oldest eight went.
+    assert items[0].title.startswith(local_minute(START_MS + 207 * MINUTE))
+    assert items[-1].title.startswith(local_minute(START_MS + 8 * MINUTE))
+
+
+def local_minute(epoch_ms: int) -> str:
+    """Return how an item's title shows a time (local, to the minute)."""
+    moment = dt_util.as_local(dt_util.utc_from_timestamp(epoch_ms / 1000))
+    return moment.strftime("%Y-%m-%d %H:%M")
