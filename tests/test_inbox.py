@@ -458,25 +458,23 @@ async def test_at_most_200_recordings_per_user(
     """An event listing 208 recordings for Alice leaves her the 200 newest."""
     payload = recorded_completed(pbx.url + "/r/0.wav", "0.wav")
     flow = payload["data"]["flows"][0]
-    flows = []
-    for index in range(13):
-        flows.append(
-            {
-                **flow,
-                "flowIndex": index,
-                "attachments": [
-                    {
-                        "recording": {
-                            "fileName": f"{index}-{number}.wav",
-                            "url": f"{pbx.url}/r/{index}-{number}.wav",
-                            "start": START_MS + MINUTE * (16 * index + number),
-                        }
+    payload["data"]["flows"] = [
+        {
+            **flow,
+            "flowIndex": index,
+            "attachments": [
+                {
+                    "recording": {
+                        "fileName": f"{index}-{number}.wav",
+                        "url": f"{pbx.url}/r/{index}-{number}.wav",
+                        "start": START_MS + MINUTE * (16 * index + number),
                     }
-                    for number in range(16)
-                ],
-            }
-        )
-    payload["data"]["flows"] = flows
+                }
+                for number in range(16)
+            ],
+        }
+        for index in range(13)
+    ]
     await office.post(payload)
 
     items = (await browse(hass, f"{ENTRY_ID}/201/recording")).children
