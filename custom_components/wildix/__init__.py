@@ -22,6 +22,7 @@ from .issues import async_clear_issues
 from .media_proxy import InboxMediaView
 from .services import async_setup_services
 from .storage import async_remove_storage
+from .voice import async_setup_entry_voice, async_setup_voice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     async_setup_inbox_services(hass)
     hass.http.register_view(InboxMediaView(hass))
+    async_setup_voice(hass)
     return True
 
 
@@ -77,6 +79,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
         await hub.async_stop()
 
     entry.async_on_unload(async_stop)
+    entry.async_on_unload(async_setup_entry_voice(hass, entry.entry_id))
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
 
