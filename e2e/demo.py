@@ -63,6 +63,8 @@ def office_pbx() -> FakePbx:
         pbx.add_user(extension, name, department="Sales" if number < 2 else "Support")
         if number != 3:
             pbx.register(extension)
+    # The simulator names the voicemail files; the fake serves each as a real MP3.
+    pbx.inbox.any_file = True
     return pbx
 
 
@@ -156,6 +158,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
                 "  dialplan switches (NightService, and OfficeMode as a select), every user\n"
                 "  a Do not disturb switch: they change the fake PBX, and the actions\n"
                 "  wildix.call, wildix.hang_up and wildix.set_presence act on it.\n"
+                "  Media -> Wildix holds the voicemail the warm-up leaves, to play.\n"
                 "  Ctrl-C stops the demo.\n\n"
             )
             out.flush()
@@ -163,6 +166,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
                 str(REPO / "scripts" / "simulate"),
                 "--url", entry.webhook_url, "--secret", DEMO_SECRET,
                 "--users", DEMO_USERS, "--families", args.families,
+                "--media-url", pbx.url,
             ]  # fmt: skip
             # Every scenario once, quickly: each user makes a call (so devices get their
             # names) and sets a presence; then the office gets busy.

@@ -48,8 +48,8 @@ logger:
     custom_components.wildix: debug
 """
 # Enough for the UI (frontend pulls in auth, onboarding, config, lovelace, websocket_api...),
-# plus history and logbook for the device page.
-MINIMAL = "frontend:\nhistory:\nlogbook:\nwebhook:\n"
+# plus history and logbook for the device page, and media_source for the media browser.
+MINIMAL = "frontend:\nhistory:\nlogbook:\nwebhook:\nmedia_source:\n"
 
 
 class HarnessError(Exception):

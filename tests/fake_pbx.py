@@ -50,6 +50,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from .fake_inbox import FakeInbox
+
 TOKEN = "access_fakepbx0123456789abcdef"
 # A Company API key is `wsk-v1-` and 93 characters (H: API-key guide).
 COMPANY_KEY = "wsk-v1-" + "k" * 93
@@ -64,8 +66,9 @@ SCOPES = (
     ("/api/v1/originate", "originate"),
     ("/api/v2/call-control", "callcontrol"),
 )
-# Routes a user's token may not use (assumed: the admin views).
-ADMIN_ROUTES = ("/api/v1/pbx/", "/api/v1/dialplan")
+# Routes a user's token may not use (assumed: the admin views, and the voicemail
+# list, seen only with an admin's token, PBX-API-HISTORY.md §2).
+ADMIN_ROUTES = ("/api/v1/pbx/", "/api/v1/dialplan", "/api/v1/voicemail")
 # The PBX's format of a presence's end, in UTC (M: canvacanva, n8n 1.1.0).
 UNTIL_FORMAT = "%d/%m/%Y %H:%M"
 PRESENCE_STATUSES = frozenset({"available", "away", "dnd", "mur"})
@@ -238,6 +241,8 @@ class FakePbx:
         self.raw: dict[str, tuple[int, bytes, str]] = {}
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.presence_changed: Callable[[FakeUser], None] | None = None
+        # Voicemail and recordings, with their open questions as knobs (fake_inbox.py).
+        self.inbox = FakeInbox()
         self._next_id = 100
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -274,6 +279,10 @@ class FakePbx:
             ("POST", re.compile(r"/api/v2/call-control/make-call"), self._make_call),
             ("GET", re.compile(r"/api/v2/call-control/list-calls"), self._list_calls),
             ("POST", re.compile(r"/api/v2/call-control/hangup"), self._hangup),
+            *(
+                (method, re.compile(pattern), handler)
+                for method, pattern, handler in self.inbox.routes()
+            ),
         ]
 
     # State changes, for tests that play an office.
@@ -328,6 +337,7 @@ class FakePbx:
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
+        self.inbox.url = self.url
 
     async def stop(self) -> None:
         """Let slow answers go, then stop serving."""
@@ -372,7 +382,10 @@ class FakePbx:
             return _error(status, HTTPStatus(status).phrase)
         if self._matches(self.missing, path) is not None:
             return _error(404, "404 Not Found")
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        authorized = request.headers.get("Authorization") == f"Bearer {self.token}"
+        if (file := await self.inbox.serve_file(request, authorized)) is not None:
+            return file
+        if not authorized:
             return _error(401, "Unauthorized")
         if (refusal := self._refusal(request.method, path)) is not None:
             return refusal

@@ -119,6 +119,8 @@ async def test_actions_exist_without_any_entry(hass: HomeAssistant) -> None:
         "set_presence": {"device_id", "status", "message", "until"},
         "call": {"device_id", "number"},
         "hang_up": {"device_id"},
+        "mark_voicemail_read": {"media_content_id", "device_id", "message_id"},
+        "delete_voicemail": {"media_content_id", "device_id", "message_id"},
     }
 
 

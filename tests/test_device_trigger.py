@@ -54,7 +54,7 @@ async def runs(hass: HomeAssistant, devices: dict[str, str]) -> list[ServiceCall
 async def test_user_devices_offer_the_call_triggers(
     hass: HomeAssistant, devices: dict[str, str]
 ) -> None:
-    """Each user device lists the five call triggers; the PBX device lists none."""
+    """Each user device lists the five call triggers and voicemail; the PBX device none."""
     triggers = await async_get_device_automations(
         hass, DeviceAutomationType.TRIGGER, devices["201"]
     )
@@ -62,7 +62,7 @@ async def test_user_devices_offer_the_call_triggers(
         (trigger["type"], trigger["device_id"])
         for trigger in triggers
         if trigger["domain"] == DOMAIN
-    ] == [(moment, devices["201"]) for moment in MOMENTS]
+    ] == [(moment, devices["201"]) for moment in (*MOMENTS, "voicemail")]
     triggers = await async_get_device_automations(
         hass, DeviceAutomationType.TRIGGER, device_id(hass, ENTRY_ID)
     )

@@ -18,6 +18,12 @@ from custom_components.wildix.api_entities import (
 from custom_components.wildix.binary_sensor import BINARY_SENSORS
 from custom_components.wildix.devices import USER_MODEL
 from custom_components.wildix.event import CALLS
+from custom_components.wildix.inbox_services import (
+    DELETE_SCHEMA,
+    MARK_READ_SCHEMA,
+    SERVICE_DELETE_VOICEMAIL,
+    SERVICE_MARK_VOICEMAIL_READ,
+)
 from custom_components.wildix.issues import TRANSPORT_ISSUES, Issue
 from custom_components.wildix.pbx_presence import PresenceStatus
 from custom_components.wildix.schema import vol
@@ -31,13 +37,14 @@ from custom_components.wildix.services import (
     SET_PRESENCE_SCHEMA,
 )
 from custom_components.wildix.switch import DND
+from custom_components.wildix.voicemail_sensor import VOICEMAIL
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "wildix"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
 ICONS = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
 LANGUAGES = sorted(path.stem for path in (COMPONENT / "translations").glob("*.json"))
 DESCRIPTIONS = {
-    "sensor": (*USER_SENSORS, *PBX_SENSORS, PBX_VERSION),
+    "sensor": (*USER_SENSORS, *PBX_SENSORS, PBX_VERSION, VOICEMAIL),
     "binary_sensor": (*BINARY_SENSORS, REGISTERED),
     "event": (CALLS,),
     "switch": (DND,),
@@ -185,6 +192,8 @@ SCHEMAS = {
     SERVICE_SET_PRESENCE: SET_PRESENCE_SCHEMA,
     SERVICE_CALL: CALL_SCHEMA,
     SERVICE_HANG_UP: HANG_UP_SCHEMA,
+    SERVICE_MARK_VOICEMAIL_READ: MARK_READ_SCHEMA,
+    SERVICE_DELETE_VOICEMAIL: DELETE_SCHEMA,
 }
 
 

@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .calls import INBOUND_ANSWERED, INBOUND_MISSED, INTERNAL, OUTBOUND
 from .common import ENTRY_ID, START, WildixSender, load_event
+from .inbox_events import voicemail_completed
 from .moments import BOB, device_id, flow, live_event
 
 
@@ -225,3 +226,16 @@ async def test_a_forwarded_internal_call_keeps_outside_parties_hidden(
     ]
     leaks = [text for text in seen if "1234567" in text or "Dave" in text]
     assert leaks == []
+
+
+async def test_a_voicemail(
+    logbook: Logbook,  # first: the recorder starts before the integration
+    hass: HomeAssistant,
+    wildix: WildixSender,
+) -> None:
+    """A missed call that left a voicemail says so, once."""
+    await wildix.post_all(*INBOUND_MISSED)
+    await wildix.post(voicemail_completed(None, shape="flag", time_ms=1741082600000))
+    assert (await logbook())[-1:] == [
+        "Alice Example: got a voicemail from +4940555777888"
+    ]

@@ -25,10 +25,11 @@ DEFAULTS = {
     "stale_call_timeout": 4,
     "max_event_age": 10,
     "show_remote": True,
-    "max_users": 1000,
+    "max_users": 900,
     "pass_through": True,
     "missed_internal": False,
     "dial_prefixes": [],
+    "inbox_days": 30,
 }
 CALLER = "+4930555010203"
 INBOUND_TALKING = (
@@ -112,6 +113,7 @@ async def test_every_field_is_saved(
         max_users=50.0,
         pass_through=False,
         missed_internal=True,
+        inbox_days=7,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_integration.options == {
@@ -123,6 +125,7 @@ async def test_every_field_is_saved(
         "pass_through": False,
         "missed_internal": True,
         "dial_prefixes": [],
+        "inbox_days": 7,
     }
 
 

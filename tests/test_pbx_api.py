@@ -240,6 +240,12 @@ async def test_diagnostics_show_the_connection_never_the_token(
                 "why": "any user (API v2)",
                 "needs": "an admin's token",
             },
+            {
+                "feature": "voicemail",
+                "usable": "✔",
+                "why": "readable",
+                "needs": "an admin's token",
+            },
         ],
         "call_control": None,
     }

@@ -327,8 +327,9 @@ async def test_voicemail_from_the_voicemail_sensor(
     alice = MockUser(name="Alice").add_to_hass(hass)
     await wildix.post_all(*INBOUND_MISSED)
     link(hass, entry_of(hass), alice, "201")
+    # The user's voicemail sensor (inbox) counts no unread voicemail yet.
     assert await ask(hass, "do I have new voicemails", user=alice) == (
-        "Home Assistant does not know the voicemail of Alice Example."
+        "Alice Example has no new voicemail."
     )
     sensor = er.async_get(hass).async_get_or_create(
         "sensor",
@@ -509,8 +510,8 @@ ANSWERS = {
         "away": "Alice Martin is now away.",
         "available": "Alice Martin is now available.",
         "bruno away": "Bruno Keller is now away.",
-        "voicemail": "Home Assistant does not know the voicemail of Alice Martin.",
-        "voicemail bruno": "Home Assistant does not know the voicemail of Bruno Keller.",
+        "voicemail": "Alice Martin has no new voicemail.",
+        "voicemail bruno": "Bruno Keller has no new voicemail.",
     },
     "it": {
         "who": "Nessuno è al telefono.",
@@ -521,7 +522,7 @@ ANSWERS = {
         "dnd": "Alice Martin ora è in non disturbare fino alle 15:00.",
         "available": "Alice Martin ora è disponibile.",
         "bruno away": "Bruno Keller ora è assente.",
-        "voicemail": "Home Assistant non conosce la segreteria di Alice Martin.",
+        "voicemail": "Alice Martin non ha nuovi messaggi in segreteria.",
     },
     "de": {
         "who": "Niemand telefoniert gerade.",
@@ -534,7 +535,7 @@ ANSWERS = {
         "dnd": "Alice Martin ist jetzt bis 15:00 auf „Nicht stören“.",
         "away": "Alice Martin ist jetzt abwesend.",
         "bruno away": "Bruno Keller ist jetzt abwesend.",
-        "voicemail": "Home Assistant kennt die Mailbox von Alice Martin nicht.",
+        "voicemail": "Alice Martin hat keine neuen Sprachnachrichten.",
     },
     "fr": {
         "who": "Personne n'est au téléphone.",
@@ -545,7 +546,7 @@ ANSWERS = {
         "dnd": ("Alice Martin est maintenant en mode ne pas déranger jusqu'à 15:00."),
         "available": "Alice Martin est maintenant disponible.",
         "bruno away": "Bruno Keller est maintenant absent.",
-        "voicemail": "Home Assistant ne connaît pas la messagerie de Alice Martin.",
+        "voicemail": "Alice Martin n'a aucun nouveau message vocal.",
     },
 }
 SENTENCES = [

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .office import DEFAULT_USERS, Family, Office, Payload, parse_users
+from .office import DEFAULT_USERS, MEDIA_URL, Family, Office, Payload, parse_users
 from .scenarios import SCENARIOS, busy_office, everything
 from .sender import HttpSender, Unreachable
 from .simulation import Delivery, RealClock, Simulation, Stop, VirtualClock
@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="print only the summary and errors"
     )
+    parser.add_argument(
+        "--media-url",
+        default=MEDIA_URL,
+        help="base URL of the PBX's voicemail files in the voicemail scenario "
+        f"(default: {MEDIA_URL})",
+    )
     return parser
 
 
@@ -135,7 +141,11 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         parser.error(f"--users: {err}")
     rng = random.Random(args.seed)
     office = Office(
-        users, rng, families=_FAMILIES[args.families], telephony=args.telephony
+        users,
+        rng,
+        families=_FAMILIES[args.families],
+        telephony=args.telephony,
+        media_url=args.media_url,
     )
     report = Report(
         sys.stderr if args.dry_run else out,

@@ -17,6 +17,8 @@ Payload = dict[str, Any]
 COMPANY = "de_w204518"
 PBX_SERIAL = "2211000a7c3e"
 INTEGRATION_ID = "k3v9tq"
+# Where the simulated PBX serves its files (the demo points it at its fake PBX).
+MEDIA_URL = "https://pbx.example.com"
 COMPANY_NUMBER = "+4930555099000"
 TRUNK = "SIPTRUNK-DE"
 GROUP_ID = "5512001"
@@ -285,8 +287,9 @@ class Office:
         company: str = COMPANY,
         pbx: str = PBX_SERIAL,
         integration_id: str = INTEGRATION_ID,
+        media_url: str = MEDIA_URL,
     ) -> None:
-        """Initialise a PBX with its users."""
+        """Initialise a PBX with its users; `media_url` serves its voicemail files."""
         self.users = users
         self.rng = rng
         self.families = frozenset(families)
@@ -294,6 +297,7 @@ class Office:
         self.company = company
         self.pbx = pbx
         self.integration_id = integration_id
+        self.media_url = media_url.rstrip("/")
         self.calls: dict[str, Call] = {}
         self._sequence = rng.randrange(1000, 9000)
         self._lines = {user.extension: _Line() for user in users}
@@ -520,8 +524,23 @@ class Office:
         events += self._live(call, live_type, "call.end", now_ms + 40, cause=cause)
         return events + self._telephony(now_ms, users.values())
 
-    def completed(self, call: Call, now_ms: int, cause: EndCause) -> list[Payload]:
-        """Report the stored call record: the analytics `call:completed` event."""
+    def voicemail_url(self, call: Call, extension: str) -> str:
+        """Return where the PBX keeps the voicemail a call left for a user (§5 shape)."""
+        epoch = call.flows[0].start_ms // 1000
+        number = call.call_id.rsplit(".", 1)[-1][-4:].zfill(4)
+        return (
+            f"{self.media_url}/spoolview/voicemail/{self.company}/{extension}"
+            f"/INBOX/msg{epoch}-{number}.mp3"
+        )
+
+    def completed(
+        self, call: Call, now_ms: int, cause: EndCause, *, voicemail: bool = False
+    ) -> list[Payload]:
+        """Report the stored call record: the analytics `call:completed` event.
+
+        With `voicemail`, the unanswered flows to users left a voicemail: `flags` holds
+        `voicemail` and `attachments` the nested `{"voicemail": {...}}` element.
+        """
         if Family.LIVE not in self.families:
             return []
         flows: list[Payload] = []
@@ -559,6 +578,17 @@ class Office:
                 "remotePhone": flow.remote_phone,
                 "callStatus": "COMPLETED" if flow.answer_ms is not None else "MISSED",
             }
+            if voicemail and flow.answer_ms is None and isinstance(flow.callee, User):
+                record["flags"] = ["voicemail"]
+                record["attachments"] = [
+                    {
+                        "voicemail": {
+                            "url": self.voicemail_url(call, flow.callee.extension),
+                            "owner": "callee",
+                            "destinations": [{"email": flow.callee.email}],
+                        }
+                    }
+                ]
             flows.append(record)
         data: Payload = {
             "id": call.call_id,

@@ -137,6 +137,28 @@ def missed(sim: Simulation, start: float, callee: User | None = None) -> float:
     return script.end(office.rng.uniform(12, 20), NO_ANSWER)
 
 
+def voicemail(sim: Simulation, start: float, callee: User | None = None) -> float:
+    """Call a user from outside; nobody answers and the caller leaves a voicemail."""
+    office = sim.office
+    callee = callee or _nth(office, 0)
+    caller = office.remote()
+    script = CallScript(sim, start).begin(
+        caller, COMPANY_NUMBER, "INBOUND", caller.phone
+    )
+    script.then(0.6, lambda call, now: office.ring(call, now, callee))
+    # The voicemail answers after the ringing: the call ends when the message does.
+    script.then(
+        office.rng.uniform(20, 40),
+        lambda call, now: office.hang_up(call, now, NORMAL_CLEARING),
+    )
+    script.then(
+        ANALYTICS_DELAY,
+        lambda call, now: office.completed(call, now, NORMAL_CLEARING, voicemail=True),
+        after_end=True,
+    )
+    return script.time
+
+
 def outbound(sim: Simulation, start: float, caller: User | None = None) -> float:
     """Call an outside number from a user; they talk and the other side hangs up."""
     office = sim.office
@@ -247,6 +269,7 @@ def presence(sim: Simulation, start: float) -> float:
 SCENARIOS: dict[str, Callable[[Simulation, float], float]] = {
     "inbound-answered": inbound_answered,
     "missed": missed,
+    "voicemail": voicemail,
     "outbound": outbound,
     "internal": internal,
     "transfer": transfer,

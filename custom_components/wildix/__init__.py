@@ -15,7 +15,11 @@ from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
 from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import TransportConnection, WildixConfigEntry, WildixHub
+from .inbox_api import InboxApi
+from .inbox_hub import async_remove_inbox
+from .inbox_services import async_setup_inbox_services
 from .issues import async_clear_issues
+from .media_proxy import InboxMediaView
 from .services import async_setup_services
 from .storage import async_remove_storage
 from .voice import async_setup_entry_voice, async_setup_voice
@@ -43,6 +47,8 @@ CONNECT: dict[
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, whether or not any entry is set up (rule action-setup)."""
     async_setup_services(hass)
+    async_setup_inbox_services(hass)
+    hass.http.register_view(InboxMediaView(hass))
     async_setup_voice(hass)
     return True
 
@@ -53,7 +59,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     await hub.async_load()
     connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
-    await async_connect_pbx_api(hub)
+    if await async_connect_pbx_api(hub) is not None:
+        hub.inbox.api = InboxApi(hub)
     try:
         # Raises when a platform cannot be loaded, or when setup is cancelled.
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -63,6 +70,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
         raise
     connection.async_start()
     hub.async_start()
+    if hub.inbox.api is not None:
+        hub.inbox.api.async_start()
 
     async def async_stop() -> None:
         # The transport first, then the save: nothing delivered meanwhile is lost.
@@ -112,6 +121,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> N
     async_clear_issues(hass, entry.entry_id)
     async_clear_capability_issues(hass, entry.entry_id)
     await async_remove_storage(hass, entry.entry_id)
+    await async_remove_inbox(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -35,6 +35,7 @@ class MomentType(StrEnum):
     CALL_ANSWERED = "call_answered"
     MISSED_CALL = "missed_call"
     CALL_ENDED = "call_ended"
+    VOICEMAIL = "voicemail"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class CallMoment:
     duration: float | None = None
     missed: bool | None = None
     attachments: tuple[Attachment, ...] = ()
+    # Where Home Assistant plays the file of the moment (a voicemail's media id).
+    media_content_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ CONF_SHOW_REMOTE: Final = "show_remote"
 CONF_MAX_USERS: Final = "max_users"
 CONF_PASS_THROUGH: Final = "pass_through"
 CONF_MISSED_INTERNAL: Final = "missed_internal"
+CONF_INBOX_DAYS: Final = "inbox_days"  # days voicemails and recordings are kept
 
 EVENT_WEBHOOK: Final = "wildix_webhook"
 EVENT_CALL: Final = "wildix_event"

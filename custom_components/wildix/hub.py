@@ -23,6 +23,7 @@ from .const import (
 )
 from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
+from .inbox_hub import WildixInbox
 from .issues import Issue
 from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel
 from .options import WildixOptions
@@ -79,6 +80,8 @@ class WildixHub:
         self.deliveries = DeliveryLog(hass, entry)
         self.seen = SeenDeliveries()
         self.storage = ModelStorage(hass, entry.entry_id, self.model, self.seen)
+        # Voicemails and recordings, in a store of their own (inbox_hub.py).
+        self.inbox = WildixInbox(hass, entry, options.inbox_days)
         self.available = True
         self._transport_data = _transport_data(entry)
         self.pass_through = options.pass_through
@@ -113,6 +116,7 @@ class WildixHub:
     async def async_load(self) -> None:
         """Restore the saved model and register the devices it knows."""
         await self.storage.async_load(dt_util.utcnow().timestamp())
+        await self.inbox.async_load()
         self.devices.async_setup_pbx(self.model.pbx_serial)
         self._async_remove_users(
             [
@@ -153,6 +157,7 @@ class WildixHub:
         self.pass_through = options.pass_through
         self.model.missed_internal = options.missed_internal
         self.model.stale_call_timeout = options.stale_call_timeout
+        self.inbox.inbox.retention_days = options.inbox_days
         if (options.extensions, options.max_users) != (
             self.model.extensions,
             self.model.max_users,
@@ -177,6 +182,7 @@ class WildixHub:
         while self._unsubscribe:
             self._unsubscribe.pop()()
         await self.storage.async_save()
+        await self.inbox.async_save()
 
     @callback
     def async_set_available(self, available: bool) -> None:
@@ -218,6 +224,7 @@ class WildixHub:
         elif event.body is None:
             _LOGGER.debug("Ignoring a Wildix event of type %s", event.type)
         changes = self.model.apply(event, received)
+        changes.moments.extend(self.inbox.async_take(event, self.model.users))
         if self.pbx_api is not None:
             self.pbx_api.book.reconcile(self.model, changes.users)
         self._async_publish(changes)
@@ -233,6 +240,7 @@ class WildixHub:
     def async_forget_user(self, extension: str) -> None:
         """Forget a user whose device was deleted."""
         self.model.forget_user(extension)
+        self.inbox.async_forget([extension])
         self.devices.async_forget(extension)
         self.storage.async_schedule_save()
 
@@ -263,11 +271,13 @@ class WildixHub:
             return
         for extension in extensions:
             self.model.forget_user(extension)
+        self.inbox.async_forget(extensions)
         self.devices.async_remove(extensions)
         self.storage.async_schedule_save()
 
     @callback
     def _async_expire(self, _now: Any = None) -> None:
+        self.inbox.async_expire()
         self._async_publish(self.model.expire(dt_util.utcnow().timestamp()))
 
     @callback

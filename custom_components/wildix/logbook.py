@@ -63,6 +63,8 @@ def _describe(data: Mapping[str, Any]) -> str:
             return f"call with {remote} ended ({_duration(duration)})"
         case MomentType.CALL_ENDED:
             return f"call with {remote} ended"
+        case MomentType.VOICEMAIL:
+            return f"got a voicemail from {remote}"
     return f"call event {data.get('type')} with {remote}"
 
 

@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from .const import (
     CONF_EXTENSIONS,
+    CONF_INBOX_DAYS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
     CONF_MISSED_INTERNAL,
@@ -15,6 +16,7 @@ from .const import (
     DEFAULT_MAX_EVENT_AGE,
 )
 from .dial_rules import CONF_DIAL_PREFIXES
+from .inbox import DEFAULT_RETENTION_DAYS
 from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT, MAX_USERS
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -25,6 +27,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_MAX_USERS: DEFAULT_MAX_USERS,
     CONF_PASS_THROUGH: True,
     CONF_MISSED_INTERNAL: False,
+    CONF_INBOX_DAYS: DEFAULT_RETENTION_DAYS,
     CONF_DIAL_PREFIXES: [],
 }
 
@@ -40,6 +43,7 @@ class WildixOptions:
     max_users: int
     pass_through: bool
     missed_internal: bool
+    inbox_days: float
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -54,4 +58,5 @@ class WildixOptions:
             max_users=min(int(values[CONF_MAX_USERS]), MAX_USERS),
             pass_through=bool(values[CONF_PASS_THROUGH]),
             missed_internal=bool(values[CONF_MISSED_INTERNAL]),
+            inbox_days=float(values[CONF_INBOX_DAYS]),
         )

@@ -17,6 +17,7 @@ from homeassistant.helpers.selector import (
 
 from .const import (
     CONF_EXTENSIONS,
+    CONF_INBOX_DAYS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
     CONF_MISSED_INTERNAL,
@@ -213,6 +214,17 @@ def _settings_schema(users: list[SelectOptionDict]) -> vol.Schema:
                     multiple=True,
                     custom_value=True,
                     mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Optional(
+                CONF_INBOX_DAYS, default=DEFAULT_OPTIONS[CONF_INBOX_DAYS]
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=365,
+                    step=1,
+                    unit_of_measurement="d",
+                    mode=NumberSelectorMode.BOX,
                 )
             ),
         }

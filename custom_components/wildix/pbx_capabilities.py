@@ -173,6 +173,13 @@ async def _call_control_others(ctx: ProbeContext) -> str:
     return "any user (API v2)"
 
 
+async def _voicemail(ctx: ProbeContext) -> str:
+    # Listed with an admin's token in a live test (M); a user's token and the Company
+    # API key's scope are unknown (PBX-API-HISTORY.md §6, items 7 and 11).
+    await ctx.client.async_get_voicemails()
+    return "readable"
+
+
 ADMIN_TOKEN = "an admin's token"
 FEATURES: tuple[Feature, ...] = (
     # The directory's probe runs first: the others learn from it whether a Wildix
@@ -185,6 +192,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("presence_others", ADMIN_TOKEN, "presence:*", _presence_others),
     Feature("call_control_own", "any user's token", "originate:*", _call_control_own),
     Feature("call_control_others", ADMIN_TOKEN, "callcontrol:*", _call_control_others),
+    Feature("voicemail", ADMIN_TOKEN, "pbx:* (assumed)", _voicemail),
 )
 FEATURES_BY_KEY = {feature.key: feature for feature in FEATURES}
 

@@ -2,7 +2,7 @@
 
 The routes live in one module per resource, named after it: `pbx_info` (personal
 info, version, ping), `pbx_directory`, `pbx_registrations`, `pbx_presence`,
-`pbx_switches`, `pbx_calls`. `pbx_transport` documents how to add one.
+`pbx_switches`, `pbx_calls`, `pbx_voicemail`. `pbx_transport` documents how to add one.
 """
 
 from .pbx_calls import PbxCalls
@@ -11,6 +11,7 @@ from .pbx_info import PbxInfo
 from .pbx_presence import PbxPresence
 from .pbx_registrations import PbxRegistrations
 from .pbx_switches import PbxSwitches
+from .pbx_voicemail import PbxVoicemail
 
 
 class PbxClient(
@@ -20,5 +21,6 @@ class PbxClient(
     PbxPresence,
     PbxSwitches,
     PbxCalls,
+    PbxVoicemail,
 ):
     """A client of one PBX's REST API, acting with one Bearer token."""

@@ -24,12 +24,17 @@ MAX_DEPTH = 32
 # device and entity names, flows become users.
 MAX_TEXT = 255
 MAX_FLOWS = 64
+# Files one flow may list, and the longest file URL kept (a cut URL would be wrong).
+MAX_ATTACHMENTS = 16
+MAX_URL = 2048
 # Durations and indexes beyond these are nonsense (a call of 100 days); larger
 # numbers would not even fit Home Assistant's JSON writer.
 MAX_DURATION_MS = 100 * 24 * 3600 * 1000
 MAX_FLOW_INDEX = 1_000_000
 MAX_EPOCH_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 # An extension needs a letter or digit: ".", "-" or "#" alone name nobody.
+# The one key each `attachments[]` element holds (PBX-API-HISTORY.md §5).
+_ATTACHMENT_KINDS = ("voicemail", "recording", "fax")
 _EXTENSION = re.compile(r"(?=[^0-9A-Za-z]*[0-9A-Za-z])[0-9A-Za-z_.*#-]{1,32}")
 
 
@@ -131,6 +136,10 @@ class Attachment:
     type: str
     url: str | None
     name: str | None
+    # Who the file belongs to (`caller`, `callee`, `system`), and when a recording ran.
+    owner: str | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +162,8 @@ class CallFlow:
     missed: bool | None = None
     recordings: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # The flow ended in voicemail (`flags` holds `voicemail`), with or without a file.
+    voicemail: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +410,8 @@ def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEv
         answered=status in _ANSWERED,
         remote_phone=_remote_phone(caller, callee),
         destination=destination,
+        attachments=_attachments(data),
+        voicemail=_voicemail_flag(data),
     )
     return CallEvent(
         call_id=_text(data.get("id")) or event_id,
@@ -458,6 +471,7 @@ def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFl
         missed=None if call_status is None else call_status.upper() == "MISSED",
         recordings=_recordings(raw),
         attachments=_attachments(raw),
+        voicemail=_voicemail_flag(raw),
     )
 
 
@@ -561,8 +575,31 @@ def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
-    """Return the files of a flow: `attachments[]`, and the older `recordingsData[]`."""
+    """Return the files of a flow, in every shape the sources show.
+
+    `attachments[]` elements hold one key each (`{"voicemail": {...}}`,
+    `{"recording": {...}}`, `{"fax": {...}}`) or, in older readings, are flat with a
+    `type`; `recordingsData[]` lists recordings; the deprecated `attachment` is one
+    URL whose kind `attachmentType` names (PBX-API-HISTORY.md §5).
+    """
     found: list[Attachment] = []
+
+    def add(item: dict[str, Any], kind: str) -> None:
+        url = _url(item.get("url"))
+        name = _text(item.get("fileName")) or _text(item.get("name"))
+        if url is None and name is None:
+            return
+        attachment = Attachment(
+            type=kind.lower(),
+            url=url,
+            name=name,
+            owner=(_text(item.get("owner")) or "").lower() or None,
+            start_ms=_epoch_ms(item.get("start")),
+            end_ms=_epoch_ms(item.get("end")),
+        )
+        if all(url != other.url or name != other.name for other in found):
+            found.append(attachment)
+
     for key, default_type in (
         ("attachments", "attachment"),
         ("recordingsData", "recording"),
@@ -570,17 +607,32 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
         items = raw.get(key)
         if not isinstance(items, list):
             continue
-        for item in items:
+        for item in items[:MAX_ATTACHMENTS]:
             if not isinstance(item, dict):
                 continue
-            url = _text(item.get("url"))
-            name = _text(item.get("fileName")) or _text(item.get("name"))
-            if url is None and name is None:
-                continue
-            kind = (_text(item.get("type")) or default_type).lower()
-            if all(url != other.url or name != other.name for other in found):
-                found.append(Attachment(type=kind, url=url, name=name))
+            nested = [
+                (kind, value)
+                for kind in _ATTACHMENT_KINDS
+                if isinstance(value := item.get(kind), dict)
+            ]
+            for kind, value in nested:
+                add(value, kind)
+            if not nested:
+                add(item, _text(item.get("type")) or default_type)
+    if (url := _url(raw.get("attachment"))) is not None:
+        add({"url": url}, _text(raw.get("attachmentType")) or "attachment")
     return tuple(found)
+
+
+def _voicemail_flag(raw: dict[str, Any]) -> bool:
+    """Tell whether a flow says it ended in voicemail (`flags`, `attachmentType`)."""
+    flags = raw.get("flags")
+    if isinstance(flags, list) and any(
+        isinstance(flag, str) and flag.strip().lower() == "voicemail"
+        for flag in flags[:MAX_ATTACHMENTS]
+    ):
+        return True
+    return (_text(raw.get("attachmentType")) or "").lower() == "voicemail"
 
 
 def _leg_status(raw: object) -> LegStatus:
@@ -631,6 +683,13 @@ def _text(raw: object) -> str | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)[:MAX_TEXT]
     return None
+
+
+def _url(raw: object) -> str | None:
+    """Return a URL as sent, or None when it is no text or too long to be whole."""
+    if not isinstance(raw, str) or len(raw) > MAX_URL:
+        return None
+    return raw.strip() or None
 
 
 def _integer(raw: object, maximum: int) -> int | None:

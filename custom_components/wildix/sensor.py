@@ -22,6 +22,7 @@ from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect, PbxAspect, PhoneState, User
 from .protocol import PresenceStatus
 from .views import call_attributes, last_call_attributes, presence_attributes, timestamp
+from .voicemail_sensor import VOICEMAIL, WildixVoicemailSensor
 
 PARALLEL_UPDATES = 0
 
@@ -133,8 +134,11 @@ async def async_setup_entry(
         hub,
         async_add_entities,
         lambda extension: (
-            WildixUserSensor(hub, description, extension)
-            for description in USER_SENSORS
+            *(
+                WildixUserSensor(hub, description, extension)
+                for description in USER_SENSORS
+            ),
+            WildixVoicemailSensor(hub, VOICEMAIL, extension),
         ),
     )
 

@@ -104,4 +104,6 @@ def moment_data(moment: CallMoment, show_remote: bool) -> dict[str, Any]:
         data["missed"] = moment.missed
     if moment.attachments:
         data["attachments"] = attachments(moment, show_remote)
+    if moment.media_content_id is not None:
+        data["media_content_id"] = moment.media_content_id
     return data

@@ -1,0 +1,260 @@
+"""Each PBX user's inbox: their voicemails and call recordings, newest first, bounded.
+
+No Home Assistant imports. Items come from the files call events carry
+(`attachments`, `recordingsData`, `flags` with `voicemail`) and from the PBX API's
+voicemail list; the same message reported twice is one item.
+"""
+
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+import hashlib
+from typing import Any
+
+from .protocol import Attachment, CallEvent, CallFlow, Party
+
+MAX_VOICEMAILS = 100  # what Wildix keeps per user (PBX-API-HISTORY.md §2)
+MAX_RECORDINGS = 200
+DEFAULT_RETENTION_DAYS = 30
+# Voicemails announced, remembered so that none is announced twice.
+MAX_ANNOUNCED = 4096
+
+
+class Kind(StrEnum):
+    """What an inbox item is."""
+
+    VOICEMAIL = "voicemail"
+    RECORDING = "recording"
+
+
+_LIMITS = {Kind.VOICEMAIL: MAX_VOICEMAILS, Kind.RECORDING: MAX_RECORDINGS}
+
+
+@dataclass(slots=True)
+class InboxItem:
+    """A voicemail or recording of one user."""
+
+    id: str
+    kind: Kind
+    extension: str
+    time_ms: int
+    call_id: str | None = None
+    url: str | None = None
+    name: str | None = None
+    remote_number: str | None = None
+    remote_name: str | None = None
+    remote_local: bool = False
+    duration: float | None = None
+    read: bool = False
+    # The PBX API's id of a voicemail, once its list named it.
+    message_id: str | None = None
+    # Why the PBX would not serve the file without the API connection.
+    unplayable: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the item as JSON-serialisable data."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "InboxItem":
+        """Return an item as_dict saved."""
+        return cls(**{**data, "kind": Kind(data["kind"])})
+
+
+def item_id(kind: Kind, extension: str, key: str) -> str:
+    """Return the stable id of an item: one voicemail per user and call, one recording per file."""
+    digest = hashlib.sha256(f"{kind}|{extension}|{key}".encode()).hexdigest()
+    return digest[:20]
+
+
+class Inbox:
+    """The inboxes of one PBX's users."""
+
+    def __init__(self, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
+        """Initialise empty inboxes."""
+        self.retention_days = retention_days
+        self.users: dict[str, dict[str, InboxItem]] = {}
+        self.announced: OrderedDict[str, None] = OrderedDict()
+
+    def items(self, extension: str, kind: Kind) -> list[InboxItem]:
+        """Return a user's items of one kind, newest first."""
+        found = [i for i in self.users.get(extension, {}).values() if i.kind is kind]
+        return sorted(found, key=lambda item: item.time_ms, reverse=True)
+
+    def get(self, extension: str, item_id: str) -> InboxItem | None:
+        """Return one item of a user."""
+        return self.users.get(extension, {}).get(item_id)
+
+    def unread(self, extension: str) -> int:
+        """Return how many voicemails of a user are unread."""
+        return sum(
+            1
+            for item in self.users.get(extension, {}).values()
+            if item.kind is Kind.VOICEMAIL and not item.read
+        )
+
+    def add(self, item: InboxItem, now_ms: int) -> bool:
+        """Keep an item, or complete the one it repeats; return whether it is new."""
+        if item.time_ms < now_ms - self.retention_days * 86_400_000:
+            return False
+        items = self.users.setdefault(item.extension, {})
+        if (known := items.get(item.id)) is not None:
+            known.url = known.url or item.url
+            known.name = known.name or item.name
+            known.message_id = known.message_id or item.message_id
+            if known.duration is None:
+                known.duration = item.duration
+            return False
+        items[item.id] = item
+        self._bound(item.extension, item.kind)
+        return item.id in items
+
+    def announce(self, item: InboxItem) -> bool:
+        """Mark a voicemail announced; return False if it was before."""
+        if item.id in self.announced:
+            return False
+        self.announced[item.id] = None
+        while len(self.announced) > MAX_ANNOUNCED:
+            self.announced.popitem(last=False)
+        return True
+
+    def mark_read(self, extension: str, item_ids: list[str] | None = None) -> bool:
+        """Mark some (or all) voicemails of a user read; return whether any was unread."""
+        changed = False
+        for item in self.users.get(extension, {}).values():
+            if item.kind is Kind.VOICEMAIL and not item.read:
+                if item_ids is None or item.id in item_ids:
+                    item.read = changed = True
+        return changed
+
+    def remove(self, extension: str, item_id: str) -> InboxItem | None:
+        """Remove one item of a user; return it."""
+        return self.users.get(extension, {}).pop(item_id, None)
+
+    def forget_user(self, extension: str) -> bool:
+        """Remove every item of a user; return whether there were any."""
+        return self.users.pop(extension, None) is not None
+
+    def expire(self, now_ms: int) -> set[str]:
+        """Remove items older than the retention; return the users that lost some."""
+        oldest = now_ms - self.retention_days * 86_400_000
+        changed: set[str] = set()
+        for extension, items in self.users.items():
+            for old in [key for key, item in items.items() if item.time_ms < oldest]:
+                del items[old]
+                changed.add(extension)
+        return changed
+
+    def _bound(self, extension: str, kind: Kind) -> None:
+        items = self.users[extension]
+        for old in self.items(extension, kind)[_LIMITS[kind] :]:
+            del items[old.id]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the inboxes as JSON-serialisable data."""
+        return {
+            "users": {
+                extension: [item.as_dict() for item in items.values()]
+                for extension, items in self.users.items()
+                if items
+            },
+            "announced": list(self.announced),
+        }
+
+    def restore(self, data: dict[str, Any], now_ms: int) -> None:
+        """Load what as_dict saved, leaving out what is malformed or expired."""
+        for extension, items in data.get("users", {}).items():
+            for raw in items:
+                try:
+                    item = InboxItem.from_dict(raw)
+                except (TypeError, ValueError, KeyError):
+                    continue
+                if item.extension == extension:
+                    self.add(item, now_ms)
+        self.announced.update((key, None) for key in data.get("announced", []))
+
+
+def items_of_event(event: CallEvent, time_ms: int) -> list[InboxItem]:
+    """Return the voicemails and recordings a call event reports, per local user."""
+    found: list[InboxItem] = []
+    for flow in event.flows:
+        voicemails = [a for a in flow.attachments if a.type == Kind.VOICEMAIL]
+        if flow.voicemail and not voicemails:
+            voicemails = [Attachment(type=Kind.VOICEMAIL, url=None, name=None)]
+        for attachment in voicemails:
+            owner, other = _owner(flow, attachment.owner)
+            if owner is not None:
+                found.append(
+                    _item(
+                        Kind.VOICEMAIL, owner, other, event, flow, attachment, time_ms
+                    )
+                )
+        for attachment in flow.attachments:
+            if attachment.type != Kind.RECORDING:
+                continue
+            for party, other in (
+                (flow.callee, flow.caller),
+                (flow.caller, flow.callee),
+            ):
+                if party is not None and party.extension is not None:
+                    found.append(
+                        _item(
+                            Kind.RECORDING,
+                            party,
+                            other,
+                            event,
+                            flow,
+                            attachment,
+                            time_ms,
+                        )
+                    )
+    return found
+
+
+def _owner(flow: CallFlow, owner: str | None) -> tuple[Party | None, Party | None]:
+    """Return whose voicemail a flow left (the callee unless it says the caller)."""
+    first, second = (flow.callee, flow.caller)
+    if owner == "caller":
+        first, second = second, first
+    for party, other in ((first, second), (second, first)):
+        if party is not None and party.extension is not None:
+            return party, other
+    return None, None
+
+
+def _item(  # noqa: PLR0917
+    kind: Kind,
+    party: Party,
+    other: Party | None,
+    event: CallEvent,
+    flow: CallFlow,
+    attachment: Attachment,
+    time_ms: int,
+) -> InboxItem:
+    assert party.extension is not None
+    key = (
+        event.call_id
+        if kind is Kind.VOICEMAIL
+        else attachment.name or attachment.url or event.call_id
+    )
+    duration = None
+    if attachment.start_ms is not None and attachment.end_ms is not None:
+        duration = max(0, attachment.end_ms - attachment.start_ms) / 1000
+    if other is not None:
+        number = other.extension if other.local else other.phone
+        name, local = other.name, other.local
+    else:
+        number, name, local = flow.remote_phone, None, False
+    return InboxItem(
+        id=item_id(kind, party.extension, key),
+        kind=kind,
+        extension=party.extension,
+        time_ms=attachment.start_ms or flow.start_ms or event.start_ms or time_ms,
+        call_id=event.call_id,
+        url=attachment.url,
+        name=attachment.name,
+        remote_number=number,
+        remote_name=name if name != number else None,
+        remote_local=local,
+        duration=duration,
+    )

@@ -1,0 +1,183 @@
+"""One entry's inbox in Home Assistant: fed by call events, kept in its own store.
+
+The media source, the voicemail sensor and the inbox actions read and change it here;
+each change is saved (quietly, after SAVE_DELAY) and signalled to the user's sensor.
+"""
+
+from collections.abc import Container
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
+
+from .changes import CallMoment, MomentType
+from .const import DOMAIN, SAVE_DELAY
+from .inbox import Inbox, InboxItem, Kind, items_of_event
+from .protocol import CallEvent, Direction, WildixEvent
+
+if TYPE_CHECKING:
+    from .hub import WildixConfigEntry
+    from .inbox_api import InboxApi
+
+STORAGE_VERSION = 1
+MEDIA_SOURCE_SCHEME = "media-source://"
+
+
+def inbox_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's inbox."""
+    return f"{DOMAIN}.{entry_id}.inbox"
+
+
+def media_content_id(item: InboxItem, entry_id: str) -> str:
+    """Return the media source id that plays an item."""
+    return f"{MEDIA_SOURCE_SCHEME}{DOMAIN}/{entry_id}/{item.extension}/{item.kind}/{item.id}"
+
+
+async def async_remove_inbox(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete what a removed entry's inbox saved."""
+    await Store[dict[str, Any]](
+        hass, STORAGE_VERSION, inbox_store_key(entry_id)
+    ).async_remove()
+
+
+class WildixInbox:
+    """The voicemails and recordings of one entry's users."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: "WildixConfigEntry", retention_days: float
+    ) -> None:
+        """Prepare an empty inbox; async_load fills it."""
+        self.hass = hass
+        self.entry_id = entry.entry_id
+        self.inbox = Inbox(retention_days)
+        # The PBX API's voicemail feature, with the API connection (inbox_api.py).
+        self.api: InboxApi | None = None
+        self._store = Store[dict[str, Any]](
+            hass, STORAGE_VERSION, inbox_store_key(entry.entry_id)
+        )
+
+    def signal(self, extension: str) -> SignalType[()]:
+        """Return the signal sent when a user's inbox changed."""
+        return SignalType(f"{DOMAIN}_{self.entry_id}_inbox_{extension}")
+
+    async def async_load(self) -> None:
+        """Restore the saved inbox."""
+        if (data := await self._store.async_load()) is not None:
+            self.inbox.restore(data, _now_ms())
+
+    async def async_save(self) -> None:
+        """Save now (on unload)."""
+        await self._store.async_save(self.inbox.as_dict())
+
+    @callback
+    def async_take(self, event: WildixEvent, users: Container[str]) -> list[CallMoment]:
+        """Keep the files of a call event for known users; return voicemails to announce."""
+        if not isinstance(event.body, CallEvent):
+            return []
+        moments: list[CallMoment] = []
+        changed: set[str] = set()
+        now_ms = _now_ms()
+        for item in items_of_event(event.body, event.time or now_ms):
+            if item.extension not in users:
+                continue
+            known = self.inbox.get(item.extension, item.id)
+            before = None if known is None else (known.url, known.name, known.duration)
+            if self.inbox.add(item, now_ms):
+                changed.add(item.extension)
+                known = item
+            elif known is not None and before != (
+                known.url,
+                known.name,
+                known.duration,
+            ):
+                changed.add(item.extension)
+            if (
+                known is not None
+                and known.kind is Kind.VOICEMAIL
+                and self.inbox.announce(known)
+            ):
+                moments.append(self._moment(known, event.time or now_ms))
+        self._async_changed(changed)
+        return moments
+
+    @callback
+    def async_add(self, items: list[InboxItem]) -> None:
+        """Keep items the PBX API listed (read flags included)."""
+        changed: set[str] = set()
+        now_ms = _now_ms()
+        for item in items:
+            known = self.inbox.get(item.extension, item.id)
+            before = (
+                None if known is None else (known.read, known.message_id, known.url)
+            )
+            if self.inbox.add(item, now_ms):
+                # Listed, not delivered: the PBX's own list does not announce.
+                self.inbox.announce(item)
+                changed.add(item.extension)
+            elif known is not None:
+                known.read = item.read
+                if before != (known.read, known.message_id, known.url):
+                    changed.add(item.extension)
+        self._async_changed(changed)
+
+    @callback
+    def async_mark_read(
+        self, extension: str, item_ids: list[str] | None = None
+    ) -> None:
+        """Mark voicemails of a user read."""
+        if self.inbox.mark_read(extension, item_ids):
+            self._async_changed({extension})
+
+    @callback
+    def async_remove(self, extension: str, item_id: str) -> None:
+        """Remove one item."""
+        if self.inbox.remove(extension, item_id) is not None:
+            self._async_changed({extension})
+
+    @callback
+    def async_forget(self, extensions: list[str]) -> None:
+        """Remove every item of users who were removed."""
+        self._async_changed(
+            {extension for extension in extensions if self.inbox.forget_user(extension)}
+        )
+
+    @callback
+    def async_expire(self) -> None:
+        """Remove items older than the retention."""
+        self._async_changed(self.inbox.expire(_now_ms()))
+
+    @callback
+    def async_mark_unplayable(self, item: InboxItem, why: str | None) -> None:
+        """Remember that the PBX would not serve an item's file, and why."""
+        if item.unplayable != why:
+            item.unplayable = why
+            self._async_changed({item.extension})
+
+    @callback
+    def _async_changed(self, extensions: set[str]) -> None:
+        if not extensions:
+            return
+        for extension in extensions:
+            async_dispatcher_send(self.hass, self.signal(extension))
+        self._store.async_delay_save(self.inbox.as_dict, SAVE_DELAY)
+
+    def _moment(self, item: InboxItem, time_ms: int) -> CallMoment:
+        return CallMoment(
+            type=MomentType.VOICEMAIL,
+            extension=item.extension,
+            call_id=item.call_id or item.id,
+            direction=Direction.INTERNAL if item.remote_local else Direction.INBOUND,
+            remote_number=item.remote_number,
+            remote_name=item.remote_name,
+            remote_local=item.remote_local,
+            time_ms=time_ms,
+            duration=item.duration,
+            media_content_id=media_content_id(item, self.entry_id),
+        )
+
+
+def _now_ms() -> int:
+    return int(dt_util.utcnow().timestamp() * 1000)
