@@ -202,7 +202,7 @@ SAVED_USERS = 3 * SAVE_SLICE + 7
 
 @pytest.fixture
 def many_saved_users(hass_storage: dict[str, Any]) -> list[str]:
-    """Saved users, enough for a save to be made in several slices."""
+    """Save enough users for a save to be made in several slices."""
     extensions = [str(300 + number) for number in range(SAVED_USERS)]
     hass_storage[f"wildix.{ENTRY_ID}"] = {
         "version": 1,

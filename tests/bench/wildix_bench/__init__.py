@@ -3,6 +3,7 @@
 Never shipped: `scripts/bench` links it into a throw-away configuration next to wildix.
 """
 
+import asyncio
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 import contextlib
@@ -258,6 +259,10 @@ class HubClock:
         self.saves = 0
         self.save_times: deque[float] = deque(maxlen=100)
         self.save_gc_times: deque[float] = deque(maxlen=100)
+        self.save_total_times: deque[float] = deque(maxlen=100)
+        self.save_slices: list[float] = []
+        # Saves under way (a save lets the event loop run between its slices).
+        self.saving = 0
         self._inside = False
 
     def install(self) -> None:
@@ -273,24 +278,49 @@ class HubClock:
         self._time_saves(storage_module.ModelStorage)
 
     def _time_saves(self, storage_class: Any) -> None:
-        """Time the model's serialisation for a save, which runs in the event loop."""
-        original = storage_class._data_to_save
+        """Time the model's saves: the event loop's CPU in each slice, and in all.
 
-        def timed(storage: Any) -> Any:
-            began = time.thread_time()
-            gc_began = self._gc_clock.seconds
+        A save encodes its users a slice at a time between turns of the event loop
+        (storage.py); `save_times` keeps each save's longest slice, `save_total_times`
+        its slices' sum, `save_gc_times` the garbage collector's share of that sum.
+        """
+        original_save = storage_class._async_save_in_slices
+        clock = self
+
+        async def save(storage: Any) -> None:
+            clock.saving += 1
+            clock.save_slices = []
+            gc_began = clock._gc_clock.seconds
             try:
-                return original(storage)
+                await original_save(storage)
             finally:
-                took = time.thread_time() - began
-                self.save_gc_times.append(
-                    round((self._gc_clock.seconds - gc_began) * 1000, 2)
+                clock.saving -= 1
+                clock.saves += 1
+                took = sum(clock.save_slices)
+                clock.seconds["save"] += took
+                clock.save_times.append(
+                    round(max(clock.save_slices, default=0) * 1000, 2)
                 )
-                self.seconds["save"] += took
-                self.saves += 1
-                self.save_times.append(round(took * 1000, 2))
+                clock.save_total_times.append(round(took * 1000, 2))
+                clock.save_gc_times.append(
+                    round((clock._gc_clock.seconds - gc_began) * 1000, 2)
+                )
 
-        storage_class._data_to_save = timed
+        storage_class._async_save_in_slices = save
+        for name in ("_encode_users", "_data"):
+            self._time_slice(storage_class, name)
+
+    def _time_slice(self, storage_class: Any, name: str) -> None:
+        original = getattr(storage_class, name)
+
+        def timed(*args: Any) -> Any:
+            began = time.thread_time()
+            try:
+                return original(*args)
+            finally:
+                self.save_slices.append(time.thread_time() - began)
+
+        setattr(storage_class, name, timed)
 
     def _wrap(
         self, owner: Any, name: str, part: str, *, outermost: bool = False
@@ -312,6 +342,78 @@ class HubClock:
                     self.writes += 1
 
         setattr(owner, name, timed)
+
+
+class LoopProbe:
+    """How late the event loop wakes a 5 ms sleep, and how much CPU it spent meanwhile.
+
+    The lateness is what any delivery or timer waiting at that moment waits; on a
+    shared machine it includes the time the process waited for a processor. The
+    event loop thread's CPU time over the same window says how much of it was the
+    loop's own work (the sleep itself costs none). Windows during which a save was
+    under way are counted apart.
+    """
+
+    SLEEP = 0.005
+
+    def __init__(self, hub_clock: HubClock) -> None:
+        """Initialise, not yet running."""
+        self._hub_clock = hub_clock
+        self.reset()
+
+    def reset(self) -> dict[str, Any]:
+        """Start counting anew; return what was counted so far."""
+        counted = self.as_dict() if hasattr(self, "windows") else {}
+        self.windows = 0
+        self.late_max = 0.0
+        self.cpu_max = 0.0
+        self.save_windows = 0
+        self.save_late_max = 0.0
+        self.save_cpu_max = 0.0
+        self.over_20ms = 0
+        self.cpu_over_20ms = 0
+        self.late: list[float] = []
+        return counted
+
+    async def run(self) -> None:
+        """Sleep 5 ms again and again, measuring each wake-up."""
+        loop = asyncio.get_running_loop()
+        clock = self._hub_clock
+        while True:
+            saves = clock.saves
+            saving = clock.saving
+            began = loop.time()
+            cpu_began = time.thread_time()
+            await asyncio.sleep(self.SLEEP)
+            late = loop.time() - began - self.SLEEP
+            cpu = time.thread_time() - cpu_began
+            self.windows += 1
+            self.late.append(late)
+            self.late_max = max(self.late_max, late)
+            self.cpu_max = max(self.cpu_max, cpu)
+            self.over_20ms += late > 0.020
+            self.cpu_over_20ms += cpu > 0.020
+            if saving or clock.saving or clock.saves != saves:
+                self.save_windows += 1
+                self.save_late_max = max(self.save_late_max, late)
+                self.save_cpu_max = max(self.save_cpu_max, cpu)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the figures, in milliseconds."""
+        late = sorted(self.late)
+        return {
+            "windows": self.windows,
+            "late_max_ms": round(self.late_max * 1000, 2),
+            "late_p999_ms": round(late[int(0.999 * (len(late) - 1))] * 1000, 2)
+            if late
+            else 0.0,
+            "cpu_max_ms": round(self.cpu_max * 1000, 2),
+            "over_20ms": self.over_20ms,
+            "cpu_over_20ms": self.cpu_over_20ms,
+            "save_windows": self.save_windows,
+            "save_late_max_ms": round(self.save_late_max * 1000, 2),
+            "save_cpu_max_ms": round(self.save_cpu_max * 1000, 2),
+        }
 
 
 def _entity_dicts(hass: HomeAssistant) -> dict[str, Any]:
@@ -408,10 +510,15 @@ class StatsView(HomeAssistantView):
     requires_auth = False
 
     def __init__(
-        self, accounting: Accounting, gc_clock: GcClock, hub_clock: HubClock
+        self,
+        accounting: Accounting,
+        gc_clock: GcClock,
+        hub_clock: HubClock,
+        probe: LoopProbe,
     ) -> None:
         """Initialise."""
         self.accounting = accounting
+        self.probe = probe
         self.gc_clock = gc_clock
         self.hub_clock = hub_clock
         self.profile: cProfile.Profile | None = None
@@ -430,6 +537,7 @@ class StatsView(HomeAssistantView):
             "saves": self.hub_clock.saves,
             "save_ms": list(self.hub_clock.save_times),
             "save_gc_ms": list(self.hub_clock.save_gc_times),
+            "save_total_ms": list(self.hub_clock.save_total_times),
             "gc_collections": self.gc_clock.collections,
             "rss": _rss(),
             "ready": False,
@@ -508,6 +616,8 @@ class StatsView(HomeAssistantView):
                 return self.json({"ok": True, "types": dict(types)})
             case "untrace":
                 tracemalloc.stop()
+            case "lateness":
+                return self.json({"ok": True, "lateness": self.probe.reset()})
         return self.json({"ok": True})
 
 
@@ -559,7 +669,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     gc.callbacks.append(gc_clock)
     hub_clock = HubClock(gc_clock)
     hub_clock.install()
-    hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock))
+    probe = LoopProbe(hub_clock)
+    hass.async_create_background_task(probe.run(), "wildix_bench loop probe")
+    hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock, probe))
 
     async def add_entry(_event: Event) -> None:
         if hass.config_entries.async_entries(WILDIX):
