@@ -39,6 +39,7 @@ from homeassistant.core import (
     EventStateChangedData,
     EventStateReportedData,
     HomeAssistant,
+    State,
     callback,
 )
 from homeassistant.helpers import (
@@ -46,12 +47,14 @@ from homeassistant.helpers import (
     discovery,
     entity_registry as er,
 )
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import DATA_ENTITY_PLATFORM
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.setup import async_get_setup_timings
 from homeassistant.util.json import json_loads
+import orjson
 import voluptuous as vol
 
 if TYPE_CHECKING:
@@ -68,6 +71,9 @@ DATA_ENTITY_RECEIVER = f"{DOMAIN}_entity_receiver"
 CALIBRATION_EVENT = "bench_calibration"
 # The harness sends events stamped up to 150 minutes in the past (see run.py).
 MAX_EVENT_AGE_MINUTES = 180
+
+# Attribute names are StrEnums in newer Home Assistant: not plain str keys to orjson.
+_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 type Handler = Callable[[HomeAssistant, str, Request], Awaitable[Response]]
 
@@ -154,6 +160,10 @@ class Accounting:
         self.changed: Counter[str] = Counter()
         self.reported: Counter[str] = Counter()
         self.bus_events: Counter[str] = Counter()
+        # The rows Home Assistant's recorder would write for these (see recorder_rows).
+        self.rows: Counter[str] = Counter()
+        self._attributes: dict[str, set[bytes]] = {"recorded": set(), "all": set()}
+        self._event_data: set[bytes] = set()
         self._keys: dict[str, str | None] = {}
         self._unsubscribe: list[Any] = []
 
@@ -164,6 +174,10 @@ class Accounting:
         self.changed.clear()
         self.reported.clear()
         self.bus_events.clear()
+        self.rows.clear()
+        for seen in self._attributes.values():
+            seen.clear()
+        self._event_data.clear()
         bus = self.hass.bus
         self._unsubscribe = [
             bus.async_listen("wildix_webhook", self._webhook),
@@ -173,6 +187,15 @@ class Accounting:
                 EVENT_STATE_REPORTED, self._reported, event_filter=self._ours
             ),
         ]
+        if entries := self.hass.config_entries.async_entries(WILDIX):
+            hub = entries[0].runtime_data
+            # What the PBX's Last event sensor writes when it is enabled (it is
+            # disabled by default): the hub signals it when the second changed.
+            self._unsubscribe.append(
+                async_dispatcher_connect(
+                    self.hass, hub.signal_pbx("last_event"), self._last_event
+                )
+            )
 
     def stop(self) -> None:
         """Stop counting."""
@@ -195,6 +218,15 @@ class Accounting:
     def _bus_event(self, event: Event) -> None:
         if (event_type := str(event.event_type)).startswith(f"{WILDIX}_"):
             self.bus_events[event_type] += 1
+            self.rows["events"] += 1
+            data = orjson.dumps(event.data, default=str, option=_SORTED)
+            if data not in self._event_data:
+                self._event_data.add(data)
+                self.rows["event_data"] += 1
+
+    @callback
+    def _last_event(self) -> None:
+        self.rows["last_event_sensor"] += 1
 
     @callback
     def _webhook(self, event: Event) -> None:
@@ -205,6 +237,29 @@ class Accounting:
     def _changed(self, event: Event[EventStateChangedData]) -> None:
         if (key := self._key(event.data["entity_id"])) is not None:
             self.changed[f"{self.current} {key}"] += 1
+            if (state := event.data["new_state"]) is not None:
+                self._count_rows(state)
+
+    def _count_rows(self, state: State) -> None:
+        """Count the rows the recorder writes for a state: one, and its attributes if new.
+
+        The recorder keeps each distinct set of attributes once (without those the
+        entity leaves unrecorded) and refers to it from every state that has it.
+        """
+        self.rows["states"] += 1
+        info = state.state_info
+        unrecorded = info["unrecorded_attributes"] if info else frozenset()
+        for kind, attributes in (
+            (
+                "recorded",
+                {k: v for k, v in state.attributes.items() if k not in unrecorded},
+            ),
+            ("all", state.attributes),
+        ):
+            data = orjson.dumps(attributes, default=str, option=_SORTED)
+            if data not in self._attributes[kind]:
+                self._attributes[kind].add(data)
+                self.rows[f"state_attributes_{kind}"] += 1
 
     @callback
     def _reported(self, event: Event[EventStateReportedData]) -> None:
@@ -218,6 +273,7 @@ class Accounting:
             "changed": dict(self.changed),
             "reported": dict(self.reported),
             "bus_events": dict(self.bus_events),
+            "rows": dict(self.rows),
         }
 
 
@@ -562,8 +618,13 @@ class StatsView(HomeAssistantView):
                 "ready": True,
                 "webhook_id": entry.data["webhook_id"],
                 "counters": dict(hub.deliveries.counters),
-                "entities": len(
-                    er.async_entries_for_config_entry(registry, entry.entry_id)
+                # Enabled ones, which have a state (the Last event sensor is not).
+                "entities": sum(
+                    1
+                    for found in er.async_entries_for_config_entry(
+                        registry, entry.entry_id
+                    )
+                    if found.disabled_by is None
                 ),
                 "states": sum(
                     1
