@@ -2,6 +2,7 @@
 
 import asyncio
 from collections import OrderedDict
+import inspect
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
@@ -52,12 +53,23 @@ class SeenDeliveries:
         )
 
 
+# What is saved is a snapshot (encoded pieces and plain values), so Home Assistant may
+# serialise it in its executor: older releases (2025.4 among them) always do, newer
+# ones when told.
+_OFF_THE_LOOP: dict[str, Any] = (
+    {"serialize_in_event_loop": False}
+    if "serialize_in_event_loop" in inspect.signature(Store.__init__).parameters
+    else {}
+)
+
+
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(
         hass,
         STORAGE_VERSION,
         f"{DOMAIN}.{entry_id}",
         minor_version=STORAGE_MINOR_VERSION,
+        **_OFF_THE_LOOP,
     )
 
 

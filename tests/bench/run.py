@@ -888,7 +888,9 @@ class Bench:
             f" {late['windows']} wake-ups), during saves max"
             f" {late['save_late_max_ms']:.1f} ms in {late['save_windows']} wake-ups;"
             f" the loop's own CPU in a wake-up's window: max {late['cpu_max_ms']:.1f} ms,"
-            f" during saves {late['save_cpu_max_ms']:.1f} ms"
+            f" during saves {late['save_cpu_max_ms']:.1f} ms; wildix's longest hold of"
+            f" the loop: a delivery {late['longest_delivery_ms']:.1f} ms, a save's slice"
+            f" {late['longest_save_slice_ms']:.1f} ms (thread CPU)"
         )
 
     @staticmethod
@@ -1039,6 +1041,7 @@ class Bench:
     def _targets(self) -> dict[str, dict[str, Any]]:
         """Check issue 15's and 25's targets (and startup's); report them, never fail on them."""
         r = self.results
+        many = r["loop_lateness"]["many"]["label"].split()[0]
         checks = {
             "efficiency": (
                 r["efficiency"]["efficiency"],
@@ -1083,16 +1086,19 @@ class Bench:
                 "CPU per delivery / the no-op webhook's",
             ),
             "no_pause_ms": (
-                r["loop_lateness"]["many"]["late_max_ms"],
+                max(
+                    r["loop_lateness"]["many"]["longest_delivery_ms"],
+                    r["loop_lateness"]["many"]["longest_save_slice_ms"],
+                ),
                 "≤",
                 TARGETS["no_pause_ms"],
-                "event loop lateness (5 ms sleep), 1,100 users, max, ms",
+                f"longest hold of the loop, {many} users (delivery, save slice), ms",
             ),
-            "no_pause_saves_ms": (
+            "no_pause_lateness_ms": (
                 r["loop_lateness"]["many"]["save_late_max_ms"],
                 "≤",
                 TARGETS["no_pause_ms"],
-                "... while a save was under way, ms",
+                "loop lateness during saves (wall: the machine's load too), ms",
             ),
             "startup_seconds": (
                 r["startup"]["seconds_to_entities"],

@@ -317,6 +317,10 @@ class HubClock:
         self.save_gc_times: deque[float] = deque(maxlen=100)
         self.save_total_times: deque[float] = deque(maxlen=100)
         self.save_slices: list[float] = []
+        # The longest a delivery, or a save's slice, held the event loop (thread
+        # CPU, since the loop probe's last reset).
+        self.longest_delivery = 0.0
+        self.longest_slice = 0.0
         # Saves under way (a save lets the event loop run between its slices).
         self.saving = 0
         self._inside = False
@@ -374,7 +378,9 @@ class HubClock:
             try:
                 return original(*args)
             finally:
-                self.save_slices.append(time.thread_time() - began)
+                took = time.thread_time() - began
+                self.save_slices.append(took)
+                self.longest_slice = max(self.longest_slice, took)
 
         setattr(storage_class, name, timed)
 
@@ -391,9 +397,11 @@ class HubClock:
             try:
                 return original(*args, **kwargs)
             finally:
-                self.seconds[part] += time.thread_time() - began
+                took = time.thread_time() - began
+                self.seconds[part] += took
                 if outermost:
                     self._inside = False
+                    self.longest_delivery = max(self.longest_delivery, took)
                 elif part == "writes":
                     self.writes += 1
 
@@ -406,8 +414,11 @@ class LoopProbe:
     The lateness is what any delivery or timer waiting at that moment waits; on a
     shared machine it includes the time the process waited for a processor. The
     event loop thread's CPU time over the same window says how much of it was the
-    loop's own work (the sleep itself costs none). Windows during which a save was
-    under way are counted apart.
+    loop's own work (the sleep itself costs none), but when deliveries queue up
+    (a busy machine, open-loop traffic) one turn of the loop serves many of them.
+    What wildix itself holds the loop for is the longest delivery and the longest
+    slice of a save (HubClock). Windows during which a save was under way are
+    counted apart.
     """
 
     SLEEP = 0.005
@@ -420,6 +431,7 @@ class LoopProbe:
     def reset(self) -> dict[str, Any]:
         """Start counting anew; return what was counted so far."""
         counted = self.as_dict() if hasattr(self, "windows") else {}
+        self._hub_clock.longest_delivery = self._hub_clock.longest_slice = 0.0
         self.windows = 0
         self.late_max = 0.0
         self.cpu_max = 0.0
@@ -469,6 +481,8 @@ class LoopProbe:
             "save_windows": self.save_windows,
             "save_late_max_ms": round(self.save_late_max * 1000, 2),
             "save_cpu_max_ms": round(self.save_cpu_max * 1000, 2),
+            "longest_delivery_ms": round(self._hub_clock.longest_delivery * 1000, 2),
+            "longest_save_slice_ms": round(self._hub_clock.longest_slice * 1000, 2),
         }
 
 
