@@ -321,6 +321,9 @@ class HubClock:
         # CPU, since the loop probe's last reset).
         self.longest_delivery = 0.0
         self.longest_slice = 0.0
+        # The same without the garbage collector's collections within them.
+        self.longest_delivery_besides_gc = 0.0
+        self.longest_slice_besides_gc = 0.0
         # Saves under way (a save lets the event loop run between its slices).
         self.saving = 0
         self._inside = False
@@ -375,12 +378,17 @@ class HubClock:
 
         def timed(*args: Any) -> Any:
             began = time.thread_time()
+            gc_began = self._gc_clock.seconds
             try:
                 return original(*args)
             finally:
                 took = time.thread_time() - began
                 self.save_slices.append(took)
                 self.longest_slice = max(self.longest_slice, took)
+                self.longest_slice_besides_gc = max(
+                    self.longest_slice_besides_gc,
+                    took - (self._gc_clock.seconds - gc_began),
+                )
 
         setattr(storage_class, name, timed)
 
@@ -394,6 +402,7 @@ class HubClock:
                 return original(*args, **kwargs)
             self._inside = True
             began = time.thread_time()
+            gc_began = self._gc_clock.seconds
             try:
                 return original(*args, **kwargs)
             finally:
@@ -402,6 +411,10 @@ class HubClock:
                 if outermost:
                     self._inside = False
                     self.longest_delivery = max(self.longest_delivery, took)
+                    self.longest_delivery_besides_gc = max(
+                        self.longest_delivery_besides_gc,
+                        took - (self._gc_clock.seconds - gc_began),
+                    )
                 elif part == "writes":
                     self.writes += 1
 
@@ -431,7 +444,9 @@ class LoopProbe:
     def reset(self) -> dict[str, Any]:
         """Start counting anew; return what was counted so far."""
         counted = self.as_dict() if hasattr(self, "windows") else {}
-        self._hub_clock.longest_delivery = self._hub_clock.longest_slice = 0.0
+        clock = self._hub_clock
+        clock.longest_delivery = clock.longest_slice = 0.0
+        clock.longest_delivery_besides_gc = clock.longest_slice_besides_gc = 0.0
         self.windows = 0
         self.late_max = 0.0
         self.cpu_max = 0.0
@@ -483,6 +498,12 @@ class LoopProbe:
             "save_cpu_max_ms": round(self.save_cpu_max * 1000, 2),
             "longest_delivery_ms": round(self._hub_clock.longest_delivery * 1000, 2),
             "longest_save_slice_ms": round(self._hub_clock.longest_slice * 1000, 2),
+            "longest_delivery_besides_gc_ms": round(
+                self._hub_clock.longest_delivery_besides_gc * 1000, 2
+            ),
+            "longest_save_slice_besides_gc_ms": round(
+                self._hub_clock.longest_slice_besides_gc * 1000, 2
+            ),
         }
 
 
