@@ -227,7 +227,6 @@ async def test_a_save_lets_the_event_loop_run_between_a_few_users(
     wildix: WildixSender,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """However many users, a save encodes at most SAVE_SLICE before others get a turn.
 
@@ -248,12 +247,13 @@ async def test_a_save_lets_the_event_loop_run_between_a_few_users(
         encoded_in_turn[turns] += 1
         return user_as_dict(user)
 
-    monkeypatch.setattr(storage, "user_as_dict", counting)
     await wildix.post("presence_user_dnd")
     tick()
-    freezer.tick(SAVE_DELAY + 1)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "user_as_dict", counting)
+        freezer.tick(SAVE_DELAY + 1)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
     ticking = False
 
     saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
@@ -269,7 +269,6 @@ async def test_a_user_forgotten_during_a_save_is_not_saved(
     wildix: WildixSender,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A user whose device is deleted while a save is under way stays deleted."""
     hub = hub_of(hass)
@@ -281,11 +280,12 @@ async def test_a_user_forgotten_during_a_save_is_not_saved(
             hass.loop.call_soon(hub.async_forget_user, forgotten)
         return user_as_dict(user)
 
-    monkeypatch.setattr(storage, "user_as_dict", forget_meanwhile)
     await wildix.post("presence_user_dnd")
-    freezer.tick(SAVE_DELAY + 1)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "user_as_dict", forget_meanwhile)
+        freezer.tick(SAVE_DELAY + 1)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
 
     saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
     assert forgotten not in {user["extension"] for user in saved["users"]}
