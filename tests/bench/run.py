@@ -892,7 +892,10 @@ class Bench:
             f" the loop: a delivery {late['longest_delivery_ms']:.1f} ms, a save's slice"
             f" {late['longest_save_slice_ms']:.1f} ms (thread CPU); without the garbage"
             f" collector's collections in them: {late['longest_delivery_besides_gc_ms']:.1f}"
-            f" and {late['longest_save_slice_besides_gc_ms']:.1f} ms"
+            f" and {late['longest_save_slice_besides_gc_ms']:.1f} ms; the longest"
+            f" collection of the garbage collector (any code's):"
+            f" {late['longest_collection_ms']:.1f} ms (generation"
+            f" {late['longest_collection_generation']})"
         )
 
     @staticmethod

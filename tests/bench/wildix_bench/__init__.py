@@ -284,6 +284,9 @@ class GcClock:
         """Initialise at zero."""
         self.seconds = 0.0
         self.collections = 0
+        # The longest single collection and its generation, since the loop probe's reset.
+        self.longest = 0.0
+        self.longest_generation = -1
         self._began = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
@@ -291,8 +294,12 @@ class GcClock:
         if phase == "start":
             self._began = time.process_time()
         else:
-            self.seconds += time.process_time() - self._began
+            took = time.process_time() - self._began
+            self.seconds += took
             self.collections += 1
+            if took > self.longest:
+                self.longest = took
+                self.longest_generation = info["generation"]
 
 
 class HubClock:
@@ -436,9 +443,10 @@ class LoopProbe:
 
     SLEEP = 0.005
 
-    def __init__(self, hub_clock: HubClock) -> None:
+    def __init__(self, hub_clock: HubClock, gc_clock: GcClock) -> None:
         """Initialise, not yet running."""
         self._hub_clock = hub_clock
+        self._gc_clock = gc_clock
         self.reset()
 
     def reset(self) -> dict[str, Any]:
@@ -447,6 +455,8 @@ class LoopProbe:
         clock = self._hub_clock
         clock.longest_delivery = clock.longest_slice = 0.0
         clock.longest_delivery_besides_gc = clock.longest_slice_besides_gc = 0.0
+        self._gc_clock.longest = 0.0
+        self._gc_clock.longest_generation = -1
         self.windows = 0
         self.late_max = 0.0
         self.cpu_max = 0.0
@@ -504,6 +514,8 @@ class LoopProbe:
             "longest_save_slice_besides_gc_ms": round(
                 self._hub_clock.longest_slice_besides_gc * 1000, 2
             ),
+            "longest_collection_ms": round(self._gc_clock.longest * 1000, 2),
+            "longest_collection_generation": self._gc_clock.longest_generation,
         }
 
 
@@ -765,7 +777,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     gc.callbacks.append(gc_clock)
     hub_clock = HubClock(gc_clock)
     hub_clock.install()
-    probe = LoopProbe(hub_clock)
+    probe = LoopProbe(hub_clock, gc_clock)
     hass.async_create_background_task(probe.run(), "wildix_bench loop probe")
     hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock, probe))
 
