@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 import os
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
@@ -62,6 +62,9 @@ def pytest_collection_modifyitems(
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Load this repository's integration in every test that runs Home Assistant."""
+    if "recorder_mock" in request.fixturenames:
+        # The recorder's database is prepared before Home Assistant starts.
+        request.getfixturevalue("recorder_db_url")
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
 
@@ -165,3 +168,14 @@ def queue(
 ) -> WildixQueueSender:
     """Return a sender that writes signed events into the queue."""
     return WildixQueueSender(hass, moto, freezer, queue_url, SQS_SECRET)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create entities enabled even where they are disabled by default (as core's tests do)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

@@ -1,8 +1,10 @@
 """Restarts and device removal: users and their states survive; deleted users stay gone."""
 
+from collections import Counter
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -13,7 +15,21 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from .common import ENTRY_ID, WildixSender, line, load_event, user_entity, user_state
+from custom_components.wildix import storage
+from custom_components.wildix.const import SAVE_DELAY
+from custom_components.wildix.model import User
+from custom_components.wildix.persistence import user_as_dict
+from custom_components.wildix.storage import SAVE_SLICE
+
+from .common import (
+    ENTRY_ID,
+    WildixSender,
+    hub_of,
+    line,
+    load_event,
+    user_entity,
+    user_state,
+)
 
 
 async def test_reload_restores_users_and_states(
@@ -178,3 +194,121 @@ async def test_removing_an_entry_that_is_not_loaded_deletes_what_it_saved(
     assert await hass.config_entries.async_remove(ENTRY_ID)
     await hass.async_block_till_done()
     assert f"wildix.{ENTRY_ID}" not in hass_storage
+
+
+# Enough users for several slices of a save, and a remainder.
+SAVED_USERS = 3 * SAVE_SLICE + 7
+
+
+@pytest.fixture
+def many_saved_users(hass_storage: dict[str, Any]) -> list[str]:
+    """Save enough users for a save to be made in several slices."""
+    extensions = [str(300 + number) for number in range(SAVED_USERS)]
+    hass_storage[f"wildix.{ENTRY_ID}"] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": f"wildix.{ENTRY_ID}",
+        "data": {
+            "pbx_serial": None,
+            "last_event": None,
+            "users": [
+                {"extension": extension, "name": f"User {extension}"}
+                for extension in extensions
+            ],
+            "calls": [],
+        },
+    }
+    return extensions
+
+
+async def test_a_save_lets_the_event_loop_run_between_a_few_users(
+    hass: HomeAssistant,
+    many_saved_users: list[str],
+    wildix: WildixSender,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """However many users, a save encodes at most SAVE_SLICE before others get a turn.
+
+    A ticker that reschedules itself on the event loop counts the loop's turns; every
+    user encoded is stamped with the turn it was encoded in.
+    """
+    turns = 0
+    ticking = True
+    encoded_in_turn: Counter[int] = Counter()
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        if ticking:
+            hass.loop.call_soon(tick)
+
+    def counting(user: User) -> dict[str, Any]:
+        encoded_in_turn[turns] += 1
+        return user_as_dict(user)
+
+    await wildix.post("presence_user_dnd")
+    tick()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "user_as_dict", counting)
+        freezer.tick(SAVE_DELAY + 1)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    ticking = False
+
+    saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
+    assert {user["extension"] for user in saved["users"]} == {*many_saved_users, "201"}
+    assert saved["users"][-1]["presence"]["status"] == "dnd"
+    assert sum(encoded_in_turn.values()) == SAVED_USERS + 1
+    assert max(encoded_in_turn.values()) <= SAVE_SLICE
+
+
+async def test_a_user_forgotten_during_a_save_is_not_saved(
+    hass: HomeAssistant,
+    many_saved_users: list[str],
+    wildix: WildixSender,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A user whose device is deleted while a save is under way stays deleted."""
+    hub = hub_of(hass)
+    forgotten = many_saved_users[0]
+
+    def forget_meanwhile(user: User) -> dict[str, Any]:
+        if user.extension == many_saved_users[-1] and forgotten in hub.model.users:
+            # Between two slices, after the first user was encoded.
+            hass.loop.call_soon(hub.async_forget_user, forgotten)
+        return user_as_dict(user)
+
+    await wildix.post("presence_user_dnd")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "user_as_dict", forget_meanwhile)
+        freezer.tick(SAVE_DELAY + 1)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+    saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
+    assert forgotten not in {user["extension"] for user in saved["users"]}
+    assert len(saved["users"]) == SAVED_USERS
+    # The next save, after the change the forgetting made, agrees.
+    freezer.tick(SAVE_DELAY + 1)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert len(hass_storage[f"wildix.{ENTRY_ID}"]["data"]["users"]) == SAVED_USERS
+
+
+async def test_what_changed_just_before_home_assistant_stops_is_saved(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Home Assistant's final write saves what the delay had not saved yet."""
+    await wildix.post("presence_user_dnd")
+    assert f"wildix.{ENTRY_ID}" not in hass_storage
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+
+    saved = hass_storage[f"wildix.{ENTRY_ID}"]["data"]
+    assert [user["presence"]["status"] for user in saved["users"]] == ["dnd"]
+    assert len(saved["deliveries"]) == 1

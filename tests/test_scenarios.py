@@ -266,6 +266,7 @@ async def test_unknown_presence_status(
     assert presence.attributes["status"] == "in-a-meeting"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_state_writes_only_on_change(
     hass: HomeAssistant, wildix: WildixSender
 ) -> None:

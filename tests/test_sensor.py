@@ -1,6 +1,7 @@
 """Sensors of the PBX and of every user, snapshotted whole: registry entries and states."""
 
 from homeassistant.core import HomeAssistant
+import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from .calls import BUSY_MORNING
@@ -8,6 +9,7 @@ from .common import WildixSender
 from .surface import snapshot_platform
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_before_any_event(
     hass: HomeAssistant, wildix: WildixSender, snapshot: SnapshotAssertion
 ) -> None:
@@ -15,6 +17,7 @@ async def test_before_any_event(
     snapshot_platform(hass, snapshot, "sensor")
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_after_a_busy_morning(
     hass: HomeAssistant, wildix: WildixSender, snapshot: SnapshotAssertion
 ) -> None:

@@ -120,6 +120,7 @@ async def test_wildix_message_reaches_entities(
 
 
 @pytest.mark.usefixtures("setup_sqs")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_sqs_delivers_exactly_like_the_webhook(
     hass: HomeAssistant,
     wildix: WildixSender,

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+import pytest
 
 from .common import ENTRY_ID, WildixSender, entity_id, load_event
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_last_event_is_written_once_a_second_at_most(
     hass: HomeAssistant, wildix: WildixSender, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .entity import WildixEntity, async_add_user_entities
 from .hub import WildixConfigEntry
 from .model import CallMoment, MomentType
-from .views import moment_data
+from .views import CALL_UNRECORDED, moment_data
 
 PARALLEL_UPDATES = 0
 
@@ -37,6 +37,7 @@ class WildixCallsEvent(WildixEntity, EventEntity):
     """Fires when a call reaches, is answered by, is missed by or leaves a user."""
 
     extension: str
+    _unrecorded_attributes = frozenset(CALL_UNRECORDED)
 
     async def async_added_to_hass(self) -> None:
         """Listen for the user's call moments."""

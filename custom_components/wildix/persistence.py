@@ -3,6 +3,11 @@
 No Home Assistant imports; the hub hands this data to a Store.
 
 Version 1.2 added the ended calls; 1.1 data (without them) restores as is.
+
+A save encodes each user and call to JSON bytes on its own (`encode`): a storage
+writes those pieces as they are, and can encode the users a few at a time, so
+that no save holds the event loop for long (storage.py). The shape is the same as
+`model_as_dict`'s.
 """
 
 from collections.abc import Callable, Iterable
@@ -42,6 +47,42 @@ def model_as_dict(model: PbxModel) -> dict[str, Any]:
             [call.call_id, call.started_ms, call.last_news]
             for call in model.ended_calls.values()
         ],
+    }
+
+
+def encode[T](
+    kind: str, item: T, as_dict: Callable[[T], dict[str, Any]]
+) -> orjson.Fragment | None:
+    """Return an item as JSON bytes to embed in a save, None if JSON cannot hold it.
+
+    One bad value must not make every save fail and lose everything else.
+    """
+    try:
+        return orjson.Fragment(orjson.dumps(as_dict(item)))
+    except TypeError as err:
+        _LOGGER.warning("Not saving a %s that cannot be stored: %s", kind, err)
+        return None
+
+
+def model_as_data(model: PbxModel, users: list[orjson.Fragment]) -> dict[str, Any]:
+    """Return the model as data to save, with its users encoded before (`encode`)."""
+    return {
+        "pbx_serial": model.pbx_serial,
+        "last_event": model.last_event,
+        "users": users,
+        "calls": [
+            encoded
+            for call in model.calls.values()
+            if (encoded := encode("call", call, call_as_dict)) is not None
+        ],
+        "ended_calls": orjson.Fragment(
+            orjson.dumps(
+                [
+                    (call.call_id, call.started_ms, call.last_news)
+                    for call in model.ended_calls.values()
+                ]
+            )
+        ),
     }
 
 

@@ -21,7 +21,13 @@ from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_e
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect, PbxAspect, PhoneState, User
 from .protocol import PresenceStatus
-from .views import call_attributes, last_call_attributes, presence_attributes, timestamp
+from .views import (
+    CALL_UNRECORDED,
+    call_attributes,
+    last_call_attributes,
+    presence_attributes,
+    timestamp,
+)
 from .voicemail_sensor import VOICEMAIL, WildixVoicemailSensor
 
 PARALLEL_UPDATES = 0
@@ -116,6 +122,9 @@ PBX_SENSORS: tuple[WildixPbxSensorDescription, ...] = (
         pbx_aspects=frozenset({PbxAspect.LAST_EVENT}),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # It changes with nearly every event: a recorder row each time, and the
+        # PBX device's activity full of it. For those who want it.
+        entity_registry_enabled_default=False,
         value_fn=_last_event,
     ),
 )
@@ -148,6 +157,8 @@ class WildixUserSensor(WildixModelEntity, SensorEntity):
 
     entity_description: WildixUserSensorDescription
     _shown = attrgetter("_attr_native_value", "_attr_extra_state_attributes")
+    # New with every call: recorded, each would make a new attributes row per call.
+    _unrecorded_attributes = frozenset(CALL_UNRECORDED)
 
     @callback
     def _async_update_attrs(self) -> None:

@@ -6,6 +6,10 @@ from typing import Any
 from .model import CallMoment, CallRecord, User
 from .protocol import Attachment
 
+# Attributes new with every call (its id, start, duration and files): the recorder
+# leaves them out, or each call would add rows of attributes seen only once.
+CALL_UNRECORDED = ("call_id", "started", "duration", "attachments")
+
 
 def timestamp(epoch_ms: float) -> datetime:
     """Return an aware datetime for epoch milliseconds."""

@@ -3,6 +3,7 @@
 Never shipped: `scripts/bench` links it into a throw-away configuration next to wildix.
 """
 
+import asyncio
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 import contextlib
@@ -38,6 +39,7 @@ from homeassistant.core import (
     EventStateChangedData,
     EventStateReportedData,
     HomeAssistant,
+    State,
     callback,
 )
 from homeassistant.helpers import (
@@ -45,12 +47,14 @@ from homeassistant.helpers import (
     discovery,
     entity_registry as er,
 )
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import DATA_ENTITY_PLATFORM
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.setup import async_get_setup_timings
 from homeassistant.util.json import json_loads
+import orjson
 import voluptuous as vol
 
 if TYPE_CHECKING:
@@ -67,6 +71,9 @@ DATA_ENTITY_RECEIVER = f"{DOMAIN}_entity_receiver"
 CALIBRATION_EVENT = "bench_calibration"
 # The harness sends events stamped up to 150 minutes in the past (see run.py).
 MAX_EVENT_AGE_MINUTES = 180
+
+# Attribute names are StrEnums in newer Home Assistant: not plain str keys to orjson.
+_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 type Handler = Callable[[HomeAssistant, str, Request], Awaitable[Response]]
 
@@ -153,6 +160,10 @@ class Accounting:
         self.changed: Counter[str] = Counter()
         self.reported: Counter[str] = Counter()
         self.bus_events: Counter[str] = Counter()
+        # The rows Home Assistant's recorder would write for these (see recorder_rows).
+        self.rows: Counter[str] = Counter()
+        self._attributes: dict[str, set[bytes]] = {"recorded": set(), "all": set()}
+        self._event_data: set[bytes] = set()
         self._keys: dict[str, str | None] = {}
         self._unsubscribe: list[Any] = []
 
@@ -163,6 +174,10 @@ class Accounting:
         self.changed.clear()
         self.reported.clear()
         self.bus_events.clear()
+        self.rows.clear()
+        for seen in self._attributes.values():
+            seen.clear()
+        self._event_data.clear()
         bus = self.hass.bus
         self._unsubscribe = [
             bus.async_listen("wildix_webhook", self._webhook),
@@ -172,6 +187,15 @@ class Accounting:
                 EVENT_STATE_REPORTED, self._reported, event_filter=self._ours
             ),
         ]
+        if entries := self.hass.config_entries.async_entries(WILDIX):
+            hub = entries[0].runtime_data
+            # What the PBX's Last event sensor writes when it is enabled (it is
+            # disabled by default): the hub signals it when the second changed.
+            self._unsubscribe.append(
+                async_dispatcher_connect(
+                    self.hass, hub.signal_pbx("last_event"), self._last_event
+                )
+            )
 
     def stop(self) -> None:
         """Stop counting."""
@@ -194,6 +218,15 @@ class Accounting:
     def _bus_event(self, event: Event) -> None:
         if (event_type := str(event.event_type)).startswith(f"{WILDIX}_"):
             self.bus_events[event_type] += 1
+            self.rows["events"] += 1
+            data = orjson.dumps(event.data, default=str, option=_SORTED)
+            if data not in self._event_data:
+                self._event_data.add(data)
+                self.rows["event_data"] += 1
+
+    @callback
+    def _last_event(self) -> None:
+        self.rows["last_event_sensor"] += 1
 
     @callback
     def _webhook(self, event: Event) -> None:
@@ -204,6 +237,29 @@ class Accounting:
     def _changed(self, event: Event[EventStateChangedData]) -> None:
         if (key := self._key(event.data["entity_id"])) is not None:
             self.changed[f"{self.current} {key}"] += 1
+            if (state := event.data["new_state"]) is not None:
+                self._count_rows(state)
+
+    def _count_rows(self, state: State) -> None:
+        """Count the rows the recorder writes for a state: one, and its attributes if new.
+
+        The recorder keeps each distinct set of attributes once (without those the
+        entity leaves unrecorded) and refers to it from every state that has it.
+        """
+        self.rows["states"] += 1
+        info = state.state_info
+        unrecorded = info["unrecorded_attributes"] if info else frozenset()
+        for kind, attributes in (
+            (
+                "recorded",
+                {k: v for k, v in state.attributes.items() if k not in unrecorded},
+            ),
+            ("all", state.attributes),
+        ):
+            data = orjson.dumps(attributes, default=str, option=_SORTED)
+            if data not in self._attributes[kind]:
+                self._attributes[kind].add(data)
+                self.rows[f"state_attributes_{kind}"] += 1
 
     @callback
     def _reported(self, event: Event[EventStateReportedData]) -> None:
@@ -217,6 +273,7 @@ class Accounting:
             "changed": dict(self.changed),
             "reported": dict(self.reported),
             "bus_events": dict(self.bus_events),
+            "rows": dict(self.rows),
         }
 
 
@@ -227,6 +284,9 @@ class GcClock:
         """Initialise at zero."""
         self.seconds = 0.0
         self.collections = 0
+        # The longest single collection and its generation, since the loop probe's reset.
+        self.longest = 0.0
+        self.longest_generation = -1
         self._began = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
@@ -234,8 +294,12 @@ class GcClock:
         if phase == "start":
             self._began = time.process_time()
         else:
-            self.seconds += time.process_time() - self._began
+            took = time.process_time() - self._began
+            self.seconds += took
             self.collections += 1
+            if took > self.longest:
+                self.longest = took
+                self.longest_generation = info["generation"]
 
 
 class HubClock:
@@ -258,6 +322,17 @@ class HubClock:
         self.saves = 0
         self.save_times: deque[float] = deque(maxlen=100)
         self.save_gc_times: deque[float] = deque(maxlen=100)
+        self.save_total_times: deque[float] = deque(maxlen=100)
+        self.save_slices: list[float] = []
+        # The longest a delivery, or a save's slice, held the event loop (thread
+        # CPU, since the loop probe's last reset).
+        self.longest_delivery = 0.0
+        self.longest_slice = 0.0
+        # The same without the garbage collector's collections within them.
+        self.longest_delivery_besides_gc = 0.0
+        self.longest_slice_besides_gc = 0.0
+        # Saves under way (a save lets the event loop run between its slices).
+        self.saving = 0
         self._inside = False
 
     def install(self) -> None:
@@ -273,24 +348,56 @@ class HubClock:
         self._time_saves(storage_module.ModelStorage)
 
     def _time_saves(self, storage_class: Any) -> None:
-        """Time the model's serialisation for a save, which runs in the event loop."""
-        original = storage_class._data_to_save
+        """Time the model's saves: the event loop's CPU in each slice, and in all.
 
-        def timed(storage: Any) -> Any:
+        A save encodes its users a slice at a time between turns of the event loop
+        (storage.py); `save_times` keeps each save's longest slice, `save_total_times`
+        its slices' sum, `save_gc_times` the garbage collector's share of that sum.
+        """
+        original_save = storage_class._async_save_in_slices
+        clock = self
+
+        async def save(storage: Any) -> None:
+            clock.saving += 1
+            clock.save_slices = []
+            gc_began = clock._gc_clock.seconds
+            try:
+                await original_save(storage)
+            finally:
+                clock.saving -= 1
+                clock.saves += 1
+                took = sum(clock.save_slices)
+                clock.seconds["save"] += took
+                clock.save_times.append(
+                    round(max(clock.save_slices, default=0) * 1000, 2)
+                )
+                clock.save_total_times.append(round(took * 1000, 2))
+                clock.save_gc_times.append(
+                    round((clock._gc_clock.seconds - gc_began) * 1000, 2)
+                )
+
+        storage_class._async_save_in_slices = save
+        for name in ("_encode_users", "_data"):
+            self._time_slice(storage_class, name)
+
+    def _time_slice(self, storage_class: Any, name: str) -> None:
+        original = getattr(storage_class, name)
+
+        def timed(*args: Any) -> Any:
             began = time.thread_time()
             gc_began = self._gc_clock.seconds
             try:
-                return original(storage)
+                return original(*args)
             finally:
                 took = time.thread_time() - began
-                self.save_gc_times.append(
-                    round((self._gc_clock.seconds - gc_began) * 1000, 2)
+                self.save_slices.append(took)
+                self.longest_slice = max(self.longest_slice, took)
+                self.longest_slice_besides_gc = max(
+                    self.longest_slice_besides_gc,
+                    took - (self._gc_clock.seconds - gc_began),
                 )
-                self.seconds["save"] += took
-                self.saves += 1
-                self.save_times.append(round(took * 1000, 2))
 
-        storage_class._data_to_save = timed
+        setattr(storage_class, name, timed)
 
     def _wrap(
         self, owner: Any, name: str, part: str, *, outermost: bool = False
@@ -302,16 +409,114 @@ class HubClock:
                 return original(*args, **kwargs)
             self._inside = True
             began = time.thread_time()
+            gc_began = self._gc_clock.seconds
             try:
                 return original(*args, **kwargs)
             finally:
-                self.seconds[part] += time.thread_time() - began
+                took = time.thread_time() - began
+                self.seconds[part] += took
                 if outermost:
                     self._inside = False
+                    self.longest_delivery = max(self.longest_delivery, took)
+                    self.longest_delivery_besides_gc = max(
+                        self.longest_delivery_besides_gc,
+                        took - (self._gc_clock.seconds - gc_began),
+                    )
                 elif part == "writes":
                     self.writes += 1
 
         setattr(owner, name, timed)
+
+
+class LoopProbe:
+    """How late the event loop wakes a 5 ms sleep, and how much CPU it spent meanwhile.
+
+    The lateness is what any delivery or timer waiting at that moment waits; on a
+    shared machine it includes the time the process waited for a processor. The
+    event loop thread's CPU time over the same window says how much of it was the
+    loop's own work (the sleep itself costs none), but when deliveries queue up
+    (a busy machine, open-loop traffic) one turn of the loop serves many of them.
+    What wildix itself holds the loop for is the longest delivery and the longest
+    slice of a save (HubClock). Windows during which a save was under way are
+    counted apart.
+    """
+
+    SLEEP = 0.005
+
+    def __init__(self, hub_clock: HubClock, gc_clock: GcClock) -> None:
+        """Initialise, not yet running."""
+        self._hub_clock = hub_clock
+        self._gc_clock = gc_clock
+        self.reset()
+
+    def reset(self) -> dict[str, Any]:
+        """Start counting anew; return what was counted so far."""
+        counted = self.as_dict() if hasattr(self, "windows") else {}
+        clock = self._hub_clock
+        clock.longest_delivery = clock.longest_slice = 0.0
+        clock.longest_delivery_besides_gc = clock.longest_slice_besides_gc = 0.0
+        self._gc_clock.longest = 0.0
+        self._gc_clock.longest_generation = -1
+        self.windows = 0
+        self.late_max = 0.0
+        self.cpu_max = 0.0
+        self.save_windows = 0
+        self.save_late_max = 0.0
+        self.save_cpu_max = 0.0
+        self.over_20ms = 0
+        self.cpu_over_20ms = 0
+        self.late: list[float] = []
+        return counted
+
+    async def run(self) -> None:
+        """Sleep 5 ms again and again, measuring each wake-up."""
+        loop = asyncio.get_running_loop()
+        clock = self._hub_clock
+        while True:
+            saves = clock.saves
+            saving = clock.saving
+            began = loop.time()
+            cpu_began = time.thread_time()
+            await asyncio.sleep(self.SLEEP)
+            late = loop.time() - began - self.SLEEP
+            cpu = time.thread_time() - cpu_began
+            self.windows += 1
+            self.late.append(late)
+            self.late_max = max(self.late_max, late)
+            self.cpu_max = max(self.cpu_max, cpu)
+            self.over_20ms += late > 0.020
+            self.cpu_over_20ms += cpu > 0.020
+            if saving or clock.saving or clock.saves != saves:
+                self.save_windows += 1
+                self.save_late_max = max(self.save_late_max, late)
+                self.save_cpu_max = max(self.save_cpu_max, cpu)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the figures, in milliseconds."""
+        late = sorted(self.late)
+        return {
+            "windows": self.windows,
+            "late_max_ms": round(self.late_max * 1000, 2),
+            "late_p999_ms": round(late[int(0.999 * (len(late) - 1))] * 1000, 2)
+            if late
+            else 0.0,
+            "cpu_max_ms": round(self.cpu_max * 1000, 2),
+            "over_20ms": self.over_20ms,
+            "cpu_over_20ms": self.cpu_over_20ms,
+            "save_windows": self.save_windows,
+            "save_late_max_ms": round(self.save_late_max * 1000, 2),
+            "save_cpu_max_ms": round(self.save_cpu_max * 1000, 2),
+            "longest_delivery_ms": round(self._hub_clock.longest_delivery * 1000, 2),
+            "longest_save_slice_ms": round(self._hub_clock.longest_slice * 1000, 2),
+            "longest_delivery_besides_gc_ms": round(
+                self._hub_clock.longest_delivery_besides_gc * 1000, 2
+            ),
+            "longest_save_slice_besides_gc_ms": round(
+                self._hub_clock.longest_slice_besides_gc * 1000, 2
+            ),
+            "longest_collection_ms": round(self._gc_clock.longest * 1000, 2),
+            "longest_collection_generation": self._gc_clock.longest_generation,
+        }
 
 
 def _entity_dicts(hass: HomeAssistant) -> dict[str, Any]:
@@ -408,10 +613,15 @@ class StatsView(HomeAssistantView):
     requires_auth = False
 
     def __init__(
-        self, accounting: Accounting, gc_clock: GcClock, hub_clock: HubClock
+        self,
+        accounting: Accounting,
+        gc_clock: GcClock,
+        hub_clock: HubClock,
+        probe: LoopProbe,
     ) -> None:
         """Initialise."""
         self.accounting = accounting
+        self.probe = probe
         self.gc_clock = gc_clock
         self.hub_clock = hub_clock
         self.profile: cProfile.Profile | None = None
@@ -430,6 +640,7 @@ class StatsView(HomeAssistantView):
             "saves": self.hub_clock.saves,
             "save_ms": list(self.hub_clock.save_times),
             "save_gc_ms": list(self.hub_clock.save_gc_times),
+            "save_total_ms": list(self.hub_clock.save_total_times),
             "gc_collections": self.gc_clock.collections,
             "rss": _rss(),
             "ready": False,
@@ -454,8 +665,13 @@ class StatsView(HomeAssistantView):
                 "ready": True,
                 "webhook_id": entry.data["webhook_id"],
                 "counters": dict(hub.deliveries.counters),
-                "entities": len(
-                    er.async_entries_for_config_entry(registry, entry.entry_id)
+                # Enabled ones, which have a state (the Last event sensor is not).
+                "entities": sum(
+                    1
+                    for found in er.async_entries_for_config_entry(
+                        registry, entry.entry_id
+                    )
+                    if found.disabled_by is None
                 ),
                 "states": sum(
                     1
@@ -508,6 +724,8 @@ class StatsView(HomeAssistantView):
                 return self.json({"ok": True, "types": dict(types)})
             case "untrace":
                 tracemalloc.stop()
+            case "lateness":
+                return self.json({"ok": True, "lateness": self.probe.reset()})
         return self.json({"ok": True})
 
 
@@ -559,7 +777,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     gc.callbacks.append(gc_clock)
     hub_clock = HubClock(gc_clock)
     hub_clock.install()
-    hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock))
+    probe = LoopProbe(hub_clock, gc_clock)
+    hass.async_create_background_task(probe.run(), "wildix_bench loop probe")
+    hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock, probe))
 
     async def add_entry(_event: Event) -> None:
         if hass.config_entries.async_entries(WILDIX):
