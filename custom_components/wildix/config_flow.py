@@ -37,7 +37,10 @@ from .cloudhook import (
     async_delete_cloudhook,
     async_get_cloudhook,
 )
+from .call_log import DEFAULT_LOG_CALLS, DEFAULT_LOG_DAYS
 from .const import (
+    CONF_CALL_LOG_CALLS,
+    CONF_CALL_LOG_DAYS,
     CONF_ACCESS_KEY_ID,
     CONF_API_TOKEN,
     CONF_CLOUDHOOK,
@@ -607,6 +610,11 @@ class WildixOptionsFlow(OptionsFlow):
                         **user_input,
                         CONF_EXTENSIONS: extensions,
                         CONF_MAX_USERS: int(user_input[CONF_MAX_USERS]),
+                        **{
+                            key: int(user_input[key])
+                            for key in (CONF_CALL_LOG_DAYS, CONF_CALL_LOG_CALLS)
+                            if key in user_input
+                        },
                     }
                 )
             errors[CONF_EXTENSIONS] = "invalid_extension"
@@ -663,6 +671,23 @@ class WildixOptionsFlow(OptionsFlow):
                     CONF_MISSED_INTERNAL,
                     default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
                 ): BooleanSelector(),
+                vol.Optional(
+                    CONF_CALL_LOG_DAYS, default=DEFAULT_OPTIONS[CONF_CALL_LOG_DAYS]
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1, max=DEFAULT_LOG_DAYS, step=1, mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Optional(
+                    CONF_CALL_LOG_CALLS, default=DEFAULT_OPTIONS[CONF_CALL_LOG_CALLS]
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=10,
+                        max=DEFAULT_LOG_CALLS,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
             }
         )
 

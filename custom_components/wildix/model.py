@@ -57,11 +57,12 @@ __all__ = [
 
 DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
 # Home Assistant refuses more than 10,000 enabled entities per config entry; a
-# user has seven and the PBX two, so at most 1,428 users fit. Stay well below.
-DEFAULT_MAX_USERS = 1000
-# Nine entities a user with the PBX API connection, three for the PBX and at most 64
-# dialplan switches: 1,100 users stay below Home Assistant's 10,000 entities per entry.
-MAX_USERS = 1100
+# user has twelve (seven, a call log, callbacks and three daily statistics) and
+# the PBX two. Stay well below.
+DEFAULT_MAX_USERS = 600
+# Fourteen entities a user with the PBX API connection, three for the PBX and at most
+# 64 dialplan switches: 700 users stay below Home Assistant's 10,000 entities per entry.
+MAX_USERS = 700
 MAX_COUNTED_CALLS_PER_USER = 32
 # Users one event may add: each costs a device and seven entities, and one
 # delivery must stay well under a second. Others are added by later events.

@@ -4,7 +4,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from .call_log import DEFAULT_LOG_CALLS, DEFAULT_LOG_DAYS
 from .const import (
+    CONF_CALL_LOG_CALLS,
+    CONF_CALL_LOG_DAYS,
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
     CONF_MAX_USERS,
@@ -24,6 +27,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_MAX_USERS: DEFAULT_MAX_USERS,
     CONF_PASS_THROUGH: True,
     CONF_MISSED_INTERNAL: False,
+    CONF_CALL_LOG_DAYS: DEFAULT_LOG_DAYS,
+    CONF_CALL_LOG_CALLS: DEFAULT_LOG_CALLS,
 }
 
 
@@ -38,6 +43,8 @@ class WildixOptions:
     max_users: int
     pass_through: bool
     missed_internal: bool
+    call_log_days: int
+    call_log_calls: int
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -52,4 +59,6 @@ class WildixOptions:
             max_users=min(int(values[CONF_MAX_USERS]), MAX_USERS),
             pass_through=bool(values[CONF_PASS_THROUGH]),
             missed_internal=bool(values[CONF_MISSED_INTERNAL]),
+            call_log_days=min(int(values[CONF_CALL_LOG_DAYS]), DEFAULT_LOG_DAYS),
+            call_log_calls=min(int(values[CONF_CALL_LOG_CALLS]), DEFAULT_LOG_CALLS),
         )

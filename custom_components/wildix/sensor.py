@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api_entities import async_add_version_sensor
+from .daily_stats import async_add_daily_sensors
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect, PbxAspect, PhoneState, User
@@ -129,6 +130,7 @@ async def async_setup_entry(
     hub = entry.runtime_data
     async_add_entities(WildixPbxSensor(hub, description) for description in PBX_SENSORS)
     async_add_version_sensor(hub, async_add_entities)
+    async_add_daily_sensors(hub, async_add_entities)
     async_add_user_entities(
         hub,
         async_add_entities,
