@@ -14,17 +14,19 @@ from typing import TextIO
 
 import aiohttp
 
-from custom_components.wildix.pbx_client import (
-    ROUTE_COLLEAGUES,
-    ROUTE_LIST_CALLS,
+from custom_components.wildix.pbx_calls import ROUTE_LIST_CALLS
+from custom_components.wildix.pbx_client import PbxClient
+from custom_components.wildix.pbx_directory import ROUTE_COLLEAGUES
+from custom_components.wildix.pbx_info import (
     ROUTE_PERSONAL_INFO,
     ROUTE_PING,
-    ROUTE_REGISTRATIONS,
-    ROUTE_SWITCHES,
-    ROUTE_USER_PRESENCE,
     ROUTE_VERSION,
+)
+from custom_components.wildix.pbx_presence import ROUTE_USER_PRESENCE
+from custom_components.wildix.pbx_registrations import ROUTE_REGISTRATIONS
+from custom_components.wildix.pbx_switches import ROUTE_SWITCHES
+from custom_components.wildix.pbx_transport import (
     PbxAuthError,
-    PbxClient,
     PbxError,
     PbxRouteMissingError,
 )
