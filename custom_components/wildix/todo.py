@@ -71,7 +71,7 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
         if item.status is not None:
             items.set_done(
                 item.uid,
-                item.status is TodoItemStatus.COMPLETED,
+                item.status == TodoItemStatus.COMPLETED,
                 int(dt_util.utcnow().timestamp() * 1000),
             )
         history.async_callbacks_edited(self.extension)
