@@ -52,7 +52,9 @@ def alice_calls_back(time_ms: int, number: str = MISSED_NUMBER) -> dict[str, Any
 
 def missed_again(time_ms: int, *, answered: bool = False) -> dict[str, Any]:
     """Return the end of another call from the missed number to Alice."""
-    event = load_event("call_end_inbound_missed", id=f"de_w204518_{time_ms // 1000}.9002")
+    event = load_event(
+        "call_end_inbound_missed", id=f"de_w204518_{time_ms // 1000}.9002"
+    )
     event["time"] = time_ms
     if answered:
         event["data"] |= {"status": "TALKING", "endCause": "16"}

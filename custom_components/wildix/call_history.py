@@ -46,7 +46,7 @@ async def async_remove_call_history(hass: HomeAssistant, entry_id: str) -> None:
 class CallHistory:
     """The call logs and callback lists of an entry's users."""
 
-    def __init__(self, hub: WildixHub) -> None:
+    def __init__(self, hub: "WildixHub") -> None:
         """Initialise empty logs for a hub."""
         self.hass = hub.hass
         self.hub = hub

@@ -30,13 +30,13 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
+from .call_log import DEFAULT_LOG_CALLS, DEFAULT_LOG_DAYS
 from .cloudhook import (
     CloudNotConnectedError,
     async_create_cloudhook,
     async_delete_cloudhook,
     async_get_cloudhook,
 )
-from .call_log import DEFAULT_LOG_CALLS, DEFAULT_LOG_DAYS
 from .config_flow_pbx_api import PBX_API_SCHEMA, PbxApiConfigFlow, async_check_pbx_api
 from .const import (
     CONF_ACCESS_KEY_ID,

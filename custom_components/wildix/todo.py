@@ -1,11 +1,8 @@
 """To-do lists: each user's callbacks, missed calls not returned yet; they complete themselves."""
 
-from homeassistant.components.todo import (
-    TodoItem,
-    TodoItemStatus,
-    TodoListEntity,
-    TodoListEntityFeature,
-)
+# Defined in todo/entity.py since 2025.x and only re-exported by the package.
+from homeassistant.components.todo import TodoItem, TodoListEntity  # type: ignore[attr-defined]
+from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -118,5 +115,7 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
                 else TodoItemStatus.NEEDS_ACTION,
                 description=render.callback_description(item),
             )
-            for item in self.hub.call_history.callback_list(self.extension).items.values()
+            for item in self.hub.call_history.callback_list(
+                self.extension
+            ).items.values()
         ]
