@@ -504,7 +504,7 @@ async def test_the_user_limit_leaves_room_for_every_entity(
         assert device is not None and device.name is not None
         per_device[device.name] = per_device.get(device.name, 0) + 1
     per_user = per_device["Alice Martin"]
-    assert per_user == 9
+    assert per_user == 14
     limit = getattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 10_000)
     assert MAX_USERS * per_user + per_device["Wildix"] + MAX_SWITCHES <= limit
 

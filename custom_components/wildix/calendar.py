@@ -66,7 +66,8 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Return the calls in a window."""
+        """Return the calls in a window, with the PBX's history of it."""
+        await self.hub.call_history.async_backfill(start_date, end_date)
         calls = self.hub.call_history.log(self.extension).between(
             int(start_date.timestamp() * 1000), int(end_date.timestamp() * 1000)
         )

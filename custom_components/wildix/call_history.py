@@ -25,6 +25,7 @@ from .callbacks import CallbackList
 from .changes import Aspect, CallMoment, MomentType
 from .const import DOMAIN
 from .options import WildixOptions
+from .pbx_call_log import PbxCallLog
 from .phone_numbers import number_key
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ class CallHistory:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._followed: dict[str, list[CALLBACK_TYPE]] = {}
         self.texts = ENGLISH
+        # The PBX's history and phonebooks, with the PBX API (pbx_call_log.py).
+        self.pbx: PbxCallLog | None = None
         self.signal_day: SignalType[()] = SignalType(
             f"{DOMAIN}_{hub.entry.entry_id}_call_log_day"
         )
@@ -97,7 +100,22 @@ class CallHistory:
     ) -> str | None:
         if local and number is not None and number in self.hub.model.users:
             return self.hub.model.users[number].name or name
-        return name
+        if name or number is None or self.pbx is None:
+            return name
+        if (contact := self.pbx.lookup(number)) is None:
+            return None
+        return f"{contact.name} ({contact.company})" if contact.company else contact.name
+
+    async def async_backfill(self, start: datetime, end: datetime) -> None:
+        """Add the PBX's history of a window to the logs, once per day."""
+        if self.pbx is not None:
+            await self.pbx.async_backfill(start, end)
+
+    @callback
+    def async_names_changed(self) -> None:
+        """Show calls and callbacks again: the phonebooks changed."""
+        for extension in {*self.logs, *self.callbacks}:
+            async_dispatcher_send(self.hass, self.signal_changed(extension))
 
     async def async_load(self) -> None:
         """Restore the saved logs and callbacks, and read the texts."""
@@ -116,6 +134,9 @@ class CallHistory:
         """Follow every user's calls, and start each day anew at local midnight."""
         for extension in self.hub.model.users:
             self._follow(extension)
+        if self.hub.pbx_api is not None:
+            self.pbx = PbxCallLog(self, self.hub.pbx_api.client)
+            self.pbx.async_start()
         self._unsubscribe += [
             async_dispatcher_connect(self.hass, self.hub.signal_new_user, self._follow),
             async_track_time_change(
@@ -125,6 +146,8 @@ class CallHistory:
 
     async def async_stop(self) -> None:
         """Stop following and save now."""
+        if self.pbx is not None:
+            self.pbx.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for followed in self._followed.values():
@@ -145,8 +168,7 @@ class CallHistory:
             log.prune(now_ms)
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
         # What is shown of outside parties may have changed too.
-        for extension in {*self.logs, *self.callbacks}:
-            async_dispatcher_send(self.hass, self.signal_changed(extension))
+        self.async_names_changed()
 
     @callback
     def async_add(self, extension: str, call: LoggedCall) -> None:

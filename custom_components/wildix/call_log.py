@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Any, Self
 
 from .calls import Call, CallRecord
-from .protocol import Direction
+from .pbx_history import HistoryRecord
+from .protocol import Direction, is_internal_number
 
 DEFAULT_LOG_DAYS = 90
 DEFAULT_LOG_CALLS = 2000
@@ -244,3 +245,45 @@ def _same_number(first: str | None, second: str | None) -> bool:
     a = "".join(ch for ch in first if ch.isdigit())[-9:]
     b = "".join(ch for ch in second if ch.isdigit())[-9:]
     return a == b
+
+
+def from_history(
+    record: HistoryRecord, extension: str, *, missed_internal: bool
+) -> LoggedCall | None:
+    """Return one user's side of a PBX history row, None if they are not in it."""
+    caller = record.from_number == extension or (
+        record.channel is not None and record.channel.startswith(f"SIP/{extension}-")
+    )
+    if caller:
+        number, name = record.to_number, record.to_name
+    elif record.to_number == extension:
+        number, name = record.from_number, record.from_name
+    else:
+        return None
+    local = number is not None and is_internal_number(number)
+    if local:
+        direction = Direction.INTERNAL
+    else:
+        direction = Direction.OUTBOUND if caller else Direction.INBOUND
+    missed = (
+        record.missed
+        and not caller
+        and (direction is Direction.INBOUND or missed_internal)
+    )
+    start_ms = int(record.start.timestamp() * 1000)
+    return LoggedCall(
+        call_id=f"cdr_{record.id}",
+        direction=direction,
+        outgoing=caller,
+        remote_number=number,
+        remote_name=name if name != number else None,
+        remote_local=local,
+        started_ms=start_ms,
+        ended_ms=max(int(record.end.timestamp() * 1000), start_ms),
+        answered=record.answered,
+        missed=missed,
+        talk_seconds=float(record.talk_seconds),
+        answered_by=extension if record.answered and not caller else None,
+        voicemail=record.voicemail,
+        source=Source.HISTORY,
+    )
