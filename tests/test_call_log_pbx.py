@@ -9,7 +9,15 @@ import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .calls import INBOUND_MISSED
-from .common import SECRET, WEBHOOK_ID, WildixSender, add_entry, entry_data
+from .common import (
+    ENTRY_ID,
+    SECRET,
+    WEBHOOK_ID,
+    WildixSender,
+    add_entry,
+    entity_id,
+    entry_data,
+)
 from .fake_pbx import FakePbx
 from .test_call_log import _calendar, _events, _items, _todo
 
@@ -164,6 +172,10 @@ async def test_names_come_from_the_phonebooks(
     ]
     (item,) = await _items(hass, _todo(hass))
     assert item["summary"] == "Call back Noor Haddad (Haddad Logistik)"
+    last_call = hass.states.get(entity_id(hass, "sensor", f"{ENTRY_ID}_201_last_call"))
+    assert last_call is not None
+    assert last_call.attributes["remote_name"] == "Noor Haddad (Haddad Logistik)"
+    assert last_call.attributes["remote_name_source"] == "phonebook"
 
 
 async def test_refused_features_turn_off_alone(

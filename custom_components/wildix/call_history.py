@@ -106,6 +106,19 @@ class CallHistory:
             return None
         return f"{contact.name} ({contact.company})" if contact.company else contact.name
 
+    def with_remote_name(self, attributes: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Complete a call's shown attributes with a phonebook name and its source."""
+        if attributes is None or "remote_number" not in attributes:
+            return attributes
+        number, name = attributes["remote_number"], attributes["remote_name"]
+        source = None
+        if name:
+            source = "pbx"
+        elif number and self.pbx is not None and (contact := self.pbx.lookup(number)):
+            name = f"{contact.name} ({contact.company})" if contact.company else contact.name
+            source = "phonebook"
+        return attributes | {"remote_name": name, "remote_name_source": source}
+
     async def async_backfill(self, start: datetime, end: datetime) -> None:
         """Add the PBX's history of a window to the logs, once per day."""
         if self.pbx is not None:

@@ -83,7 +83,9 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in PhoneState],
         value_fn=lambda user: user.phone().state.value,
-        attributes_fn=lambda hub, user: call_attributes(user, hub.show_remote),
+        attributes_fn=lambda hub, user: hub.call_history.with_remote_name(
+            call_attributes(user, hub.show_remote)
+        ),
     ),
     WildixUserSensorDescription(
         key="last_call",
@@ -91,7 +93,9 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         aspects=frozenset({Aspect.LAST_CALL}),
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
-        attributes_fn=lambda hub, user: last_call_attributes(user, hub.show_remote),
+        attributes_fn=lambda hub, user: hub.call_history.with_remote_name(
+            last_call_attributes(user, hub.show_remote)
+        ),
     ),
     WildixUserSensorDescription(
         key="missed_calls",
