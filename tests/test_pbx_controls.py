@@ -556,7 +556,7 @@ async def test_no_connection_no_controls(
         e.domain
         for e in er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
     }
-    assert platforms == {"binary_sensor", "event", "sensor"}
+    assert platforms == {"binary_sensor", "calendar", "event", "sensor", "todo"}
 
 
 async def test_switch_surface(
