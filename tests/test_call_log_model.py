@@ -76,5 +76,7 @@ def test_the_same_call_from_both_sources_is_kept_once() -> None:
     assert kept.call_id == "call1"
     assert kept.voicemail
     # Another caller at the same time is another call.
-    second.add(replace(history, call_id="cdr_10453", remote_number="+4940555777888"), NOW_MS)
+    second.add(
+        replace(history, call_id="cdr_10453", remote_number="+4940555777888"), NOW_MS
+    )
     assert len(second) == 2

@@ -137,7 +137,10 @@ async def test_a_pbx_that_ignores_the_date_filter(
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     """Rows outside the window the PBX answers anyway are not shown in it."""
-    pbx.history = [cdr("8001", "2025-02-01 09:00:00", "2025-02-01 09:01:00"), *YESTERDAY]
+    pbx.history = [
+        cdr("8001", "2025-02-01 09:00:00", "2025-02-01 09:01:00"),
+        *YESTERDAY,
+    ]
     pbx.history_filters = False
     pbx.total_as_number = True
     wildix = await _office(hass, pbx, freezer, hass_client_no_auth)

@@ -104,9 +104,13 @@ class CallHistory:
             return name
         if (contact := self.pbx.lookup(number)) is None:
             return None
-        return f"{contact.name} ({contact.company})" if contact.company else contact.name
+        return (
+            f"{contact.name} ({contact.company})" if contact.company else contact.name
+        )
 
-    def with_remote_name(self, attributes: dict[str, Any] | None) -> dict[str, Any] | None:
+    def with_remote_name(
+        self, attributes: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         """Complete a call's shown attributes with a phonebook name and its source."""
         if attributes is None or "remote_number" not in attributes:
             return attributes
@@ -115,7 +119,11 @@ class CallHistory:
         if name:
             source = "pbx"
         elif number and self.pbx is not None and (contact := self.pbx.lookup(number)):
-            name = f"{contact.name} ({contact.company})" if contact.company else contact.name
+            name = (
+                f"{contact.name} ({contact.company})"
+                if contact.company
+                else contact.name
+            )
             source = "phonebook"
         return attributes | {"remote_name": name, "remote_name_source": source}
 
