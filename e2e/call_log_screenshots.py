@@ -62,7 +62,7 @@ def week_of_calls(now: datetime, seed: int = 7) -> list[dict[str, str]]:
                 continue
             number, name = rng.choice(CALLERS)
             outgoing = rng.random() < 0.35
-            answered = outgoing or rng.random() < 0.7
+            answered = outgoing or rng.random() < 0.5
             talk = rng.randrange(40, 900) if answered else 0
             end = start + timedelta(seconds=talk + rng.randrange(5, 25))
             rows.append(
@@ -122,6 +122,10 @@ async def take(out: Path, config_dir: Path) -> None:
                 for other in ("Bob Example", "Carol Example", "Dave Example"):
                     await page.get_by_text(f"{other} Call log").first.click()
                 await page.get_by_label("Week").first.click()
+                await settle(page)
+                # The week before this one: a full week of the PBX's history.
+                await page.get_by_label("Previous").first.click()
+                await page.get_by_text("Call with").first.wait_for()
                 await settle(page, 3000)
                 await _save(page, out / "call-log.png")
 
