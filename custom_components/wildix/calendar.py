@@ -96,6 +96,6 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
             # A calendar event lasts; a call that never rang shows as one second.
             end=max(timestamp(call.ended_ms), start + timedelta(seconds=1)),
             summary=render.summary(call),
-            description=render.description(call, self.hub.call_history.user_name),
+            description=render.description(call, self.hub.call_history.names.user_name),
             uid=call.call_id,
         )

@@ -21,6 +21,7 @@ from homeassistant.util.signal_type import SignalType
 
 from .call_log import LoggedCall, UserCallLog
 from .call_log_texts import ENGLISH, CallLogTexts, async_load_texts
+from .call_names import CallNames
 from .callbacks import CallbackList
 from .changes import Aspect, CallMoment, MomentType
 from .const import DOMAIN
@@ -59,6 +60,7 @@ class CallHistory:
         self.texts = ENGLISH
         # The PBX's history and phonebooks, with the PBX API (pbx_call_log.py).
         self.pbx: PbxCallLog | None = None
+        self.names = CallNames(hub.model, lambda: self.pbx)
         self.signal_day: SignalType[()] = SignalType(
             f"{DOMAIN}_{hub.entry.entry_id}_call_log_day"
         )
@@ -88,44 +90,7 @@ class CallHistory:
 
     def render(self) -> CallLogTexts:
         """Return the renderer of calls and callbacks, privacy as the options say."""
-        return CallLogTexts(self.texts, self.hub.show_remote, self._find_name)
-
-    def user_name(self, extension: str) -> str:
-        """Return a colleague's name, or their extension."""
-        user = self.hub.model.users.get(extension)
-        return extension if user is None else user.display_name
-
-    def _find_name(
-        self, number: str | None, name: str | None, local: bool
-    ) -> str | None:
-        if local and number is not None and number in self.hub.model.users:
-            return self.hub.model.users[number].name or name
-        if name or number is None or self.pbx is None:
-            return name
-        if (contact := self.pbx.lookup(number)) is None:
-            return None
-        return (
-            f"{contact.name} ({contact.company})" if contact.company else contact.name
-        )
-
-    def with_remote_name(
-        self, attributes: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
-        """Complete a call's shown attributes with a phonebook name and its source."""
-        if attributes is None or "remote_number" not in attributes:
-            return attributes
-        number, name = attributes["remote_number"], attributes["remote_name"]
-        source = None
-        if name:
-            source = "pbx"
-        elif number and self.pbx is not None and (contact := self.pbx.lookup(number)):
-            name = (
-                f"{contact.name} ({contact.company})"
-                if contact.company
-                else contact.name
-            )
-            source = "phonebook"
-        return attributes | {"remote_name": name, "remote_name_source": source}
+        return CallLogTexts(self.texts, self.hub.show_remote, self.names.find)
 
     async def async_backfill(self, start: datetime, end: datetime) -> None:
         """Add the PBX's history of a window to the logs, once per day."""

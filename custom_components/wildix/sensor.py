@@ -83,7 +83,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in PhoneState],
         value_fn=lambda user: user.phone().state.value,
-        attributes_fn=lambda hub, user: hub.call_history.with_remote_name(
+        attributes_fn=lambda hub, user: hub.call_history.names.with_remote_name(
             call_attributes(user, hub.show_remote)
         ),
     ),
@@ -93,7 +93,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         aspects=frozenset({Aspect.LAST_CALL}),
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
-        attributes_fn=lambda hub, user: hub.call_history.with_remote_name(
+        attributes_fn=lambda hub, user: hub.call_history.names.with_remote_name(
             last_call_attributes(user, hub.show_remote)
         ),
     ),
