@@ -50,7 +50,7 @@ async def _check_routes(
     """Return the read routes to try after personal info, with what to print of each."""
 
     async def version() -> str:
-        return (await client.async_get_version()).version
+        return (await client.async_get_version()).version or "no version in the answer"
 
     async def ping() -> str:
         await client.async_ping()

@@ -30,6 +30,7 @@ DEFAULTS = {
     "missed_internal": False,
     "call_log_days": 90,
     "call_log_calls": 2000,
+    "dial_prefixes": [],
 }
 CALLER = "+4930555010203"
 INBOUND_TALKING = (
@@ -127,6 +128,7 @@ async def test_every_field_is_saved(
         "missed_internal": True,
         "call_log_days": 30,
         "call_log_calls": 500,
+        "dial_prefixes": [],
     }
 
 

@@ -3,7 +3,6 @@
 from collections.abc import Awaitable, Callable
 import logging
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -11,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from . import sqs, webhook
 from .call_history import async_remove_call_history
+from .capabilities import async_clear_capability_issues
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
 from .coordinator import async_connect_pbx_api
@@ -78,7 +78,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     return True
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_migrate_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Bring an entry saved by an older version up to date."""
     if entry.version > 1:
         return False
@@ -115,6 +115,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> N
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     async_clear_issues(hass, entry.entry_id)
+    async_clear_capability_issues(hass, entry.entry_id)
     await async_remove_storage(hass, entry.entry_id)
     await async_remove_call_history(hass, entry.entry_id)
 

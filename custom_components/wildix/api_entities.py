@@ -72,7 +72,7 @@ def async_add_version_sensor(
     hub: WildixHub, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Add the PBX's version sensor, unless the PBX does not tell it."""
-    if (api := hub.pbx_api) is None or api.directory.version_supported is False:
+    if (api := hub.pbx_api) is None or api.version.supported is False:
         return
     async_add_entities([WildixVersionSensor(hub, api)])
 
@@ -137,7 +137,7 @@ class WildixRegistrationSensor(_ApiEntity, BinarySensorEntity):
 
 
 class WildixVersionSensor(_ApiEntity, SensorEntity):
-    """The PBX's software version, read with the directory."""
+    """The PBX's software version, polled on its own (never with the directory)."""
 
     entity_description: VersionDescription
 
@@ -145,13 +145,12 @@ class WildixVersionSensor(_ApiEntity, SensorEntity):
 
     def __init__(self, hub: WildixHub, api: PbxApi) -> None:
         """Initialise the PBX's version sensor."""
-        self._coordinator = api.directory
+        self._coordinator = api.version
         super().__init__(hub, PBX_VERSION)
 
     @callback
     def _async_update_attrs(self) -> None:
-        data = self._coordinator.data
-        version = None if data is None else data[1]
+        version = self._coordinator.data
         self._attr_available = self._coordinator.available and version is not None
         self._attr_native_value = version
 

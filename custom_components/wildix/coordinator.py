@@ -1,35 +1,25 @@
 """Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    HomeAssistantError,
-    ServiceValidationError,
-)
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
+from .api_writes import PbxApiWrites
+from .capabilities import EntryCapabilities, async_clear_capability_issues
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
 from .directory import DirectoryBook
+from .pbx_capabilities import async_probe, async_token_refused, is_company_key, why_not
 from .pbx_client import PbxClient
 from .pbx_directory import Directory
-from .pbx_presence import PresenceStatus
 from .pbx_registrations import UserRegistrations
 from .pbx_switches import DialplanSwitch
-from .pbx_transport import (
-    DEFAULT_TIMEOUT,
-    PbxAuthError,
-    PbxConnectionError,
-    PbxError,
-    PbxRefusedError,
-    PbxRouteMissingError,
-)
+from .pbx_transport import DEFAULT_TIMEOUT, PbxAuthError, PbxError, PbxRouteMissingError
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry, WildixHub
@@ -60,38 +50,42 @@ def pbx_client(
 
 
 class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
-    """Polls one route of the PBX API; a route that answers 404 turns its feature off.
+    """Polls one feature's route of the PBX API; a refused or missing route turns it off.
 
-    Client errors become UpdateFailed (the entities it feeds go unavailable; Home
-    Assistant logs the loss once and the recovery once); a refused token becomes
-    ConfigEntryAuthFailed, which starts the reauthentication flow and stops polling.
+    A 404, a 403, or a 401 while `personal/info` still accepts the token turns the
+    feature off alone (one log line, a repair issue; see capabilities.py). Other client
+    errors become UpdateFailed (the entities it feeds go unavailable; Home Assistant
+    logs the loss once and the recovery once). A 401 on `personal/info` too means the
+    token itself is refused: ConfigEntryAuthFailed starts the reauthentication flow.
     """
 
     config_entry: "WildixConfigEntry"
-    # Whether a 403 turns the feature off rather than asking for a new token: for a
-    # feature a valid credential may lack the rights to (a key without that scope).
-    optional = False
+    # The feature's capability key (pbx_capabilities.FEATURES), and how often it polls.
+    feature: str
+    interval: timedelta
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: "WildixConfigEntry",
         client: PbxClient,
-        name: str,
-        interval: timedelta,
+        features: EntryCapabilities,
     ) -> None:
         """Initialise the coordinator of one feature."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{entry.title} {name}",
-            update_interval=interval,
+            name=f"{entry.title} {self.feature}",
+            update_interval=self.interval,
         )
         self.client = client
-        self.feature = name
-        # None until the PBX answered; False once the route answered 404.
-        self.supported: bool | None = None
+        self.features = features
+
+    @property
+    def supported(self) -> bool | None:
+        """Return whether the credential may use the feature; None while not known."""
+        return self.features.usable(self.feature)
 
     @property
     def available(self) -> bool:
@@ -102,73 +96,66 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         """Fetch the feature's data, turning client errors into Home Assistant's."""
         try:
             data = await self._async_fetch()
-        except PbxRouteMissingError as err:
-            self._turn_off(f"the PBX has no {self.feature} route ({err})")
+        except (PbxAuthError, PbxRouteMissingError) as err:
+            if await async_token_refused(self.client, err):
+                raise ConfigEntryAuthFailed(
+                    f"the PBX refused the API token: {err}"
+                ) from err
+            self.async_turn_off(err)
             return None
-        except PbxAuthError as err:
-            if err.status == 403 and self.optional:
-                self._turn_off(f"the API token may not read the {self.feature} ({err})")
-                return None
-            raise ConfigEntryAuthFailed(
-                f"the PBX refused the API token: {err}"
-            ) from err
         except PbxError as err:
             raise UpdateFailed(str(err)) from err
-        self.supported = True
+        self.features.async_learnt_usable(self.feature)
         return data
 
-    def _turn_off(self, why: str) -> None:
+    @callback
+    def async_turn_off(self, err: PbxError) -> None:
         """Stop asking for a feature this PBX or credential does not offer; say so once."""
-        _LOGGER.warning("%s: %s; turning the feature off", self.config_entry.title, why)
-        self.supported = False
+        self.features.async_turn_off(self.feature, why_not(err)[1])
         self.update_interval = None
 
-    async def _async_fetch(self) -> DataT:
+    async def _async_fetch(self) -> DataT | None:
         """Ask the PBX."""
         raise NotImplementedError
 
 
-class DirectoryCoordinator(WildixApiCoordinator[tuple[Directory, str | None]]):
-    """The PBX's users (`GET /api/v1/PBX/Colleagues`, all pages) and its version."""
+class DirectoryCoordinator(WildixApiCoordinator[Directory]):
+    """The PBX's users (`GET /api/v1/PBX/Colleagues` or the user view, all pages)."""
 
-    def __init__(
-        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
-    ) -> None:
-        """Initialise the directory's coordinator."""
-        super().__init__(hass, entry, client, "directory", DIRECTORY_INTERVAL)
-        # None until asked; False once the version route answered 404.
-        self.version_supported: bool | None = None
+    feature = "directory"
+    interval = DIRECTORY_INTERVAL
 
-    async def _async_fetch(self) -> tuple[Directory, str | None]:
-        directory = await self.client.async_get_colleagues()
-        version: str | None = None
-        if self.version_supported is not False:
-            try:
-                version = (await self.client.async_get_version()).version
-            except PbxRouteMissingError as err:
-                _LOGGER.warning(
-                    "%s: the PBX does not tell its version (%s)",
-                    self.config_entry.title,
-                    err,
-                )
-                self.version_supported = False
-            else:
-                self.version_supported = True
-        return directory, version
+    async def _async_fetch(self) -> Directory:
+        return await self.client.async_get_colleagues()
+
+
+class VersionCoordinator(WildixApiCoordinator[str]):
+    """The PBX's version, on its own: whatever it answers never touches the directory."""
+
+    feature = "version"
+    interval = DIRECTORY_INTERVAL
+
+    async def _async_fetch(self) -> str | None:
+        # None when the PBX answered without a version: the sensor is unavailable.
+        return (await self.client.async_get_version()).version
 
 
 class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]]):
     """Every user's SIP registrations, in one request."""
+
+    feature = "registrations"
+    interval = REGISTRATIONS_INTERVAL
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: "WildixConfigEntry",
         client: PbxClient,
+        features: EntryCapabilities,
         book: DirectoryBook,
     ) -> None:
         """Initialise the registrations' coordinator."""
-        super().__init__(hass, entry, client, "registrations", REGISTRATIONS_INTERVAL)
+        super().__init__(hass, entry, client, features)
         self._book = book
 
     async def _async_fetch(self) -> dict[str, UserRegistrations]:
@@ -182,14 +169,18 @@ class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]
 class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
     """The dialplan switches (`GET /api/v1/Dialplan/Switches`), by id."""
 
-    # Reading the dialplan needs rights a credential that reads users may lack.
-    optional = True
+    feature = "switches"
+    interval = SWITCHES_INTERVAL
 
     def __init__(
-        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
+        self,
+        hass: HomeAssistant,
+        entry: "WildixConfigEntry",
+        client: PbxClient,
+        features: EntryCapabilities,
     ) -> None:
         """Initialise the switches' coordinator."""
-        super().__init__(hass, entry, client, "switches", SWITCHES_INTERVAL)
+        super().__init__(hass, entry, client, features)
         self._capped = False
 
     async def _async_fetch(self) -> dict[str, DialplanSwitch]:
@@ -205,20 +196,24 @@ class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
         return {switch.id: switch for switch in switches[:MAX_SWITCHES]}
 
 
-class PbxApi:
+class PbxApi(PbxApiWrites):
     """One entry's connection to the PBX API: its coordinators and what they learnt."""
 
-    def __init__(self, hub: "WildixHub", client: PbxClient) -> None:
+    def __init__(self, hub: "WildixHub", client: PbxClient, token: str) -> None:
         """Prepare the coordinators of a connection."""
         self.hub = hub
         self.url = client.url
         self.client = client
+        self._token = token
         self.book = DirectoryBook()
-        self.directory = DirectoryCoordinator(hub.hass, hub.entry, client)
+        hass, entry = hub.hass, hub.entry
+        self.features = EntryCapabilities(hass, entry, is_company_key(token))
+        self.directory = DirectoryCoordinator(hass, entry, client, self.features)
+        self.version = VersionCoordinator(hass, entry, client, self.features)
         self.registrations = RegistrationsCoordinator(
-            hub.hass, hub.entry, client, self.book
+            hass, entry, client, self.features, self.book
         )
-        self.switches = SwitchesCoordinator(hub.hass, hub.entry, client)
+        self.switches = SwitchesCoordinator(hass, entry, client, self.features)
         self._applied: Any = None
         self._unsubscribe: CALLBACK_TYPE | None = None
         # What writes learnt: the extension the token acts as ("" when the PBX did not
@@ -227,26 +222,50 @@ class PbxApi:
         self.own_extension: str | None = None
         self.call_control: bool | None = None
 
+    @property
+    def coordinators(self) -> tuple[WildixApiCoordinator[Any], ...]:
+        """Return the polled features' coordinators."""
+        return (self.directory, self.version, self.registrations, self.switches)
+
     async def async_start(self) -> None:
-        """Read the directory and the registrations once, then keep polling.
+        """Learn what the credential may use, read each usable feature once, keep polling.
 
         A PBX that cannot be reached now does not stop the entry: events keep working
         and the API-backed entities wait, unavailable, for the next poll.
         """
-        await self.directory.async_refresh()
-        await self.registrations.async_refresh()
-        await self.switches.async_refresh()
+        await self.async_probe()
+        for coordinator in self.coordinators:
+            if coordinator.supported is False:
+                coordinator.update_interval = None
+            else:
+                await coordinator.async_refresh()
         self.async_reapply()
         self._unsubscribe = self.directory.async_add_listener(self._async_directory)
+
+    async def async_probe(self) -> None:
+        """Ask the PBX which features the credential may use (see pbx_capabilities)."""
+        try:
+            info, table = await async_probe(self.client, self._token)
+        except PbxAuthError as err:
+            if err.status == 401:
+                # The token itself is refused: ask for a new one.
+                self.hub.entry.async_start_reauth(self.hub.hass)
+            _LOGGER.debug("%s: probe refused: %s", self.hub.entry.title, err)
+            return
+        except PbxError as err:
+            # Not known now; the polls find out, and the next reload probes again.
+            _LOGGER.debug("%s: probe failed: %s", self.hub.entry.title, err)
+            return
+        self.own_extension = info.extension or ""
+        self.features.async_set_table(table)
 
     async def async_stop(self) -> None:
         """Stop polling."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        await self.directory.async_shutdown()
-        await self.registrations.async_shutdown()
-        await self.switches.async_shutdown()
+        for coordinator in self.coordinators:
+            await coordinator.async_shutdown()
 
     @callback
     def async_reapply(self) -> None:
@@ -261,108 +280,11 @@ class PbxApi:
         if data is None or data is self._applied:
             return
         self._applied = data
-        directory = data[0]
+        directory = data
         changes, gone = self.book.apply_directory(
             self.hub.model, directory.colleagues, complete=directory.complete
         )
         self.hub.async_update_users(changes, gone)
-
-    async def async_own_extension(self) -> str | None:
-        """Return the extension the API token acts as, asking the PBX the first time."""
-        if self.own_extension is None:
-            info = await self.client.async_get_personal_info()
-            self.own_extension = info.extension or ""
-        return self.own_extension or None
-
-    async def async_write_presence(
-        self,
-        extension: str,
-        status: PresenceStatus,
-        message: str | None = None,
-        until: datetime | None = None,
-    ) -> None:
-        """Set a user's presence; the client's errors pass through untranslated.
-
-        The token's own user goes through the own-presence route, which any token may
-        use (M: n8n, live); it takes no end time, so a presence with one, like every
-        other user's, goes through the admin route and needs a credential allowed to
-        use it.
-        """
-        if until is None and extension == await self.async_own_extension():
-            await self.client.async_set_own_presence(status, message)
-        else:
-            await self.client.async_set_presence(extension, status, message, until)
-
-    async def async_set_presence(
-        self, extension: str, status: PresenceStatus, name: str
-    ) -> None:
-        """Set a user's presence, or raise a translated error naming the user."""
-        try:
-            await self.async_write_presence(extension, status)
-        except PbxError as err:
-            raise self.refusal(err, name) from err
-        except ValueError as err:
-            # An extension from events that the API cannot address (e.g. with `*`).
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_extension",
-                translation_placeholders={"extension": extension},
-            ) from err
-
-    async def async_set_switch(self, switch_id: str, state: int) -> None:
-        """Set a dialplan switch, or raise a translated error naming it.
-
-        The PBX wants the switch's title with its state. Once it accepted, the new
-        state is shown until the next poll confirms or corrects it.
-        """
-        switches = self.switches
-        switch = None if switches.data is None else switches.data.get(switch_id)
-        if switch is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="switch_unknown",
-                translation_placeholders={
-                    "entry": self.hub.entry.title,
-                    "switch": switch_id,
-                },
-            )
-        try:
-            await self.client.async_set_switch(switch.id, switch.title, state)
-        except PbxError as err:
-            raise self.refusal(err, switch.title, switch=True) from err
-        if switches.data is not None and switch_id in switches.data:
-            written = replace(switches.data[switch_id], state=state)
-            switches.async_set_updated_data({**switches.data, switch_id: written})
-
-    def refusal(
-        self, err: PbxError, subject: str, *, switch: bool = False
-    ) -> HomeAssistantError:
-        """Return the translated error for what the PBX answered instead of acting.
-
-        `subject` is the user acted for, or the switch set (`switch`). A refused token
-        asks for a new one at once; the coordinators would notice at their next poll.
-        """
-        entry = self.hub.entry.title
-        if isinstance(err, PbxAuthError):
-            if err.status == 403 and switch:
-                return _failed("switch_forbidden", entry=entry, switch=subject)
-            if err.status == 403:
-                return _failed("pbx_admin_needed", entry=entry, user=subject)
-            self.hub.entry.async_start_reauth(self.hub.hass)
-            return _failed("pbx_token_refused", entry=entry)
-        if isinstance(err, PbxRouteMissingError) and switch:
-            return _failed(
-                "switch_not_found", entry=entry, route=err.path, switch=subject
-            )
-        if isinstance(err, PbxRouteMissingError):
-            return _failed(
-                "pbx_not_supported", entry=entry, route=err.path, user=subject
-            )
-        if isinstance(err, PbxConnectionError):
-            return _failed("pbx_cannot_connect", entry=entry)
-        if isinstance(err, PbxRefusedError):
-            return _failed("pbx_refused", entry=entry, user=subject, reason=err.reason)
-        return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
@@ -383,22 +305,16 @@ class PbxApi:
                 }
                 for switch in self.switches.data.values()
             ],
-            "version_supported": self.directory.version_supported,
-            "version": None if data is None else data[1],
+            "version": _state(self.version),
+            "version_value": self.version.data,
             "directory_users": len(self.book.colleagues),
-            "directory_complete": None if data is None else data[0].complete,
+            "directory_complete": None if data is None else data.complete,
+            "directory_route": self.client.colleagues_route,
+            "own_extension": self.own_extension,
+            "capabilities": self.features.diagnostics(),
             # Learnt by the actions: None until one needed it.
             "call_control": self.call_control,
         }
-
-
-def _failed(key: str, **placeholders: str) -> HomeAssistantError:
-    """Return the translated error for something the PBX did not do."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
 
 
 def _state(coordinator: WildixApiCoordinator[Any]) -> dict[str, Any]:
@@ -415,11 +331,13 @@ async def async_connect_pbx_api(hub: "WildixHub") -> PbxApi | None:
     """Connect an entry to its PBX's API, if it has a connection; stop with the entry."""
     data = hub.entry.data
     if not (url := data.get(CONF_PBX_URL)):
+        # No connection (any more): no feature of it can be missing.
+        async_clear_capability_issues(hub.hass, hub.entry.entry_id)
         return None
     client = pbx_client(
         hub.hass, url, data[CONF_API_TOKEN], data.get(CONF_VERIFY_SSL, True)
     )
-    api = PbxApi(hub, client)
+    api = PbxApi(hub, client, data[CONF_API_TOKEN])
     hub.pbx_api = api
     await api.async_start()
     hub.entry.async_on_unload(api.async_stop)
