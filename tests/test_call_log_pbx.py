@@ -4,6 +4,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -188,7 +189,10 @@ async def test_refused_features_turn_off_alone(
     caplog: pytest.LogCaptureFixture,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    """403 on the history and 404 on the contacts: live calls still fill the log."""
+    """403 on the history and 404 on the contacts: each off alone, with a repair issue.
+
+    Live calls still fill the log.
+    """
     pbx.history = YESTERDAY
     pbx.failing["/api/v1/pbx/callhistory"] = 403
     pbx.missing.add("/api/v1/contacts")
@@ -199,8 +203,13 @@ async def test_refused_features_turn_off_alone(
         assert [event["summary"] for event in events] == [
             "Missed call from +4940555777888"
         ]
-    assert caplog.text.count("does not offer its call history") == 1
-    assert caplog.text.count("does not offer its phonebooks") == 1
+    issues = ir.async_get(hass)
+    for feature in ("call_history", "contacts"):
+        assert caplog.text.count(f"the PBX API feature {feature} is off") == 1
+        assert issues.async_get_issue(
+            "wildix", f"missing_permission_{ENTRY_ID}_{feature}"
+        )
+    # The capability probe asked once; the calendar never again.
     assert len(_history_requests(pbx)) == 1
 
 

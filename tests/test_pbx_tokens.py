@@ -43,15 +43,17 @@ FEATURES = (
     "presence_others",
     "call_control_own",
     "call_control_others",
+    "call_history",
+    "contacts",
 )
 # What each profile's credential may use, feature by feature (✔/✘), in FEATURES order.
-ADMIN = "✔✔✔✔✔✔✔✔"
+ADMIN = "✔✔✔✔✔✔✔✔✔✔"
 EXPECTED = {
     "admin": ADMIN,
-    "user": "✔✘✘✘✔✘✔✘",
-    "legacy": "✔✔✔✔✔✔✔✘",
+    "user": "✔✘✘✘✔✘✔✘✘✔",
+    "legacy": "✔✔✔✔✔✔✔✘✔✔",
     # A key with the directory, presence and call-control scopes only.
-    "company_key": "✔✘✘✔✔✔✔✔",
+    "company_key": "✔✘✘✔✔✔✔✔✘✘",
 }
 KEY_SCOPES = frozenset({"colleagues:read", "presence:*", "callcontrol:*", "dialplan:*"})
 
@@ -241,6 +243,8 @@ async def test_a_key_refused_on_a_route_turns_only_that_feature_off(
                 "registrations",
                 "version",
                 "call_control_own",
+                "call_history",
+                "contacts",
             }
 
 

@@ -121,7 +121,9 @@ class CallHistory:
         for extension in self.hub.model.users:
             self._follow(extension)
         if self.hub.pbx_api is not None:
-            self.pbx = PbxCallLog(self, self.hub.pbx_api.client)
+            self.pbx = PbxCallLog(
+                self, self.hub.pbx_api.client, self.hub.pbx_api.features
+            )
             self.pbx.async_start()
         self._unsubscribe += [
             async_dispatcher_connect(self.hass, self.hub.signal_new_user, self._follow),

@@ -65,12 +65,10 @@ class WildixOptionsFlow(OptionsFlow):
                 **user_input,
                 CONF_EXTENSIONS: extensions,
                 CONF_MAX_USERS: int(user_input[CONF_MAX_USERS]),
-                **{
-                    key: int(user_input[key])
-                    for key in (CONF_CALL_LOG_DAYS, CONF_CALL_LOG_CALLS)
-                    if key in user_input
-                },
             }
+            for key in (CONF_CALL_LOG_DAYS, CONF_CALL_LOG_CALLS):
+                if key in user_input:
+                    options[key] = int(user_input[key])
             if CONF_DIAL_PREFIXES in user_input:
                 try:
                     options[CONF_DIAL_PREFIXES] = _prefixes(

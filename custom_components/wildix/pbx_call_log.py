@@ -2,7 +2,8 @@
 
 The history is fetched once per day the calendar asks for and kept in the call log;
 the phonebooks are indexed by number (E.164) and read again every six hours. A
-feature the PBX refuses (403) or lacks (404) turns off alone, with one log line.
+feature the PBX refuses (403) or lacks (404) turns off alone (capabilities.py: one log
+line and a `missing_permission` repair issue).
 """
 
 import asyncio
@@ -15,9 +16,11 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .call_log import from_history
+from .capabilities import EntryCapabilities
+from .pbx_capabilities import why_not
 from .pbx_client import PbxClient
 from .pbx_contacts import Contact
-from .pbx_transport import PbxAuthError, PbxError, PbxRouteMissingError
+from .pbx_transport import PbxError
 
 if TYPE_CHECKING:
     from .call_history import CallHistory
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 PHONEBOOK_REFRESH = timedelta(hours=6)
+# The features' keys in the capability table (pbx_capabilities.FEATURES).
+HISTORY = "call_history"
+CONTACTS = "contacts"
 # A window longer than this is not backfilled (a year view asks for 12 months).
 MAX_BACKFILL_DAYS = 92
 
@@ -32,13 +38,14 @@ MAX_BACKFILL_DAYS = 92
 class PbxCallLog:
     """The PBX's call history and phonebooks for one entry's call log."""
 
-    def __init__(self, history: "CallHistory", client: PbxClient) -> None:
-        """Prepare for an entry's call log and PBX client."""
+    def __init__(
+        self, history: "CallHistory", client: PbxClient, features: EntryCapabilities
+    ) -> None:
+        """Prepare for an entry's call log, PBX client and capabilities."""
         self._history = history
         self._client = client
+        self._features = features
         self.phonebook: dict[str, Contact] = {}
-        self.history_on = True
-        self.contacts_on = True
         self._days: set[date] = set()
         self._lock = asyncio.Lock()
         self._unsubscribe: CALLBACK_TYPE | None = None
@@ -67,13 +74,14 @@ class PbxCallLog:
 
     async def async_refresh_phonebook(self) -> None:
         """Index every contact by its numbers, normalised."""
-        if not self.contacts_on:
+        if self._features.usable(CONTACTS) is False:
             return
         try:
             contacts = await self._client.async_get_contacts()
         except PbxError as err:
-            self.contacts_on = self._still_on("phonebooks", err)
+            self._failed(CONTACTS, err)
             return
+        self._features.async_learnt_usable(CONTACTS)
         index: dict[str, Contact] = {}
         for contact in contacts:
             for number in contact.numbers:
@@ -83,7 +91,7 @@ class PbxCallLog:
 
     async def async_backfill(self, start: datetime, end: datetime) -> None:
         """Fetch the history of the days of a window not fetched before."""
-        if not self.history_on:
+        if self._features.usable(HISTORY) is False:
             return
         local = dt_util.get_default_time_zone()
         first = dt_util.as_local(start).date()
@@ -102,8 +110,9 @@ class PbxCallLog:
             try:
                 records = await self._client.async_get_history(since, until, local)
             except PbxError as err:
-                self.history_on = self._still_on("call history", err)
+                self._failed(HISTORY, err)
                 return
+            self._features.async_learnt_usable(HISTORY)
             # Today is not over: ask again next time.
             self._days.update(day for day in missing if day < today)
         missed_internal = self._history.hub.model.missed_internal
@@ -116,28 +125,19 @@ class PbxCallLog:
                     self._history.async_add(extension, logged)
 
     def diagnostics(self) -> dict[str, Any]:
-        """Return what the features do, without numbers or names."""
+        """Return what the features did, without numbers or names."""
         return {
-            "history": self.history_on,
             "days_fetched": len(self._days),
-            "contacts": self.contacts_on,
             "phonebook_numbers": len(self.phonebook),
         }
 
     async def _async_refresh(self, _now: datetime) -> None:
         await self.async_refresh_phonebook()
 
-    def _still_on(self, feature: str, err: PbxError) -> bool:
-        """Log a failure; return False when the PBX refuses or lacks the feature."""
-        if isinstance(err, PbxRouteMissingError) or (
-            isinstance(err, PbxAuthError) and err.status == 403
-        ):
-            _LOGGER.warning(
-                "The PBX of %s does not offer its %s to this credential; "
-                "the call log goes without it",
-                self._history.hub.entry.title,
-                feature,
-            )
-            return False
-        _LOGGER.debug("Reading the %s failed: %s", feature, err)
-        return True
+    def _failed(self, feature: str, err: PbxError) -> None:
+        """Turn a feature the PBX refuses or lacks off alone; log other failures."""
+        usable, why = why_not(err)
+        if usable is False:
+            self._features.async_turn_off(feature, why)
+        else:
+            _LOGGER.debug("Reading the PBX's %s failed: %s", feature, err)

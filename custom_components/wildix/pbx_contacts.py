@@ -45,6 +45,13 @@ def parse_contact(record: object) -> Contact | None:
 class PbxContacts(PbxTransport):
     """The PBX's phonebooks."""
 
+    async def async_probe_contacts(self) -> None:
+        """Read one contact: whether the credential may read the phonebooks."""
+        self._records(
+            ROUTE_CONTACTS,
+            await self._result("GET", ROUTE_CONTACTS, params={"count": 1}),
+        )
+
     async def async_get_contacts(self) -> list[Contact]:
         """Return every contact with a name and a number, at most MAX_CONTACTS."""
         contacts: list[Contact] = []

@@ -92,6 +92,13 @@ def parse_record(record: object, local: tzinfo) -> HistoryRecord | None:
 class PbxHistory(PbxTransport):
     """The PBX's call history."""
 
+    async def async_probe_history(self) -> None:
+        """Read one record of the history: whether the credential may read it."""
+        self._records(
+            ROUTE_PBX_HISTORY,
+            await self._result("GET", ROUTE_PBX_HISTORY, params={"count": 1}),
+        )
+
     async def async_get_history(
         self, start: datetime, end: datetime, local: tzinfo
     ) -> list[HistoryRecord]:
