@@ -9,7 +9,7 @@ line and a `missing_permission` repair issue).
 import asyncio
 from datetime import date, datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_track_time_interval
@@ -123,13 +123,6 @@ class PbxCallLog:
                 )
                 if logged is not None:
                     self._history.async_add(extension, logged)
-
-    def diagnostics(self) -> dict[str, Any]:
-        """Return what the features did, without numbers or names."""
-        return {
-            "days_fetched": len(self._days),
-            "phonebook_numbers": len(self.phonebook),
-        }
 
     async def _async_refresh(self, _now: datetime) -> None:
         await self.async_refresh_phonebook()
