@@ -1,5 +1,6 @@
 """The call log with the PBX API: calls from the PBX's history, names from its phonebooks."""
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -93,8 +94,15 @@ TODAY_LIVE = cdr(
 )
 
 
-def _history_requests(pbx: FakePbx) -> list[Any]:
-    return [r for r in pbx.requests if "callhistory" in r[1].lower()]
+def _history_fetches(pbx: FakePbx) -> list[Any]:
+    """Return the history's first pages asked for a window (not the probe, not paging)."""
+    return [
+        request
+        for request in pbx.requests
+        if "callhistory" in request[1].lower()
+        and "filter[start][from]" in request[2]
+        and request[2].get("start") == "0"
+    ]
 
 
 async def test_the_calendar_shows_calls_from_before_home_assistant(
@@ -121,12 +129,12 @@ async def test_the_calendar_shows_calls_from_before_home_assistant(
     bob = await _events(hass, _calendar(hass, "202"), "2025-03-03")
     assert [event["summary"] for event in bob] == ["Call with 004989555123456"]
     # Yesterday is fetched once; the missed calls are one callback with two attempts.
-    asked = len(_history_requests(pbx))
+    asked = len(_history_fetches(pbx))
     await _events(hass, _calendar(hass), "2025-03-02")
-    assert len(_history_requests(pbx)) > asked  # the 2nd was not asked for yet
-    asked = len(_history_requests(pbx))
+    assert len(_history_fetches(pbx)) > asked  # the 2nd was not asked for yet
+    asked = len(_history_fetches(pbx))
     await _events(hass, _calendar(hass, "202"), "2025-03-02")
-    assert len(_history_requests(pbx)) == asked + 1  # only today again
+    assert len(_history_fetches(pbx)) == asked + 1  # only today again
     (item,) = await _items(hass, _todo(hass))
     assert item["description"].startswith("+4940555777888: 2 missed")
 
@@ -209,8 +217,8 @@ async def test_refused_features_turn_off_alone(
         assert issues.async_get_issue(
             "wildix", f"missing_permission_{ENTRY_ID}_{feature}"
         )
-    # The capability probe asked once; the calendar never again.
-    assert len(_history_requests(pbx)) == 1
+    # The capability probe asked; the calendar never fetched.
+    assert _history_fetches(pbx) == []
 
 
 async def _office(
@@ -226,3 +234,39 @@ async def _office(
     await add_entry(hass, pbx, **entry_data())
     await hass.async_block_till_done(wait_background_tasks=True)
     return WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+
+
+async def test_a_pbx_in_another_time_zone(
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """The PBX writes Tokyo time (+0900), Home Assistant is in Berlin: the right day."""
+    pbx.history = [
+        # 2025-03-03 23:30 in Tokyo is 15:30 in Berlin on the 3rd.
+        cdr("7001", "2025-03-03 23:30:00", "2025-03-03 23:31:00", timezone="+0900"),
+        # 2025-03-04 07:30 in Tokyo is 23:30 in Berlin on the 3rd.
+        cdr("7002", "2025-03-04 07:30:00", "2025-03-04 07:31:00", timezone="+0900"),
+        # 2025-03-04 09:00 in Tokyo is 01:00 in Berlin on the 4th: not the 3rd.
+        cdr("7003", "2025-03-04 09:00:00", "2025-03-04 09:01:00", timezone="+0900"),
+    ]
+    await _office(hass, pbx, freezer, hass_client_no_auth)
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "start_date_time": "2025-03-03T00:00:00+01:00",
+            "end_date_time": "2025-03-04T00:00:00+01:00",
+        },
+        target={"entity_id": _calendar(hass)},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    events = response[_calendar(hass)]["events"]  # type: ignore[index]
+    berlin = timezone(timedelta(hours=1))
+    assert [datetime.fromisoformat(event["start"]) for event in events] == [  # type: ignore[index]
+        datetime(2025, 3, 3, 15, 30, tzinfo=berlin),
+        datetime(2025, 3, 3, 23, 30, tzinfo=berlin),
+    ]

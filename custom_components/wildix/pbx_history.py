@@ -17,6 +17,8 @@ ROUTE_PBX_HISTORY = "/api/v1/PBX/CallHistory/"
 MAX_HISTORY_PAGES = 50
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The most two time zones differ (UTC-12 to UTC+14).
+ZONE_SLACK = timedelta(hours=26)
 # Official values; anything else is read from `billsec` (10x-media).
 _MISSED = frozenset({"NO ANSWER", "FAILED", "CONGESTION"})
 
@@ -105,11 +107,15 @@ class PbxHistory(PbxTransport):
         """Return the calls that began in a window, asked for in PBX-local time.
 
         The filter's format is not documented (L); records use `YYYY-MM-DD HH:MM:SS`,
-        so that is what is sent, in `local`, and the answer is filtered again.
+        so that is what is sent. The PBX reads it in its own zone, which may not be
+        `local`: the filter is widened by the largest offset between zones, and the
+        answer filtered again by each record's own time.
         """
         params: dict[str, str | int] = {
-            "filter[start][from]": start.astimezone(local).strftime(_TIME_FORMAT),
-            "filter[start][to]": end.astimezone(local).strftime(_TIME_FORMAT),
+            "filter[start][from]": (start - ZONE_SLACK)
+            .astimezone(local)
+            .strftime(_TIME_FORMAT),
+            "filter[start][to]": (end + ZONE_SLACK).astimezone(local).strftime(_TIME_FORMAT),
             "sort": "start",
             "dir": "ASC",
         }
