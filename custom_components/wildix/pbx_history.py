@@ -115,7 +115,9 @@ class PbxHistory(PbxTransport):
             "filter[start][from]": (start - ZONE_SLACK)
             .astimezone(local)
             .strftime(_TIME_FORMAT),
-            "filter[start][to]": (end + ZONE_SLACK).astimezone(local).strftime(_TIME_FORMAT),
+            "filter[start][to]": (end + ZONE_SLACK)
+            .astimezone(local)
+            .strftime(_TIME_FORMAT),
             "sort": "start",
             "dir": "ASC",
         }
