@@ -1,6 +1,8 @@
 """The call log: a calendar of every finished call, callbacks that clear themselves, daily statistics."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from time import process_time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -320,3 +322,46 @@ async def test_the_log_and_the_callbacks_survive_a_restart(
     (item,) = await _items(hass, _todo(hass))
     assert item["summary"] == f"Call back {MISSED_NUMBER}"
     assert hass.states.get(_sensor(hass, "calls_today")).state == "2"  # type: ignore[union-attr]
+
+
+async def test_a_month_of_calls_from_the_bounded_log(
+    hass: HomeAssistant, wildix: WildixSender, setup_integration: MockConfigEntry
+) -> None:
+    """2,500 calls logged for Alice: 2,000 kept, a 30-day window answers all of them."""
+    await wildix.post_all(*INBOUND_MISSED)
+    history = setup_integration.runtime_data.call_history
+    (missed,) = history.log("201")
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    # As a backfill adds them: a batch, oldest first.
+    history.async_add_calls(
+        "201",
+        (
+            replace(
+                missed,
+                call_id=f"call{number}",
+                remote_number=f"+4930555{number:06}",
+                started_ms=now_ms - (number + 1) * 900_000,
+                ended_ms=now_ms - (number + 1) * 900_000 + 60_000,
+            )
+            for number in reversed(range(2500))
+        ),
+    )
+    await hass.async_block_till_done()
+    started = process_time()
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "start_date_time": datetime.now(UTC) - timedelta(days=30),
+            "duration": {"days": 31},
+        },
+        target={"entity_id": _calendar(hass)},
+        blocking=True,
+        return_response=True,
+    )
+    elapsed = process_time() - started
+    print(f"calendar.get_events, 30 days, 2,000 calls: {elapsed * 1000:.0f} ms")  # noqa: T201
+    assert response is not None
+    assert len(response[_calendar(hass)]["events"]) == 2000  # type: ignore[arg-type,index]
+    # Each call was missed from a new number: the callbacks keep the newest 500.
+    assert len(await _items(hass, _todo(hass))) == 500

@@ -4,7 +4,7 @@ Observes the hub's existing signals: a user's last call changing, and the end of
 each of their calls. Saved in its own store, apart from the model.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -161,10 +161,19 @@ class CallHistory:
     @callback
     def async_add(self, extension: str, call: LoggedCall) -> None:
         """Log a finished call of a user and follow it in their callbacks."""
+        self.async_add_calls(extension, (call,))
+
+    @callback
+    def async_add_calls(self, extension: str, calls: Iterable[LoggedCall]) -> None:
+        """Log finished calls of a user (oldest first); entities update once."""
         now_ms = _now_ms()
-        changed = self.log(extension).add(call, now_ms)
-        if call.call_id in self.log(extension):
-            changed |= self.callback_list(extension).take(call, now_ms)
+        log = self.log(extension)
+        items = self.callback_list(extension)
+        changed = False
+        for call in calls:
+            changed |= log.add(call, now_ms)
+            if call.call_id in log:
+                changed |= items.take(call, now_ms)
         if changed:
             self._async_changed(extension)
 
@@ -216,6 +225,9 @@ class CallHistory:
     @callback
     def _async_new_day(self, _now: datetime) -> None:
         now_ms = _now_ms()
+        for extension, log in self.logs.items():
+            if log.prune(now_ms):
+                self._async_changed(extension)
         for extension, items in self.callbacks.items():
             if items.expire(now_ms):
                 self._async_changed(extension)

@@ -157,7 +157,11 @@ class UserCallLog:
             # Logged from the history before its events arrived: the live one wins.
             del self._calls[backfilled.call_id]
         changed = self._put(call)
-        self.prune(now_ms)
+        if len(self._calls) > self.max_calls:
+            # One over the bound: the oldest goes (older days go in prune, daily).
+            oldest = min(self._calls.values(), key=lambda logged: logged.started_ms)
+            del self._calls[oldest.call_id]
+            changed = oldest is not call
         return changed
 
     def prune(self, now_ms: int) -> bool:

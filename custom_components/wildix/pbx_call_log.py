@@ -117,12 +117,19 @@ class PbxCallLog:
             self._days.update(day for day in missing if day < today)
         missed_internal = self._history.hub.model.missed_internal
         for extension in list(self._history.hub.model.users):
-            for record in records:
-                logged = from_history(
-                    record, extension, missed_internal=missed_internal
-                )
-                if logged is not None:
-                    self._history.async_add(extension, logged)
+            self._history.async_add_calls(
+                extension,
+                (
+                    logged
+                    for record in records
+                    if (
+                        logged := from_history(
+                            record, extension, missed_internal=missed_internal
+                        )
+                    )
+                    is not None
+                ),
+            )
 
     async def _async_refresh(self, _now: datetime) -> None:
         await self.async_refresh_phonebook()
