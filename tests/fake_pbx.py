@@ -65,6 +65,8 @@ SCOPES = (
     ("/api/v1/personal/presence", "presence"),
     ("/api/v1/originate", "originate"),
     ("/api/v2/call-control", "callcontrol"),
+    # Reported for contacts (PBX-API-HISTORY.md §4, L); the history has no own scope.
+    ("/api/v1/contacts", "phonebooks"),
 )
 # Routes a user's token may not use (assumed: the admin views, and the voicemail
 # list, seen only with an admin's token, PBX-API-HISTORY.md §2).
@@ -243,6 +245,16 @@ class FakePbx:
         self.presence_changed: Callable[[FakeUser], None] | None = None
         # Voicemail and recordings, with their open questions as knobs (fake_inbox.py).
         self.inbox = FakeInbox()
+        # Call history rows and phonebook contacts as PBX-API-HISTORY.md §1.3 and §4
+        # show them: every value a string, PBX-local times with a separate offset.
+        # Knobs: `history_page` (the most rows one page holds; the manual's default
+        # count is 100), `history_filters` (whether the PBX applies filter[start]),
+        # `total_as_number` (the Phonebooks example's numeric total).
+        self.history: list[dict[str, str]] = []
+        self.contacts: list[dict[str, str]] = []
+        self.history_page = 100
+        self.history_filters = True
+        self.total_as_number = False
         self._next_id = 100
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -283,6 +295,8 @@ class FakePbx:
                 (method, re.compile(pattern), handler)
                 for method, pattern, handler in self.inbox.routes()
             ),
+            ("GET", re.compile(r"/api/v1/pbx/callhistory"), self._call_history),
+            ("GET", re.compile(r"/api/v1/contacts"), self._contacts),
         ]
 
     # State changes, for tests that play an office.
@@ -478,6 +492,37 @@ class FakePbx:
             page = [record | {"id": str(record["id"])} for record in page]
             return _result({"records": page, "total": str(len(records))})
         return _result({"records": page, "total": len(records)})
+
+    def _paged(self, request: web.Request, records: list[Any]) -> web.Response:
+        """Answer one page of `records` as `{records, total}`, total a string (§1.3)."""
+        try:
+            count = int(request.query.get("count", DEFAULT_PAGE))
+            start = int(request.query.get("start", 0))
+        except ValueError:
+            return _error(400, "count and start must be integers")
+        page = records[start : start + min(count, self.history_page)]
+        total = len(records) if self.total_as_number else str(len(records))
+        return _result({"records": page, "total": total})
+
+    async def _call_history(
+        self, request: web.Request, _: dict[str, str]
+    ) -> web.Response:
+        """`GET /api/v1/PBX/CallHistory/`: CDR rows, filtered on local `start` (§1.2)."""
+        rows = self.history
+        since = request.query.get("filter[start][from]")
+        until = request.query.get("filter[start][to]")
+        if self.history_filters:
+            rows = [
+                row
+                for row in rows
+                if (since is None or row["start"] >= since)
+                and (until is None or row["start"] <= until)
+            ]
+        return self._paged(request, rows)
+
+    async def _contacts(self, request: web.Request, _: dict[str, str]) -> web.Response:
+        """`GET /api/v1/Contacts/`: every phonebook's contacts, values strings (§4)."""
+        return self._paged(request, self.contacts)
 
     async def _registrations(
         self, request: web.Request, _: dict[str, str]

@@ -885,3 +885,35 @@ async def test_announce_the_caller_privacy(
             "An unknown caller is calling Alice Example",
         )
     ]
+
+
+@pytest.mark.usefixtures("blueprints_installed")
+async def test_call_back_from_the_todo_list(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A missed call offers a button; pressing it calls the caller from Alice's phone."""
+    devices = await async_known_users(hass, wildix, "201")
+    notified = async_mock_service(hass, "notify", "phone")
+    calls = async_mock_service(hass, DOMAIN, "call")
+    await use_blueprints(
+        hass,
+        (
+            "call_back_from_todo.yaml",
+            {"pbx_user": devices["201"], "notify_action": "notify.phone"},
+        ),
+    )
+    await wildix.post_all(*INBOUND_MISSED[:-1])
+    await post_while_waiting(hass, wildix, INBOUND_MISSED[-1])
+    (sent,) = notified
+    assert sent.data["message"] == "+4940555777888 tried to reach you"
+    (button,) = sent.data["data"]["actions"]
+    assert button["title"] == "Call back"
+    assert calls == []
+    hass.bus.async_fire("mobile_app_notification_action", {"action": "another"})
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert calls == []
+    hass.bus.async_fire("mobile_app_notification_action", {"action": button["action"]})
+    await hass.async_block_till_done()
+    (call,) = calls
+    assert call.data == {"device_id": devices["201"], "number": "+4940555777888"}

@@ -142,7 +142,7 @@ async def test_users_beyond_the_limit_are_ignored_and_reported(
     assert ir.async_get(hass).async_get_issue("wildix", issue_id) is None
     devices = _user_devices(hass)
     assert sorted(devices) == ["201"]
-    assert _entities_of(hass, devices["201"]) == 8
+    assert _entities_of(hass, devices["201"]) == 13
 
 
 async def test_default_user_limit_fits_the_entities_home_assistant_allows(
@@ -178,7 +178,7 @@ async def test_one_call_ringing_thousands_of_extensions_stays_cheap(
         await wildix.post(payload, follow_clock=False)
     devices = _user_devices(hass)
     assert len(devices) == MAX_CALL_PARTIES
-    assert all(_entities_of(hass, device) == 8 for device in devices.values())
+    assert all(_entities_of(hass, device) == 13 for device in devices.values())
     assert (
         sum(
             user_state(hass, extension, "ringing").state == "on"

@@ -16,6 +16,8 @@ from custom_components.wildix.api_entities import (
     REGISTERED,
 )
 from custom_components.wildix.binary_sensor import BINARY_SENSORS
+from custom_components.wildix.calendar import CALL_LOG
+from custom_components.wildix.daily_stats import DAILY_SENSORS
 from custom_components.wildix.devices import USER_MODEL
 from custom_components.wildix.event import CALLS
 from custom_components.wildix.inbox_services import (
@@ -38,13 +40,16 @@ from custom_components.wildix.services import (
 )
 from custom_components.wildix.switch import DND
 from custom_components.wildix.voicemail_sensor import VOICEMAIL
+from custom_components.wildix.todo import CALLBACKS
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "wildix"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
 ICONS = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
 LANGUAGES = sorted(path.stem for path in (COMPONENT / "translations").glob("*.json"))
 DESCRIPTIONS = {
-    "sensor": (*USER_SENSORS, *PBX_SENSORS, PBX_VERSION, VOICEMAIL),
+    "sensor": (*USER_SENSORS, *PBX_SENSORS, PBX_VERSION, VOICEMAIL, *DAILY_SENSORS),
+    "calendar": (CALL_LOG,),
+    "todo": (CALLBACKS,),
     "binary_sensor": (*BINARY_SENSORS, REGISTERED),
     "event": (CALLS,),
     "switch": (DND,),

@@ -25,9 +25,11 @@ DEFAULTS = {
     "stale_call_timeout": 4,
     "max_event_age": 10,
     "show_remote": True,
-    "max_users": 900,
+    "max_users": 600,
     "pass_through": True,
     "missed_internal": False,
+    "call_log_days": 90,
+    "call_log_calls": 2000,
     "dial_prefixes": [],
     "inbox_days": 30,
 }
@@ -114,6 +116,8 @@ async def test_every_field_is_saved(
         pass_through=False,
         missed_internal=True,
         inbox_days=7,
+        call_log_days=30.0,
+        call_log_calls=500.0,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_integration.options == {
@@ -124,6 +128,8 @@ async def test_every_field_is_saved(
         "max_users": 50,
         "pass_through": False,
         "missed_internal": True,
+        "call_log_days": 30,
+        "call_log_calls": 500,
         "dial_prefixes": [],
         "inbox_days": 7,
     }

@@ -246,6 +246,18 @@ async def test_diagnostics_show_the_connection_never_the_token(
                 "why": "readable",
                 "needs": "an admin's token",
             },
+            {
+                "feature": "call_history",
+                "usable": "✔",
+                "why": "readable",
+                "needs": "an admin's token",
+            },
+            {
+                "feature": "contacts",
+                "usable": "✔",
+                "why": "readable",
+                "needs": "any user's token",
+            },
         ],
         "call_control": None,
     }

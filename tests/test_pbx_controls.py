@@ -526,7 +526,7 @@ async def test_the_user_limit_leaves_room_for_every_entity(
         assert device is not None and device.name is not None
         per_device[device.name] = per_device.get(device.name, 0) + 1
     per_user = per_device["Alice Martin"]
-    assert per_user == 10
+    assert per_user == 15
     limit = getattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 10_000)
     assert MAX_USERS * per_user + per_device["Wildix"] + MAX_SWITCHES <= limit
 
@@ -578,7 +578,7 @@ async def test_no_connection_no_controls(
         e.domain
         for e in er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
     }
-    assert platforms == {"binary_sensor", "event", "sensor"}
+    assert platforms == {"binary_sensor", "calendar", "event", "sensor", "todo"}
 
 
 async def test_switch_surface(

@@ -44,15 +44,17 @@ FEATURES = (
     "call_control_own",
     "call_control_others",
     "voicemail",
+    "call_history",
+    "contacts",
 )
 # What each profile's credential may use, feature by feature (✔/✘), in FEATURES order.
-ADMIN = "✔✔✔✔✔✔✔✔✔"
+ADMIN = "✔✔✔✔✔✔✔✔✔✔✔"
 EXPECTED = {
     "admin": ADMIN,
-    "user": "✔✘✘✘✔✘✔✘✘",
-    "legacy": "✔✔✔✔✔✔✔✘✔",
+    "user": "✔✘✘✘✔✘✔✘✘✘✔",
+    "legacy": "✔✔✔✔✔✔✔✘✔✔✔",
     # A key with the directory, presence and call-control scopes only.
-    "company_key": "✔✘✘✔✔✔✔✔✘",
+    "company_key": "✔✘✘✔✔✔✔✔✘✘✘",
 }
 KEY_SCOPES = frozenset({"colleagues:read", "presence:*", "callcontrol:*", "dialplan:*"})
 
@@ -243,6 +245,8 @@ async def test_a_key_refused_on_a_route_turns_only_that_feature_off(
                 "version",
                 "call_control_own",
                 "voicemail",
+                "call_history",
+                "contacts",
             }
 
 

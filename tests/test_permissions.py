@@ -25,7 +25,7 @@ SETTINGS = {
     "stale_call_timeout": 4,
     "max_event_age": 10,
     "show_remote": True,
-    "max_users": 900,
+    "max_users": 600,
 }
 BRUNO_DND = "switch.bruno_keller_do_not_disturb"
 CHIARA_DND = "switch.chiara_rossi_do_not_disturb"
@@ -159,7 +159,7 @@ async def test_people_step_links_several_persons_at_once(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["people"] == {"person.noor": "202", "person.lena": "203"}
     # The settings of the first step are saved with them.
-    assert entry.options["max_users"] == 900
+    assert entry.options["max_users"] == 600
 
 
 @pytest.mark.usefixtures("noor", "lena")

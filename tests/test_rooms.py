@@ -78,6 +78,8 @@ def test_every_feature_is_declared_once() -> None:
         "presence_others",
         "call_control_own",
         "call_control_others",
+        "call_history",
+        "contacts",
     }
     for feature in pbx_capabilities.FEATURES:
         assert feature.token_needs

@@ -9,6 +9,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from . import sqs, webhook
+from .call_history import async_remove_call_history
 from .capabilities import async_clear_capability_issues
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
@@ -30,10 +31,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TODO,
 ]
 
 CONNECT: dict[
@@ -57,6 +60,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     """Set up a Wildix PBX from a config entry."""
     hub = WildixHub(hass, entry)
     await hub.async_load()
+    await hub.call_history.async_load()
     connection = await CONNECT[hub.transport](hass, hub)
     entry.runtime_data = hub
     if await async_connect_pbx_api(hub) is not None:
@@ -72,11 +76,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     hub.async_start()
     if hub.inbox.api is not None:
         hub.inbox.api.async_start()
+    hub.call_history.async_start()
 
     async def async_stop() -> None:
         # The transport first, then the save: nothing delivered meanwhile is lost.
         await connection.async_stop()
         await hub.async_stop()
+        await hub.call_history.async_stop()
 
     entry.async_on_unload(async_stop)
     entry.async_on_unload(async_setup_entry_voice(hass, entry.entry_id))
@@ -104,7 +110,9 @@ async def _async_entry_updated(hass: HomeAssistant, entry: WildixConfigEntry) ->
     hub = entry.runtime_data
     if not hub.async_apply_entry():
         hass.config_entries.async_schedule_reload(entry.entry_id)
-    elif hub.pbx_api is not None:
+        return
+    hub.call_history.async_apply_options()
+    if hub.pbx_api is not None:
         # Users the new filter or limit lets in come back from the directory.
         hub.pbx_api.async_reapply()
 
@@ -122,6 +130,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> N
     async_clear_capability_issues(hass, entry.entry_id)
     await async_remove_storage(hass, entry.entry_id)
     await async_remove_inbox(hass, entry.entry_id)
+    await async_remove_call_history(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -27,6 +27,8 @@ CONF_MAX_USERS: Final = "max_users"
 CONF_PASS_THROUGH: Final = "pass_through"
 CONF_MISSED_INTERNAL: Final = "missed_internal"
 CONF_INBOX_DAYS: Final = "inbox_days"  # days voicemails and recordings are kept
+CONF_CALL_LOG_DAYS: Final = "call_log_days"
+CONF_CALL_LOG_CALLS: Final = "call_log_calls"
 
 EVENT_WEBHOOK: Final = "wildix_webhook"
 EVENT_CALL: Final = "wildix_event"

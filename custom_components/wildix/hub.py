@@ -11,6 +11,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
+from .call_history import CallHistory
 from .const import (
     CONF_SECRET,
     CONF_SECRET_ACCESS_KEY,
@@ -93,6 +94,8 @@ class WildixHub:
         self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
         # The optional connection to the PBX API (coordinator.py).
         self.pbx_api: PbxApi | None = None
+        # Every user's finished calls and callbacks (call_history.py), saved apart.
+        self.call_history = CallHistory(self)
 
     @property
     def secret(self) -> str:

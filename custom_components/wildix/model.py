@@ -57,12 +57,12 @@ __all__ = [
 
 DEFAULT_STALE_CALL_TIMEOUT = 4 * 3600.0
 # Home Assistant refuses more than 10,000 enabled entities per config entry; a
-# user has eight and the PBX two, so at most 1,249 users fit. Stay well below.
-DEFAULT_MAX_USERS = 900
-# Ten entities a user with the PBX API connection (the voicemail sensor included),
-# three for the PBX and at most 64 dialplan switches: 990 users stay below Home
-# Assistant's 10,000 entities per entry.
-MAX_USERS = 990
+# user has thirteen (seven, voicemail, a call log, callbacks and three daily statistics)
+# and the PBX two. Stay well below.
+DEFAULT_MAX_USERS = 600
+# Fifteen entities a user with the PBX API connection, three for the PBX and at most
+# 64 dialplan switches: 650 users stay below Home Assistant's 10,000 entities per entry.
+MAX_USERS = 650
 MAX_COUNTED_CALLS_PER_USER = 32
 # Users one event may add: each costs a device and seven entities, and one
 # delivery must stay well under a second. Others are added by later events.

@@ -4,7 +4,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from .call_log import DEFAULT_LOG_CALLS, DEFAULT_LOG_DAYS
 from .const import (
+    CONF_CALL_LOG_CALLS,
+    CONF_CALL_LOG_DAYS,
     CONF_EXTENSIONS,
     CONF_INBOX_DAYS,
     CONF_MAX_EVENT_AGE,
@@ -28,6 +31,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_PASS_THROUGH: True,
     CONF_MISSED_INTERNAL: False,
     CONF_INBOX_DAYS: DEFAULT_RETENTION_DAYS,
+    CONF_CALL_LOG_DAYS: DEFAULT_LOG_DAYS,
+    CONF_CALL_LOG_CALLS: DEFAULT_LOG_CALLS,
     CONF_DIAL_PREFIXES: [],
 }
 
@@ -44,6 +49,8 @@ class WildixOptions:
     pass_through: bool
     missed_internal: bool
     inbox_days: float
+    call_log_days: int
+    call_log_calls: int
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -59,4 +66,6 @@ class WildixOptions:
             pass_through=bool(values[CONF_PASS_THROUGH]),
             missed_internal=bool(values[CONF_MISSED_INTERNAL]),
             inbox_days=float(values[CONF_INBOX_DAYS]),
+            call_log_days=min(int(values[CONF_CALL_LOG_DAYS]), DEFAULT_LOG_DAYS),
+            call_log_calls=min(int(values[CONF_CALL_LOG_CALLS]), DEFAULT_LOG_CALLS),
         )

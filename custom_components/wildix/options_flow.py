@@ -15,7 +15,10 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
+from .call_log import DEFAULT_LOG_CALLS, DEFAULT_LOG_DAYS
 from .const import (
+    CONF_CALL_LOG_CALLS,
+    CONF_CALL_LOG_DAYS,
     CONF_EXTENSIONS,
     CONF_INBOX_DAYS,
     CONF_MAX_EVENT_AGE,
@@ -64,6 +67,9 @@ class WildixOptionsFlow(OptionsFlow):
                 CONF_EXTENSIONS: extensions,
                 CONF_MAX_USERS: int(user_input[CONF_MAX_USERS]),
             }
+            for key in (CONF_CALL_LOG_DAYS, CONF_CALL_LOG_CALLS):
+                if key in user_input:
+                    options[key] = int(user_input[key])
             if CONF_DIAL_PREFIXES in user_input:
                 try:
                     options[CONF_DIAL_PREFIXES] = _prefixes(
@@ -225,6 +231,20 @@ def _settings_schema(users: list[SelectOptionDict]) -> vol.Schema:
                     step=1,
                     unit_of_measurement="d",
                     mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Optional(
+                CONF_CALL_LOG_DAYS, default=DEFAULT_OPTIONS[CONF_CALL_LOG_DAYS]
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=DEFAULT_LOG_DAYS, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Optional(
+                CONF_CALL_LOG_CALLS, default=DEFAULT_OPTIONS[CONF_CALL_LOG_CALLS]
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=10, max=DEFAULT_LOG_CALLS, step=1, mode=NumberSelectorMode.BOX
                 )
             ),
         }

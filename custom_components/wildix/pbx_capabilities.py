@@ -180,6 +180,17 @@ async def _voicemail(ctx: ProbeContext) -> str:
     return "readable"
 
 
+async def _call_history(ctx: ProbeContext) -> str:
+    ctx.needs_admin()
+    await ctx.client.async_probe_history()
+    return "readable"
+
+
+async def _contacts(ctx: ProbeContext) -> str:
+    await ctx.client.async_probe_contacts()
+    return "readable"
+
+
 ADMIN_TOKEN = "an admin's token"
 FEATURES: tuple[Feature, ...] = (
     # The directory's probe runs first: the others learn from it whether a Wildix
@@ -193,6 +204,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("call_control_own", "any user's token", "originate:*", _call_control_own),
     Feature("call_control_others", ADMIN_TOKEN, "callcontrol:*", _call_control_others),
     Feature("voicemail", ADMIN_TOKEN, "pbx:* (assumed)", _voicemail),
+    # Which scope of a Company API key covers the call history is not published (L).
+    Feature("call_history", ADMIN_TOKEN, "pbx:read", _call_history),
+    Feature("contacts", "any user's token", "phonebooks:read", _contacts),
 )
 FEATURES_BY_KEY = {feature.key: feature for feature in FEATURES}
 

@@ -2,11 +2,14 @@
 
 The routes live in one module per resource, named after it: `pbx_info` (personal
 info, version, ping), `pbx_directory`, `pbx_registrations`, `pbx_presence`,
-`pbx_switches`, `pbx_calls`, `pbx_voicemail`. `pbx_transport` documents how to add one.
+`pbx_switches`, `pbx_calls`, `pbx_voicemail`, `pbx_history`, `pbx_contacts`.
+`pbx_transport` documents how to add one.
 """
 
 from .pbx_calls import PbxCalls
+from .pbx_contacts import PbxContacts
 from .pbx_directory import PbxDirectory
+from .pbx_history import PbxHistory
 from .pbx_info import PbxInfo
 from .pbx_presence import PbxPresence
 from .pbx_registrations import PbxRegistrations
@@ -22,5 +25,7 @@ class PbxClient(
     PbxSwitches,
     PbxCalls,
     PbxVoicemail,
+    PbxHistory,
+    PbxContacts,
 ):
     """A client of one PBX's REST API, acting with one Bearer token."""

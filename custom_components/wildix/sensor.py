@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api_entities import async_add_version_sensor
+from .daily_stats import async_add_daily_sensors
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect, PbxAspect, PhoneState, User
@@ -89,7 +90,9 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in PhoneState],
         value_fn=lambda user: user.phone().state.value,
-        attributes_fn=lambda hub, user: call_attributes(user, hub.show_remote),
+        attributes_fn=lambda hub, user: hub.call_history.names.with_remote_name(
+            call_attributes(user, hub.show_remote)
+        ),
     ),
     WildixUserSensorDescription(
         key="last_call",
@@ -97,7 +100,9 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         aspects=frozenset({Aspect.LAST_CALL}),
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
-        attributes_fn=lambda hub, user: last_call_attributes(user, hub.show_remote),
+        attributes_fn=lambda hub, user: hub.call_history.names.with_remote_name(
+            last_call_attributes(user, hub.show_remote)
+        ),
     ),
     WildixUserSensorDescription(
         key="missed_calls",
@@ -139,6 +144,7 @@ async def async_setup_entry(
     hub = entry.runtime_data
     async_add_entities(WildixPbxSensor(hub, description) for description in PBX_SENSORS)
     async_add_version_sensor(hub, async_add_entities)
+    async_add_daily_sensors(hub, async_add_entities)
     async_add_user_entities(
         hub,
         async_add_entities,

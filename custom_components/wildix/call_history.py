@@ -1,0 +1,260 @@
+"""Per entry: log every user's finished calls and callbacks, keep them across restarts, tell entities.
+
+Observes the hub's existing signals: a user's last call changing, and the end of
+each of their calls. Saved in its own store, apart from the model.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import (
+    async_dispatcher_connect,
+    async_dispatcher_send,
+)
+from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
+
+from .call_log import LoggedCall, UserCallLog
+from .call_log_texts import ENGLISH, CallLogTexts, async_load_texts
+from .call_names import CallNames
+from .callbacks import CallbackList
+from .changes import Aspect, CallMoment, MomentType
+from .const import DOMAIN
+from .options import WildixOptions
+from .pbx_call_log import PbxCallLog
+from .phone_numbers import number_key
+
+if TYPE_CHECKING:
+    from .hub import WildixHub
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 30.0
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.call_log")
+
+
+async def async_remove_call_history(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the call log an entry saved."""
+    await _store(hass, entry_id).async_remove()
+
+
+class CallHistory:
+    """The call logs and callback lists of an entry's users."""
+
+    def __init__(self, hub: "WildixHub") -> None:
+        """Initialise empty logs for a hub."""
+        self.hass = hub.hass
+        self.hub = hub
+        self._store = _store(hub.hass, hub.entry.entry_id)
+        self.logs: dict[str, UserCallLog] = {}
+        self.callbacks: dict[str, CallbackList] = {}
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._followed: dict[str, list[CALLBACK_TYPE]] = {}
+        self.texts = ENGLISH
+        # The PBX's history and phonebooks, with the PBX API (pbx_call_log.py).
+        self.pbx: PbxCallLog | None = None
+        self.names = CallNames(hub.model, lambda: self.pbx)
+        self.signal_day: SignalType[()] = SignalType(
+            f"{DOMAIN}_{hub.entry.entry_id}_call_log_day"
+        )
+
+    def signal_changed(self, extension: str) -> SignalType[()]:
+        """Return the signal sent when a user's call log or callbacks changed."""
+        return SignalType(f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_{extension}")
+
+    def number_key(self, number: str) -> str:
+        """Return a number normalised in Home Assistant's country."""
+        return number_key(number, self.hass.config.country)
+
+    def log(self, extension: str) -> UserCallLog:
+        """Return a user's call log, empty if none is kept yet."""
+        if (log := self.logs.get(extension)) is None:
+            options = WildixOptions.from_options(self.hub.entry.options)
+            log = self.logs[extension] = UserCallLog(
+                options.call_log_days, options.call_log_calls
+            )
+        return log
+
+    def callback_list(self, extension: str) -> CallbackList:
+        """Return a user's callbacks, empty if none is kept yet."""
+        if (items := self.callbacks.get(extension)) is None:
+            items = self.callbacks[extension] = CallbackList(self.number_key)
+        return items
+
+    def render(self) -> CallLogTexts:
+        """Return the renderer of calls and callbacks, privacy as the options say."""
+        return CallLogTexts(self.texts, self.hub.show_remote, self.names.find)
+
+    async def async_backfill(self, start: datetime, end: datetime) -> None:
+        """Add the PBX's history of a window to the logs, once per day."""
+        if self.pbx is not None:
+            await self.pbx.async_backfill(start, end)
+
+    @callback
+    def async_names_changed(self) -> None:
+        """Show calls and callbacks again: the phonebooks changed."""
+        for extension in {*self.logs, *self.callbacks}:
+            async_dispatcher_send(self.hass, self.signal_changed(extension))
+
+    async def async_load(self) -> None:
+        """Restore the saved logs and callbacks, and read the texts."""
+        self.texts = await async_load_texts(self.hass)
+        if (stored := await self._store.async_load()) is None:
+            return
+        now_ms = _now_ms()
+        for extension, calls in _mapping(stored.get("calls")).items():
+            self.log(extension).restore(calls, now_ms)
+        for extension, items in _mapping(stored.get("callbacks")).items():
+            self.callback_list(extension).restore(items)
+            self.callback_list(extension).expire(now_ms)
+
+    @callback
+    def async_start(self) -> None:
+        """Follow every user's calls, and start each day anew at local midnight."""
+        for extension in self.hub.model.users:
+            self._follow(extension)
+        if self.hub.pbx_api is not None:
+            self.pbx = PbxCallLog(
+                self, self.hub.pbx_api.client, self.hub.pbx_api.features
+            )
+            self.pbx.async_start()
+        self._unsubscribe += [
+            async_dispatcher_connect(self.hass, self.hub.signal_new_user, self._follow),
+            async_track_time_change(
+                self.hass, self._async_new_day, hour=0, minute=0, second=0
+            ),
+        ]
+
+    async def async_stop(self) -> None:
+        """Stop following and save now."""
+        if self.pbx is not None:
+            self.pbx.async_stop()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        for followed in self._followed.values():
+            for unsubscribe in followed:
+                unsubscribe()
+        self._unsubscribe.clear()
+        self._followed.clear()
+        await self._store.async_save(self._data_to_save())
+
+    @callback
+    def async_apply_options(self) -> None:
+        """Apply changed bounds of the logs."""
+        options = WildixOptions.from_options(self.hub.entry.options)
+        now_ms = _now_ms()
+        for log in self.logs.values():
+            log.max_days = options.call_log_days
+            log.max_calls = options.call_log_calls
+            log.prune(now_ms)
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        # What is shown of outside parties may have changed too.
+        self.async_names_changed()
+
+    @callback
+    def async_add(self, extension: str, call: LoggedCall) -> None:
+        """Log a finished call of a user and follow it in their callbacks."""
+        self.async_add_calls(extension, (call,))
+
+    @callback
+    def async_add_calls(self, extension: str, calls: Iterable[LoggedCall]) -> None:
+        """Log finished calls of a user (oldest first); entities update once."""
+        now_ms = _now_ms()
+        log = self.log(extension)
+        items = self.callback_list(extension)
+        changed = False
+        for call in calls:
+            changed |= log.add(call, now_ms)
+            if call.call_id in log:
+                changed |= items.take(call, now_ms)
+        if changed:
+            self._async_changed(extension)
+
+    @callback
+    def async_callbacks_edited(self, extension: str) -> None:
+        """Save and show callbacks a user edited."""
+        self._async_changed(extension)
+
+    @callback
+    def _follow(self, extension: str) -> None:
+        if extension in self._followed:
+            return
+        hub = self.hub
+        self._followed[extension] = [
+            async_dispatcher_connect(
+                self.hass,
+                hub.signal_user(extension, Aspect.LAST_CALL),
+                partial(self._async_last_call, extension),
+            ),
+            async_dispatcher_connect(
+                self.hass, hub.signal_moment(extension), self._async_moment
+            ),
+        ]
+
+    @callback
+    def _async_last_call(self, extension: str) -> None:
+        """Log a user's last call, ended or refined since."""
+        if (user := self.hub.model.users.get(extension)) is None:
+            return
+        if (record := user.last_call) is None:
+            return
+        call = self.hub.model.ended_calls.get(record.call_id)
+        if (logged := LoggedCall.from_record(extension, record, call)) is not None:
+            self.async_add(extension, logged)
+
+    @callback
+    def _async_moment(self, moment: CallMoment) -> None:
+        """Log a call that ended while it was not the user's last (overlapping calls)."""
+        if moment.type is not MomentType.CALL_ENDED:
+            return
+        if (call := self.hub.model.ended_calls.get(moment.call_id)) is None:
+            return
+        if (leg := call.legs.get(moment.extension)) is None:
+            return
+        logged = LoggedCall.from_record(moment.extension, leg.record, call)
+        if logged is not None:
+            self.async_add(moment.extension, logged)
+
+    @callback
+    def _async_new_day(self, _now: datetime) -> None:
+        now_ms = _now_ms()
+        for extension, log in self.logs.items():
+            if log.prune(now_ms):
+                self._async_changed(extension)
+        for extension, items in self.callbacks.items():
+            if items.expire(now_ms):
+                self._async_changed(extension)
+        async_dispatcher_send(self.hass, self.signal_day)
+
+    @callback
+    def _async_changed(self, extension: str) -> None:
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        async_dispatcher_send(self.hass, self.signal_changed(extension))
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        return {
+            "calls": {ext: log.as_list() for ext, log in self.logs.items() if len(log)},
+            "callbacks": {
+                ext: items.as_list()
+                for ext, items in self.callbacks.items()
+                if items.items
+            },
+        }
+
+
+def _now_ms() -> int:
+    return int(dt_util.utcnow().timestamp() * 1000)
+
+
+def _mapping(value: Any) -> Mapping[str, list[Any]]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(key): item for key, item in value.items() if isinstance(item, list)}

@@ -1,0 +1,293 @@
+"""The call log: each user's finished calls, bounded, and what a day of them adds up to.
+
+No Home Assistant imports. Calls come from the model's records (live) and from the
+PBX's call history (backfill); the same call from both is kept once.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+from typing import Any, Self
+
+from .calls import Call, CallRecord
+from .pbx_history import HistoryRecord
+from .protocol import Direction, is_internal_number
+
+DEFAULT_LOG_DAYS = 90
+DEFAULT_LOG_CALLS = 2000
+# A call the PBX's history reports is the live one when it began this close to it.
+SAME_CALL_WINDOW_MS = 90 * 1000
+
+
+class Source(StrEnum):
+    """Where a logged call came from."""
+
+    LIVE = "live"  # the webhook or queue events
+    HISTORY = "history"  # the PBX's call history (API)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedCall:
+    """One user's side of a finished call."""
+
+    call_id: str
+    direction: Direction
+    outgoing: bool
+    remote_number: str | None
+    remote_name: str | None
+    remote_local: bool
+    started_ms: int
+    ended_ms: int
+    answered: bool
+    missed: bool
+    talk_seconds: float
+    answered_by: str | None = None
+    voicemail: bool = False
+    recording: bool = False
+    source: Source = Source.LIVE
+
+    @classmethod
+    def from_record(
+        cls, extension: str, record: CallRecord, call: Call | None
+    ) -> Self | None:
+        """Return what the log keeps of an ended record, None while it has not ended."""
+        if record.ended_ms is None:
+            return None
+        leg = None if call is None else call.legs.get(extension)
+        answered_by = next(
+            (
+                other.extension
+                for other in (() if call is None else call.legs.values())
+                if other.record.answered
+            ),
+            None,
+        )
+        types = {item.type for item in record.attachments}
+        return cls(
+            call_id=record.call_id,
+            direction=record.direction,
+            outgoing=(
+                record.direction is Direction.OUTBOUND
+                or (leg is not None and leg.caller)
+            ),
+            remote_number=record.remote_number,
+            remote_name=record.remote_name,
+            remote_local=record.remote_local,
+            started_ms=record.started_ms,
+            ended_ms=max(record.ended_ms, record.started_ms),
+            answered=record.answered,
+            missed=bool(record.missed),
+            talk_seconds=(record.duration or 0.0) if record.answered else 0.0,
+            answered_by=extension if record.answered else answered_by,
+            voicemail="voicemail" in types,
+            recording="recording" in types or bool(record.recordings),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the call as JSON-serialisable data."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Read what as_dict saved."""
+        return cls(
+            call_id=str(data["call_id"]),
+            direction=Direction(data["direction"]),
+            outgoing=bool(data["outgoing"]),
+            remote_number=data.get("remote_number"),
+            remote_name=data.get("remote_name"),
+            remote_local=bool(data["remote_local"]),
+            started_ms=int(data["started_ms"]),
+            ended_ms=int(data["ended_ms"]),
+            answered=bool(data["answered"]),
+            missed=bool(data["missed"]),
+            talk_seconds=float(data["talk_seconds"]),
+            answered_by=data.get("answered_by"),
+            voicemail=bool(data.get("voicemail")),
+            recording=bool(data.get("recording")),
+            source=Source(data.get("source", Source.LIVE)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """What a user's calls of one day add up to."""
+
+    calls: int = 0
+    missed: int = 0
+    talk_seconds: float = 0.0
+
+
+class UserCallLog:
+    """One user's logged calls by id, oldest first, within the bounds."""
+
+    def __init__(self, max_days: int, max_calls: int) -> None:
+        """Initialise an empty log that keeps `max_days` and at most `max_calls`."""
+        self.max_days = max_days
+        self.max_calls = max_calls
+        self._calls: dict[str, LoggedCall] = {}
+
+    def __len__(self) -> int:
+        """Return how many calls are logged."""
+        return len(self._calls)
+
+    def __contains__(self, call_id: object) -> bool:
+        """Tell whether a call is logged, by id."""
+        return call_id in self._calls
+
+    def __iter__(self) -> Iterator[LoggedCall]:
+        """Iterate over the logged calls, oldest first."""
+        return iter(self._calls.values())
+
+    def add(self, call: LoggedCall, now_ms: int) -> bool:
+        """Log a call, or update it; return whether the log changed."""
+        if call.started_ms < now_ms - self.max_days * 86_400_000:
+            return False
+        if call.source is Source.HISTORY:
+            if (live := self._same_live_call(call)) is not None:
+                # The live record wins; the history only adds what it lacks.
+                merged = replace(
+                    live,
+                    remote_name=live.remote_name or call.remote_name,
+                    voicemail=live.voicemail or call.voicemail,
+                    recording=live.recording or call.recording,
+                )
+                return self._put(merged)
+        elif (backfilled := self._same_history_call(call)) is not None:
+            # Logged from the history before its events arrived: the live one wins.
+            del self._calls[backfilled.call_id]
+        changed = self._put(call)
+        if len(self._calls) > self.max_calls:
+            # One over the bound: the oldest goes (older days go in prune, daily).
+            oldest = min(self._calls.values(), key=lambda logged: logged.started_ms)
+            del self._calls[oldest.call_id]
+            changed = oldest is not call
+        return changed
+
+    def prune(self, now_ms: int) -> bool:
+        """Drop calls older than the days kept and beyond the count; return whether any went."""
+        oldest = now_ms - self.max_days * 86_400_000
+        keep = sorted(
+            (call for call in self._calls.values() if call.started_ms >= oldest),
+            key=lambda call: call.started_ms,
+        )[-self.max_calls :]
+        if len(keep) == len(self._calls):
+            return False
+        self._calls = {call.call_id: call for call in keep}
+        return True
+
+    def between(self, start_ms: int, end_ms: int) -> list[LoggedCall]:
+        """Return the calls overlapping a window, by start."""
+        return sorted(
+            (
+                call
+                for call in self._calls.values()
+                if call.started_ms < end_ms and call.ended_ms >= start_ms
+            ),
+            key=lambda call: call.started_ms,
+        )
+
+    def latest(self) -> LoggedCall | None:
+        """Return the call that began last."""
+        return max(self._calls.values(), key=lambda call: call.started_ms, default=None)
+
+    def totals_since(self, start_ms: int) -> DayTotals:
+        """Return what the calls that began at or after a time add up to."""
+        calls = missed = 0
+        talk = 0.0
+        for call in self._calls.values():
+            if call.started_ms < start_ms:
+                continue
+            calls += 1
+            missed += call.missed
+            talk += call.talk_seconds
+        return DayTotals(calls, missed, talk)
+
+    def as_list(self) -> list[dict[str, Any]]:
+        """Return the log as JSON-serialisable data."""
+        return [call.as_dict() for call in self._calls.values()]
+
+    def restore(self, data: list[Mapping[str, Any]], now_ms: int) -> None:
+        """Load what as_list saved, skipping malformed calls, then apply the bounds."""
+        for item in data:
+            try:
+                call = LoggedCall.from_dict(item)
+            except (KeyError, TypeError, ValueError):
+                continue
+            self._calls[call.call_id] = call
+        self.prune(now_ms)
+
+    def _put(self, call: LoggedCall) -> bool:
+        if self._calls.get(call.call_id) == call:
+            return False
+        self._calls[call.call_id] = call
+        return True
+
+    def _same_live_call(self, call: LoggedCall) -> LoggedCall | None:
+        return self._match(call, Source.LIVE)
+
+    def _same_history_call(self, call: LoggedCall) -> LoggedCall | None:
+        return self._match(call, Source.HISTORY)
+
+    def _match(self, call: LoggedCall, source: Source) -> LoggedCall | None:
+        """Return the call of the other source this one is (same party, close start)."""
+        for other in self._calls.values():
+            if (
+                other.source is source
+                and abs(other.started_ms - call.started_ms) <= SAME_CALL_WINDOW_MS
+                and other.outgoing == call.outgoing
+                and _same_number(other.remote_number, call.remote_number)
+            ):
+                return other
+        return None
+
+
+def _same_number(first: str | None, second: str | None) -> bool:
+    """Tell whether two reported numbers are the same line (digits, last nine)."""
+    if first is None or second is None:
+        return first == second
+    a = "".join(ch for ch in first if ch.isdigit())[-9:]
+    b = "".join(ch for ch in second if ch.isdigit())[-9:]
+    return a == b
+
+
+def from_history(
+    record: HistoryRecord, extension: str, *, missed_internal: bool
+) -> LoggedCall | None:
+    """Return one user's side of a PBX history row, None if they are not in it."""
+    caller = record.from_number == extension or (
+        record.channel is not None and record.channel.startswith(f"SIP/{extension}-")
+    )
+    if caller:
+        number, name = record.to_number, record.to_name
+    elif record.to_number == extension:
+        number, name = record.from_number, record.from_name
+    else:
+        return None
+    local = number is not None and is_internal_number(number)
+    if local:
+        direction = Direction.INTERNAL
+    else:
+        direction = Direction.OUTBOUND if caller else Direction.INBOUND
+    missed = (
+        record.missed
+        and not caller
+        and (direction is Direction.INBOUND or missed_internal)
+    )
+    start_ms = int(record.start.timestamp() * 1000)
+    return LoggedCall(
+        call_id=f"cdr_{record.id}",
+        direction=direction,
+        outgoing=caller,
+        remote_number=number,
+        remote_name=name if name != number else None,
+        remote_local=local,
+        started_ms=start_ms,
+        ended_ms=max(int(record.end.timestamp() * 1000), start_ms),
+        answered=record.answered,
+        missed=missed,
+        talk_seconds=float(record.talk_seconds),
+        answered_by=extension if record.answered and not caller else None,
+        voicemail=record.voicemail,
+        source=Source.HISTORY,
+    )

@@ -1,0 +1,32 @@
+"""Phone numbers in one form (E.164), so that the same line compares equal however it was written.
+
+No Home Assistant imports. Webhooks report outside numbers as `+4930…`, the PBX's
+call history the dialled string (`0049…`, `030…`), phonebooks whatever was typed.
+"""
+
+import phonenumbers
+
+from .protocol import is_internal_number
+
+_SEPARATORS = str.maketrans("", "", " ()-./\u00a0")
+
+
+def number_key(number: str, region: str | None) -> str:
+    """Return a number in E.164 when it can be read as one, else its digits.
+
+    `region` is the country (ISO 3166 alpha-2) a number without a country code is
+    read in. Internal extensions stay as they are.
+    """
+    raw = number.strip().translate(_SEPARATORS)
+    if not raw or is_internal_number(raw):
+        return raw
+    if raw.startswith("00"):
+        raw = f"+{raw[2:]}"
+    try:
+        parsed = phonenumbers.parse(raw, None if raw.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is not None and phonenumbers.is_possible_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    return f"+{digits}" if raw.startswith("+") else digits

@@ -1,0 +1,82 @@
+"""The call log's bounds and deduplication, without Home Assistant."""
+
+from dataclasses import replace
+from time import perf_counter
+
+from custom_components.wildix.call_log import LoggedCall, Source, UserCallLog
+from custom_components.wildix.protocol import Direction
+
+DAY_MS = 86_400_000
+NOW_MS = 1_741_079_700_000
+
+
+def call(number: int, started_ms: int, **changes: object) -> LoggedCall:
+    """Return a finished inbound call."""
+    logged = LoggedCall(
+        call_id=f"call{number}",
+        direction=Direction.INBOUND,
+        outgoing=False,
+        remote_number=f"+49305550{number:05}",
+        remote_name=None,
+        remote_local=False,
+        started_ms=started_ms,
+        ended_ms=started_ms + 60_000,
+        answered=True,
+        missed=False,
+        talk_seconds=55.0,
+    )
+    return replace(logged, **changes)  # type: ignore[arg-type]
+
+
+def test_at_most_the_calls_and_days_of_the_options() -> None:
+    """2,000 calls a user and 90 days: the oldest go first; a call older is refused."""
+    log = UserCallLog(max_days=90, max_calls=2000)
+    for number in range(2500):
+        log.add(call(number, NOW_MS - (2500 - number) * 60_000), NOW_MS)
+    assert len(log) == 2000
+    assert "call499" not in log and "call500" in log
+    assert not log.add(call(9999, NOW_MS - 91 * DAY_MS), NOW_MS)
+    log.max_days = 1
+    assert log.prune(NOW_MS + DAY_MS)
+    assert len(log) == 0
+
+
+def test_a_month_of_2000_calls_is_read_quickly() -> None:
+    """A 30-day window over 2,000 calls; the time is printed, not asserted."""
+    log = UserCallLog(max_days=90, max_calls=2000)
+    for number in range(2000):
+        log.add(call(number, NOW_MS - number * 30 * 60_000), NOW_MS)
+    started = perf_counter()
+    window = log.between(NOW_MS - 30 * DAY_MS, NOW_MS)
+    elapsed = perf_counter() - started
+    print(f"30-day window over 2,000 calls: {elapsed * 1000:.2f} ms")  # noqa: T201
+    # One call every half hour: 48 a day; the window's end is exclusive.
+    assert len(window) == 30 * 48
+
+
+def test_the_same_call_from_both_sources_is_kept_once() -> None:
+    """History then live, or live then history: one call, the live one."""
+    live = call(1, NOW_MS - 3_600_000)
+    history = replace(
+        live,
+        call_id="cdr_10452",
+        source=Source.HISTORY,
+        remote_number="004930555000001",
+        started_ms=live.started_ms + 20_000,
+        voicemail=True,
+    )
+    first = UserCallLog(90, 2000)
+    first.add(history, NOW_MS)
+    first.add(live, NOW_MS)
+    assert [logged.call_id for logged in first] == ["call1"]
+    second = UserCallLog(90, 2000)
+    second.add(live, NOW_MS)
+    second.add(history, NOW_MS)
+    (kept,) = second
+    assert kept.call_id == "call1"
+    assert kept.voicemail
+    # Another caller at the same time is another call.
+    second.add(
+        replace(history, call_id="cdr_10453", remote_number="+4940555777888"), NOW_MS
+    )
+    assert len(second) == 2
