@@ -155,7 +155,10 @@ async def _act_for_each(
 
 async def _async_set_presence(call: ServiceCall) -> None:
     """Set the presence of one or more users."""
-    users = [_user(call.hass, device_id) for device_id in call.data[ATTR_DEVICE_ID]]
+    # Each user once, however often the call lists them.
+    users = list(
+        dict.fromkeys(_user(call.hass, device) for device in call.data[ATTR_DEVICE_ID])
+    )
     status = PresenceStatus(call.data[ATTR_STATUS])
     message: str | None = call.data.get(ATTR_MESSAGE)
     until: datetime | None = call.data.get(ATTR_UNTIL)
