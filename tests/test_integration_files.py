@@ -19,7 +19,7 @@ from custom_components.wildix.binary_sensor import BINARY_SENSORS
 from custom_components.wildix.devices import USER_MODEL
 from custom_components.wildix.event import CALLS
 from custom_components.wildix.issues import TRANSPORT_ISSUES, Issue
-from custom_components.wildix.pbx_client import PresenceStatus
+from custom_components.wildix.pbx_presence import PresenceStatus
 from custom_components.wildix.schema import vol
 from custom_components.wildix.sensor import PBX_SENSORS, USER_SENSORS
 from custom_components.wildix.services import (

@@ -8,18 +8,20 @@ from typing import Any
 import aiohttp
 import pytest
 
-from custom_components.wildix import pbx_client
-from custom_components.wildix.pbx_client import (
+from custom_components.wildix import pbx_transport
+from custom_components.wildix.pbx_client import PbxClient
+from custom_components.wildix.pbx_presence import (
+    PresenceStatus,
+    format_until,
+    parse_until,
+)
+from custom_components.wildix.pbx_transport import (
     PbxAuthError,
-    PbxClient,
     PbxConnectionError,
     PbxNotWildixError,
     PbxRefusedError,
     PbxRouteMissingError,
-    PresenceStatus,
-    format_until,
     normalize_url,
-    parse_until,
 )
 
 from .fake_pbx import MAX_PAGE, FakePbx, until_text
@@ -123,8 +125,8 @@ async def test_directory_stops_at_bound(
     client: PbxClient, pbx: FakePbx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A PBX that never stops paging is read at most MAX_PAGES times."""
-    monkeypatch.setattr(pbx_client, "MAX_PAGES", 2)
-    monkeypatch.setattr(pbx_client, "PAGE_SIZE", 1)
+    monkeypatch.setattr(pbx_transport, "MAX_PAGES", 2)
+    monkeypatch.setattr(pbx_transport, "PAGE_SIZE", 1)
     directory = await client.async_get_colleagues()
     assert not directory.complete
     assert len(directory.colleagues) == 2
@@ -528,7 +530,7 @@ async def test_not_a_wildix_pbx(
 
 async def test_oversized_answer(client: PbxClient, pbx: FakePbx) -> None:
     """An answer larger than any the integration asks for is refused."""
-    body = b'{"type":"result","result":"' + b"x" * pbx_client.MAX_BODY + b'"}'
+    body = b'{"type":"result","result":"' + b"x" * pbx_transport.MAX_BODY + b'"}'
     pbx.raw["/api/v1/PBX/version"] = (200, body, "application/json")
     with pytest.raises(PbxNotWildixError, match="larger"):
         await client.async_get_version()
@@ -593,7 +595,7 @@ async def test_deviations_logged_without_a_listener(
     pbx: FakePbx, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Without a listener, worked-around shapes go to the debug log."""
-    caplog.set_level("DEBUG", logger=pbx_client.__name__)
+    caplog.set_level("DEBUG", logger=pbx_transport.__name__)
     answer(pbx, "/api/v1/PBX/ping", {"result": "pong"})
     await PbxClient(session, pbx.url, pbx.token).async_ping()
     assert "envelope without `type`" in caplog.text

@@ -23,7 +23,7 @@ from .changes import Aspect
 from .coordinator import PbxApi, SwitchesCoordinator, WildixApiCoordinator
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixHub
-from .pbx_client import DialplanSwitch
+from .pbx_switches import DialplanSwitch
 
 # The translation key of every dialplan switch (for its icon; the PBX names it).
 DIALPLAN_SWITCH = "dialplan_switch"

@@ -8,11 +8,10 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_NAME, CONF_TOKEN, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.network import NoURLAvailableError
@@ -37,9 +36,9 @@ from .cloudhook import (
     async_delete_cloudhook,
     async_get_cloudhook,
 )
+from .config_flow_pbx_api import PBX_API_SCHEMA, PbxApiConfigFlow, async_check_pbx_api
 from .const import (
     CONF_ACCESS_KEY_ID,
-    CONF_API_TOKEN,
     CONF_CLOUDHOOK,
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
@@ -54,15 +53,12 @@ from .const import (
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     CONF_TRANSPORT,
-    CONF_VERIFY_SSL,
     DOMAIN,
     Transport,
 )
-from .coordinator import async_check_pbx_api, pbx_client
 from .hub import WildixConfigEntry
 from .model import MAX_USERS
 from .options import DEFAULT_OPTIONS
-from .pbx_client import PbxAuthError, PbxError
 from .protocol import is_extension
 from .schema import vol
 from .sqs import (
@@ -96,17 +92,6 @@ def _user_schema(name: str | None) -> vol.Schema:
         }
     )
 
-
-PBX_API_SCHEMA = vol.Schema(
-    {
-        vol.Optional(CONF_URL): TextSelector(),
-        vol.Optional(CONF_TOKEN): SECRET_SELECTOR,
-        vol.Optional(CONF_VERIFY_SSL, default=True): BooleanSelector(),
-    }
-)
-PBX_TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): SECRET_SELECTOR})
-# What the connection keeps in an entry's data.
-PBX_API_DATA = (CONF_PBX_URL, CONF_API_TOKEN, CONF_VERIFY_SSL)
 
 SECRET_SCHEMA = vol.Schema({vol.Optional(CONF_SECRET): SECRET_SELECTOR})
 
@@ -182,7 +167,7 @@ def http_webhook(hass: HomeAssistant, webhook_id: str) -> WebhookUrl:
     return WebhookUrl(webhook_id, url, public=False)
 
 
-class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
+class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
     """Add a Wildix PBX, or give an existing one a new secret or webhook URL."""
 
     VERSION = 1
@@ -283,45 +268,6 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_reauth_pbx_api()
         return await self.async_step_reauth_confirm()
 
-    async def _async_pbx_refuses_token(self, entry: ConfigEntry) -> bool:
-        """Tell whether the PBX refuses an SQS entry's token (else AWS its keys)."""
-        data = entry.data
-        client = pbx_client(
-            self.hass, data[CONF_PBX_URL], data[CONF_API_TOKEN], data[CONF_VERIFY_SSL]
-        )
-        try:
-            await client.async_get_personal_info()
-        except PbxAuthError:
-            return True
-        except PbxError:
-            return False
-        return False
-
-    async def async_step_reauth_pbx_api(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Take and check a new token for the PBX API, then reload the entry with it."""
-        entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data, error = await async_check_pbx_api(
-                self.hass,
-                {
-                    CONF_URL: entry.data[CONF_PBX_URL],
-                    CONF_TOKEN: user_input[CONF_TOKEN],
-                    CONF_VERIFY_SSL: entry.data[CONF_VERIFY_SSL],
-                },
-            )
-            if error is None:
-                return self._async_save_sqs(entry, data, "reauth_pbx_api_successful")
-            errors["base"] = error
-        return self.async_show_form(
-            step_id="reauth_pbx_api",
-            data_schema=PBX_TOKEN_SCHEMA,
-            errors=errors,
-            description_placeholders={"url": entry.data[CONF_PBX_URL]},
-        )
-
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -412,46 +358,6 @@ class WildixConfigFlow(ConfigFlow, domain=DOMAIN):
                 "reconfigure_webhook",
                 "reconfigure_pbx_api",
             ],
-        )
-
-    async def async_step_reconfigure_pbx_api(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Connect to the PBX API, change the connection, or remove it (empty URL).
-
-        An empty token keeps the saved one, so that only the address can change.
-        """
-        entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            form = dict(user_input)
-            if not form.get(CONF_TOKEN):
-                form[CONF_TOKEN] = entry.data.get(CONF_API_TOKEN, "")
-            data, error = await async_check_pbx_api(self.hass, form)
-            if error is None:
-                kept = {k: v for k, v in entry.data.items() if k not in PBX_API_DATA}
-                if entry.state is ConfigEntryState.LOADED:
-                    # Its update listener reloads it with the new connection.
-                    self.hass.config_entries.async_update_entry(
-                        entry, data={**kept, **data}
-                    )
-                    return self.async_abort(reason="reconfigure_pbx_api_successful")
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data={**kept, **data},
-                    reason="reconfigure_pbx_api_successful",
-                )
-            errors["base"] = error
-        suggested = user_input or {
-            CONF_URL: entry.data.get(CONF_PBX_URL, ""),
-            CONF_VERIFY_SSL: entry.data.get(CONF_VERIFY_SSL, True),
-        }
-        return self.async_show_form(
-            step_id="reconfigure_pbx_api",
-            data_schema=self.add_suggested_values_to_schema(
-                PBX_API_SCHEMA, {k: v for k, v in suggested.items() if k != CONF_TOKEN}
-            ),
-            errors=errors,
         )
 
     async def async_step_reconfigure_sqs(

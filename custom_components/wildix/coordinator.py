@@ -1,12 +1,10 @@
 """Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import CONF_TOKEN, CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -19,19 +17,18 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
 from .directory import DirectoryBook
-from .pbx_client import (
+from .pbx_client import PbxClient
+from .pbx_directory import Directory
+from .pbx_presence import PresenceStatus
+from .pbx_registrations import UserRegistrations
+from .pbx_switches import DialplanSwitch
+from .pbx_transport import (
     DEFAULT_TIMEOUT,
-    DialplanSwitch,
-    Directory,
     PbxAuthError,
-    PbxClient,
     PbxConnectionError,
     PbxError,
     PbxRefusedError,
     PbxRouteMissingError,
-    PresenceStatus,
-    UserRegistrations,
-    normalize_url,
 )
 
 if TYPE_CHECKING:
@@ -60,42 +57,6 @@ def pbx_client(
         verify_ssl=verify_ssl,
         timeout=API_TIMEOUT,
     )
-
-
-async def async_check_pbx_api(
-    hass: HomeAssistant, form: Mapping[str, Any]
-) -> tuple[dict[str, Any], str | None]:
-    """Check a connection entered on a form; return its entry data and a form error.
-
-    An empty URL means no connection. The check reads `GET /api/v1/personal/info`,
-    which any valid token may read (H).
-    """
-    url = str(form.get(CONF_URL) or "").strip()
-    if not url:
-        return {}, None
-    token = str(form.get(CONF_TOKEN) or "").strip()
-    if not token:
-        return {}, "token_required"
-    verify_ssl = bool(form.get(CONF_VERIFY_SSL, True))
-    try:
-        url = normalize_url(url)
-    except ValueError:
-        return {}, "invalid_pbx_url"
-    try:
-        client = pbx_client(hass, url, token, verify_ssl)
-    except ValueError:
-        # Spaces or control characters: no PBX issues such a token.
-        return {}, "invalid_auth"
-    try:
-        await client.async_get_personal_info()
-    except PbxAuthError:
-        return {}, "invalid_auth"
-    except (PbxConnectionError, PbxRefusedError):
-        return {}, "cannot_connect"
-    except PbxError:
-        # Something answered, but not as Wildix does (a 404 on this route included).
-        return {}, "not_a_wildix_pbx"
-    return {CONF_PBX_URL: url, CONF_API_TOKEN: token, CONF_VERIFY_SSL: verify_ssl}, None
 
 
 class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from .changes import Aspect, Changes
 from .model import PbxModel, User
-from .pbx_client import Colleague, UserRegistrations
+from .pbx_directory import Colleague
+from .pbx_registrations import UserRegistrations
 from .protocol import TelephonyStatus, is_extension
 
 # Telephony states that only a registered device can be in.

@@ -85,4 +85,6 @@ def check_may_act_for(
 ) -> None:
     """Raise Unauthorized unless the user may act for the Wildix user."""
     if not may_act_for(hass, options, user, extension):
-        raise Unauthorized(user_id=None if user is None else user.id, entity_id=entity_id)
+        raise Unauthorized(
+            user_id=None if user is None else user.id, entity_id=entity_id
+        )

@@ -17,13 +17,9 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .coordinator import PbxApi
 from .devices import find_user
-from .pbx_client import (
-    MAX_TEXT,
-    PbxError,
-    PbxRouteMissingError,
-    PresenceStatus,
-    normalize_number,
-)
+from .pbx_calls import normalize_number
+from .pbx_presence import PresenceStatus
+from .pbx_transport import MAX_TEXT, PbxError, PbxRouteMissingError
 from .schema import vol
 
 _LOGGER = logging.getLogger(__name__)

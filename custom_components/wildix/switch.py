@@ -15,7 +15,7 @@ from .coordinator import PbxApi
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect
-from .pbx_client import PresenceStatus as PbxPresenceStatus
+from .pbx_presence import PresenceStatus as PbxPresenceStatus
 from .protocol import PresenceStatus
 
 # Writes go to the PBX one at a time: how many it takes at once is not documented,

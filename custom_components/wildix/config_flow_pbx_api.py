@@ -1,0 +1,170 @@
+"""Config flow, PBX API part: the connection's form section, its check, reauth, reconfigure.
+
+`WildixConfigFlow` (config_flow.py) inherits these steps; the first form embeds
+`PBX_API_SCHEMA` as its collapsed `pbx_api` section and checks it with
+`async_check_pbx_api`.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+)
+from homeassistant.const import CONF_TOKEN, CONF_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
+from .coordinator import pbx_client
+from .pbx_transport import (
+    PbxAuthError,
+    PbxConnectionError,
+    PbxError,
+    PbxRefusedError,
+    normalize_url,
+)
+from .schema import vol
+
+TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+PBX_API_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_URL): TextSelector(),
+        vol.Optional(CONF_TOKEN): TOKEN_SELECTOR,
+        vol.Optional(CONF_VERIFY_SSL, default=True): BooleanSelector(),
+    }
+)
+PBX_TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR})
+# What the connection keeps in an entry's data.
+PBX_API_DATA = (CONF_PBX_URL, CONF_API_TOKEN, CONF_VERIFY_SSL)
+
+
+async def async_check_pbx_api(
+    hass: HomeAssistant, form: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """Check a connection entered on a form; return its entry data and a form error.
+
+    An empty URL means no connection. The check reads `GET /api/v1/personal/info`,
+    which any valid token may read (H).
+    """
+    url = str(form.get(CONF_URL) or "").strip()
+    if not url:
+        return {}, None
+    token = str(form.get(CONF_TOKEN) or "").strip()
+    if not token:
+        return {}, "token_required"
+    verify_ssl = bool(form.get(CONF_VERIFY_SSL, True))
+    try:
+        url = normalize_url(url)
+    except ValueError:
+        return {}, "invalid_pbx_url"
+    try:
+        client = pbx_client(hass, url, token, verify_ssl)
+    except ValueError:
+        # Spaces or control characters: no PBX issues such a token.
+        return {}, "invalid_auth"
+    try:
+        await client.async_get_personal_info()
+    except PbxAuthError:
+        return {}, "invalid_auth"
+    except (PbxConnectionError, PbxRefusedError):
+        return {}, "cannot_connect"
+    except PbxError:
+        # Something answered, but not as Wildix does (a 404 on this route included).
+        return {}, "not_a_wildix_pbx"
+    return {CONF_PBX_URL: url, CONF_API_TOKEN: token, CONF_VERIFY_SSL: verify_ssl}, None
+
+
+class PbxApiConfigFlow(ConfigFlow):
+    """The PBX API steps of Wildix's config flow: a new token, a new connection."""
+
+    async def _async_pbx_refuses_token(self, entry: ConfigEntry) -> bool:
+        """Tell whether the PBX refuses an SQS entry's token (else AWS its keys)."""
+        data = entry.data
+        client = pbx_client(
+            self.hass, data[CONF_PBX_URL], data[CONF_API_TOKEN], data[CONF_VERIFY_SSL]
+        )
+        try:
+            await client.async_get_personal_info()
+        except PbxAuthError:
+            return True
+        except PbxError:
+            return False
+        return False
+
+    async def async_step_reauth_pbx_api(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take and check a new token for the PBX API, then reload the entry with it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, error = await async_check_pbx_api(
+                self.hass,
+                {
+                    CONF_URL: entry.data[CONF_PBX_URL],
+                    CONF_TOKEN: user_input[CONF_TOKEN],
+                    CONF_VERIFY_SSL: entry.data[CONF_VERIFY_SSL],
+                },
+            )
+            if error is None:
+                return self._async_save_pbx_api(
+                    entry, {**entry.data, **data}, "reauth_pbx_api_successful"
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reauth_pbx_api",
+            data_schema=PBX_TOKEN_SCHEMA,
+            errors=errors,
+            description_placeholders={"url": entry.data[CONF_PBX_URL]},
+        )
+
+    async def async_step_reconfigure_pbx_api(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect to the PBX API, change the connection, or remove it (empty URL).
+
+        An empty token keeps the saved one, so that only the address can change.
+        """
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            form = dict(user_input)
+            if not form.get(CONF_TOKEN):
+                form[CONF_TOKEN] = entry.data.get(CONF_API_TOKEN, "")
+            data, error = await async_check_pbx_api(self.hass, form)
+            if error is None:
+                kept = {k: v for k, v in entry.data.items() if k not in PBX_API_DATA}
+                return self._async_save_pbx_api(
+                    entry, {**kept, **data}, "reconfigure_pbx_api_successful"
+                )
+            errors["base"] = error
+        suggested = user_input or {
+            CONF_URL: entry.data.get(CONF_PBX_URL, ""),
+            CONF_VERIFY_SSL: entry.data.get(CONF_VERIFY_SSL, True),
+        }
+        return self.async_show_form(
+            step_id="reconfigure_pbx_api",
+            data_schema=self.add_suggested_values_to_schema(
+                PBX_API_SCHEMA, {k: v for k, v in suggested.items() if k != CONF_TOKEN}
+            ),
+            errors=errors,
+        )
+
+    def _async_save_pbx_api(
+        self, entry: ConfigEntry, data: dict[str, Any], reason: str
+    ) -> ConfigFlowResult:
+        """Save an entry's new data and finish; the entry restarts with it."""
+        if entry.state is ConfigEntryState.LOADED:
+            # Its update listener reloads it with the new connection.
+            self.hass.config_entries.async_update_entry(entry, data=data)
+            return self.async_abort(reason=reason)
+        return self.async_update_reload_and_abort(entry, data=data, reason=reason)
