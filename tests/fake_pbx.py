@@ -350,7 +350,9 @@ class FakePbx:
             if match := pattern.fullmatch(path):
                 if request.method != method:
                     continue
-                return self._reshaped(request, await handler(request, match.groupdict()))
+                return self._reshaped(
+                    request, await handler(request, match.groupdict())
+                )
         return _error(404, "404 Not Found")
 
     async def _hostile(self, request: web.Request, path: str) -> web.Response | None:

@@ -1,5 +1,6 @@
 """Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
@@ -17,6 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
 from .directory import DirectoryBook
+from .directory_safety import DirectoryGuard, doubt
 from .pbx_client import PbxClient
 from .pbx_directory import Directory
 from .pbx_presence import PresenceStatus
@@ -25,6 +27,7 @@ from .pbx_switches import DialplanSwitch
 from .pbx_transport import (
     DEFAULT_TIMEOUT,
     PbxAuthError,
+    PbxBusyError,
     PbxConnectionError,
     PbxError,
     PbxRefusedError,
@@ -44,6 +47,10 @@ SWITCHES_INTERVAL = timedelta(seconds=60)
 MAX_SWITCHES = 64
 # Seconds one request may take; tests shorten it.
 API_TIMEOUT = DEFAULT_TIMEOUT
+# Seconds one poll may take in all, however many pages it reads.
+POLL_DEADLINE = 120.0
+# The longest a busy PBX makes the polls wait.
+MAX_BACK_OFF = timedelta(hours=1)
 
 
 def pbx_client(
@@ -92,6 +99,8 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         self.feature = name
         # None until the PBX answered; False once the route answered 404.
         self.supported: bool | None = None
+        self._interval = interval
+        self._unexpected_logged = False
 
     @property
     def available(self) -> bool:
@@ -99,9 +108,18 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         return bool(self.supported) and self.last_update_success
 
     async def _async_update_data(self) -> DataT | None:
-        """Fetch the feature's data, turning client errors into Home Assistant's."""
+        """Fetch the feature's data, turning client errors into Home Assistant's.
+
+        A poll has POLL_DEADLINE in all, however many pages it reads. A busy PBX (429,
+        503) is asked again after the wait it named, at most an hour, or after twice
+        the last wait. An error the integration did not expect is logged with its
+        traceback once, then quietly until a poll succeeds again.
+        """
         try:
-            data = await self._async_fetch()
+            async with asyncio.timeout(POLL_DEADLINE):
+                data = await self._async_fetch()
+        except TimeoutError as err:
+            raise UpdateFailed(f"no answer within {POLL_DEADLINE:g} s") from err
         except PbxRouteMissingError as err:
             self._turn_off(f"the PBX has no {self.feature} route ({err})")
             return None
@@ -112,16 +130,40 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
             raise ConfigEntryAuthFailed(
                 f"the PBX refused the API token: {err}"
             ) from err
+        except PbxBusyError as err:
+            self._back_off(err.retry_after)
+            raise UpdateFailed(
+                f"the PBX is busy ({err}); asking again in {self.update_interval}"
+            ) from err
         except PbxError as err:
             raise UpdateFailed(str(err)) from err
+        except Exception as err:
+            if not self._unexpected_logged:
+                self._unexpected_logged = True
+                _LOGGER.exception(
+                    "%s: unexpected error reading the %s; quiet until it recovers",
+                    self.config_entry.title,
+                    self.feature,
+                )
+            raise UpdateFailed(f"unexpected error: {type(err).__name__}") from err
+        self._unexpected_logged = False
+        self.update_interval = self._interval
         self.supported = True
         return data
+
+    def _back_off(self, retry_after: float | None) -> None:
+        """Wait longer before the next poll: as the PBX asked, or twice the last wait."""
+        last = self.update_interval or self._interval
+        wait = timedelta(seconds=retry_after) if retry_after is not None else last * 2
+        self.update_interval = min(max(wait, self._interval), MAX_BACK_OFF)
 
     def _turn_off(self, why: str) -> None:
         """Stop asking for a feature this PBX or credential does not offer; say so once."""
         _LOGGER.warning("%s: %s; turning the feature off", self.config_entry.title, why)
         self.supported = False
         self.update_interval = None
+        # A poll scheduled before the feature turned off must not run either.
+        self._async_unsub_refresh()
 
     async def _async_fetch(self) -> DataT:
         """Ask the PBX."""
@@ -191,8 +233,33 @@ class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
         """Initialise the switches' coordinator."""
         super().__init__(hass, entry, client, "switches", SWITCHES_INTERVAL)
         self._capped = False
+        # Writes the PBX took, numbered: id -> (number, state). A poll that began
+        # before a write shows the written state rather than the one it read.
+        self._writes = 0
+        self._written: dict[str, tuple[int, int]] = {}
+
+    @callback
+    def async_written(self, switch_id: str, state: int) -> None:
+        """Show a state the PBX took until a poll that began after the write."""
+        self._writes += 1
+        self._written[switch_id] = (self._writes, state)
+        if self.data is not None and switch_id in self.data:
+            written = replace(self.data[switch_id], state=state)
+            self.async_set_updated_data({**self.data, switch_id: written})
 
     async def _async_fetch(self) -> dict[str, DialplanSwitch]:
+        began = self._writes
+        found = await self._async_read()
+        for switch_id, (number, state) in self._written.items():
+            if number > began and switch_id in found:
+                found[switch_id] = replace(found[switch_id], state=state)
+        self._written = {
+            key: write for key, write in self._written.items() if write[0] > began
+        }
+        return found
+
+    async def _async_read(self) -> dict[str, DialplanSwitch]:
+        """Read the switches, at most MAX_SWITCHES of them."""
         switches = await self.client.async_get_switches()
         if len(switches) > MAX_SWITCHES and not self._capped:
             self._capped = True
@@ -220,6 +287,9 @@ class PbxApi:
         )
         self.switches = SwitchesCoordinator(hub.hass, hub.entry, client)
         self._applied: Any = None
+        # The last directory judged, so that applying it again does not count twice.
+        self._judged: Any = None
+        self.guard = DirectoryGuard(hub.hass, hub.entry.entry_id)
         self._unsubscribe: CALLBACK_TYPE | None = None
         # What writes learnt: the extension the token acts as ("" when the PBX did not
         # say), and whether the PBX offers v2 call control (None until asked, False once
@@ -228,16 +298,19 @@ class PbxApi:
         self.call_control: bool | None = None
 
     async def async_start(self) -> None:
-        """Read the directory and the registrations once, then keep polling.
+        """Read every feature once in the background, then keep polling.
 
-        A PBX that cannot be reached now does not stop the entry: events keep working
-        and the API-backed entities wait, unavailable, for the next poll.
+        Setup never waits for the PBX: events work at once, and the API-backed
+        entities appear when their data arrives (unavailable while a poll fails).
         """
-        await self.directory.async_refresh()
-        await self.registrations.async_refresh()
-        await self.switches.async_refresh()
-        self.async_reapply()
         self._unsubscribe = self.directory.async_add_listener(self._async_directory)
+        entry = self.hub.entry
+        for coordinator in (self.directory, self.registrations, self.switches):
+            entry.async_create_background_task(
+                self.hub.hass,
+                coordinator.async_refresh(),
+                f"{entry.title} first {coordinator.feature} poll",
+            )
 
     async def async_stop(self) -> None:
         """Stop polling."""
@@ -260,11 +333,16 @@ class PbxApi:
         data = self.directory.data
         if data is None or data is self._applied:
             return
-        self._applied = data
+        fresh = data is not self._judged
+        self._applied = self._judged = data
         directory = data[0]
+        known = [ext for ext in self.book.colleagues if ext in self.hub.model.users]
+        why = doubt(directory, known)
         changes, gone = self.book.apply_directory(
-            self.hub.model, directory.colleagues, complete=directory.complete
+            self.hub.model, directory.colleagues, complete=why is None
         )
+        if fresh:
+            self.guard.async_judged(why)
         self.hub.async_update_users(changes, gone)
 
     async def async_own_extension(self) -> str | None:
@@ -329,10 +407,11 @@ class PbxApi:
         try:
             await self.client.async_set_switch(switch.id, switch.title, state)
         except PbxError as err:
+            if not isinstance(err, PbxConnectionError | PbxAuthError):
+                # Show what the PBX holds now, read after it refused.
+                await switches.async_refresh()
             raise self.refusal(err, switch.title, switch=True) from err
-        if switches.data is not None and switch_id in switches.data:
-            written = replace(switches.data[switch_id], state=state)
-            switches.async_set_updated_data({**switches.data, switch_id: written})
+        switches.async_written(switch_id, state)
 
     def refusal(
         self, err: PbxError, subject: str, *, switch: bool = False
@@ -360,9 +439,12 @@ class PbxApi:
             )
         if isinstance(err, PbxConnectionError):
             return _failed("pbx_cannot_connect", entry=entry)
+        # The PBX's own text is never shown: only its status (the text went to the
+        # debug log, redacted).
+        status = "?" if err.status is None else str(err.status)
         if isinstance(err, PbxRefusedError):
-            return _failed("pbx_refused", entry=entry, user=subject, reason=err.reason)
-        return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
+            return _failed("pbx_refused", entry=entry, user=subject, status=status)
+        return _failed("pbx_unexpected_answer", entry=entry, status=status)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
