@@ -201,8 +201,8 @@ class FakePbx:
         # `exact_missing`: exact paths (case and trailing slash count) that answer 404;
         # `ignore_start`: the directory always answers its first page; `total_extra`:
         # added to the directory's `total`; `throttle`: prefix -> (status, Retry-After
-        # or None); `held`: prefix -> an event the request waits for (`arrived` logs
-        # the paths that are waiting).
+        # or None); `held`: prefix -> an event a read's answer, made at once, waits for
+        # before it is sent (`arrived` logs the paths held).
         self.numbers_as_text = False
         self.write_reply: tuple[int, bytes] | None = None
         self.exact_missing: set[str] = set()
@@ -350,16 +350,13 @@ class FakePbx:
             if match := pattern.fullmatch(path):
                 if request.method != method:
                     continue
-                return self._reshaped(
-                    request, await handler(request, match.groupdict())
-                )
+                response = await handler(request, match.groupdict())
+                await self._hold(request, path)
+                return self._reshaped(request, response)
         return _error(404, "404 Not Found")
 
     async def _hostile(self, request: web.Request, path: str) -> web.Response | None:
         """Answer as the hostile knobs say, or return None to answer normally."""
-        if (prefix := self._matches(self.held, path)) is not None:
-            self.arrived.append(request.path)
-            await self.held[prefix].wait()
         if (prefix := self._matches(self.throttle, path)) is not None:
             status, retry_after = self.throttle[prefix]
             response = _error(status, HTTPStatus(status).phrase)
@@ -369,6 +366,12 @@ class FakePbx:
         if request.path in self.exact_missing:
             return _error(404, "404 Not Found")
         return None
+
+    async def _hold(self, request: web.Request, path: str) -> None:
+        """Hold a read's answer, already made, while `held` says so."""
+        if request.method == "GET" and self._matches(self.held, path) is not None:
+            self.arrived.append(request.path)
+            await self.held[self._matches(self.held, path) or ""].wait()
 
     def _reshaped(self, request: web.Request, response: web.Response) -> web.Response:
         """Apply `write_reply` and `numbers_as_text` to a handler's answer."""

@@ -712,3 +712,21 @@ def test_until_format() -> None:
     assert parse_until("tomorrow") is None
     assert parse_until(None) is None
     assert parse_until(5) is None
+
+
+async def test_directory_reads_at_most_max_records_in_all(
+    client: PbxClient, pbx: FakePbx
+) -> None:
+    """A PBX that ignores `count` and pages on is read up to 5,000 records in all."""
+    records = [{"extension": str(10_000 + n), "id": n} for n in range(3000)]
+    answer(
+        pbx,
+        "/api/v1/PBX/Colleagues",
+        {"type": "result", "result": {"records": records, "total": 9000}},
+    )
+    directory = await client.async_get_colleagues()
+    # A second page of 3,000 would pass 5,000: it is not taken.
+    assert len(pbx.requests) == 2
+    assert len(directory.colleagues) == 3000
+    assert not directory.complete
+    assert directory.incomplete == "more than 5000 records"
