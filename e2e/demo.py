@@ -130,19 +130,32 @@ async def run(args: argparse.Namespace, config_dir: Path) -> None:
             await client.tidy()
             entry = await _wildix(client, pbx)
             sending = echo_presence(pbx, entry.webhook_url)
+            async with client.websocket() as ws:
+                token = await ws.command(
+                    "auth/long_lived_access_token",
+                    client_name=f"Wildix demo {datetime.now(UTC):%H:%M:%S}",
+                    lifespan=1,
+                )
             out.write(
                 "\n"
                 f"  Home Assistant  {hass.url}\n"
-                f"  log in as       {DEMO_USER} / {DEMO_PASSWORD}\n"
+                f"  log in as       user {DEMO_USER}, password {DEMO_PASSWORD}\n"
+                f"  REST token      {token}\n"
+                f"                  (valid for a day; try: curl -H 'Authorization: Bearer"
+                f" <token>' {hass.url}/api/states)\n"
+                "                  More: your profile -> Security -> Long-lived access"
+                " tokens -> Create token\n"
                 f"  webhook URL     {entry.webhook_url}\n"
                 f"  secret          {DEMO_SECRET}\n"
-                f"  PBX API (fake)  {pbx.url}\n"
+                f"  PBX API (fake)  {pbx.url} (token {pbx.token})\n"
                 "\n"
-                "  The office's four users are devices under Settings -> Devices & services\n"
-                "  -> Wildix at once, named and with their phones' registration from the\n"
-                "  (fake) PBX API; the Team dashboard shows who is where. The PBX device\n"
-                "  has the PBX's dialplan switches (NightService, and OfficeMode as a\n"
-                "  select), every user a Do not disturb switch: they change the fake PBX.\n"
+                "  Wildix is connected to a fake PBX API that this demo runs on loopback:\n"
+                "  the office's four users are devices under Settings -> Devices & services\n"
+                "  -> Wildix at once, named and with their phones' registration from it;\n"
+                "  the Team dashboard shows who is where. The PBX device has the fake PBX's\n"
+                "  dialplan switches (NightService, and OfficeMode as a select), every user\n"
+                "  a Do not disturb switch: they change the fake PBX, and the actions\n"
+                "  wildix.call, wildix.hang_up and wildix.set_presence act on it.\n"
                 "  Ctrl-C stops the demo.\n\n"
             )
             out.flush()

@@ -96,10 +96,32 @@ reexec_latest() {
         fi
         exec sh "$helper" "scripts/$(basename "$0")" "$@"
     fi
+    local oldest=""
+    case "$(basename "$0")" in
+        test | setup) oldest=" Meanwhile the oldest lane works on Python 3.13: LANE=oldest scripts/$(basename "$0")" ;;
+    esac
     if [ -n "$uv" ]; then
-        die "the latest lane needs Python >= 3.14.2 and none was found. Get one with: $uv python install 3.14 (or run scripts/setup --install-python)"
+        die "the latest lane needs Python >= 3.14.2 and none was found. Get one with: $uv python install 3.14 (or run scripts/setup --install-python).$oldest"
     fi
-    die "the latest lane needs Python >= 3.14.2 and none was found. Get one with uv: curl -LsSf https://astral.sh/uv/install.sh | sh && ~/.local/bin/uv python install 3.14"
+    case "${INSTALL_PYTHON:-}" in
+        1 | yes | true)
+            die "--install-python needs uv, which installs Python 3.14, and uv was not found (on PATH, ~/.local/bin or ~/.cargo/bin). Get uv with: curl -LsSf https://astral.sh/uv/install.sh | sh (or pipx install uv, or see https://docs.astral.sh/uv/getting-started/installation/), then run scripts/setup --install-python again.$oldest" ;;
+    esac
+    die "the latest lane needs Python >= 3.14.2 and none was found. Get one with uv: curl -LsSf https://astral.sh/uv/install.sh | sh && ~/.local/bin/uv python install 3.14 (or run scripts/setup --install-python once uv is there).$oldest"
+}
+
+# Print the calling script's header comment (its usage) and exit, when its arguments ask for
+# help (-h or --help): this needs no Python, so it works before reexec_latest.
+# Call as: help_from_header "$@"
+help_from_header() {
+    local arg
+    for arg in "$@"; do
+        case "$arg" in
+            -h | --help)
+                sed -n '2,/^[^#]/{/^# shellcheck/d;/^#/!d;s/^# \{0,1\}//;p}' "$0"
+                exit 0 ;;
+        esac
+    done
 }
 
 # The interpreter a new venv for this lane is made from.

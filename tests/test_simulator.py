@@ -216,10 +216,22 @@ def test_dry_run_prints_signed_bodies() -> None:
         assert verify_signature(SECRET, line["body"].encode(), line["signature"])
 
 
+def test_dry_run_without_a_secret_signs_with_a_placeholder() -> None:
+    """`scripts/simulate --dry-run` alone shows the bodies, signed with a named placeholder."""
+    out = io.StringIO()
+    assert cli.main(["--dry-run"], out) == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines
+    for line in lines:
+        assert verify_signature(
+            cli.DRY_RUN_SECRET, line["body"].encode(), line["signature"]
+        )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--dry-run"], "--secret"),
+        (["--url", "http://127.0.0.1:8123/api/webhook/x"], "--secret"),
         (["--secret", "s"], "--url"),
         (["--secret", "s", "--dry-run", "--users", "Alice"], "--users"),
         (

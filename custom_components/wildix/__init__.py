@@ -3,7 +3,6 @@
 from collections.abc import Awaitable, Callable
 import logging
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -72,7 +71,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
     return True
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_migrate_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bool:
     """Bring an entry saved by an older version up to date."""
     if entry.version > 1:
         return False
