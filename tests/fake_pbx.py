@@ -14,6 +14,26 @@ where no source shows it):
 - Bearer check: 401 on a missing or wrong token (assumed body);
 - paths: mixed case and a trailing slash appear across working clients (research §3),
   so routes match without regard to either.
+
+Profiles (`FakePbx(profile=...)`), one per kind of credential (PBX-API.md §1):
+- `admin`: an admin's Simple token (`access_…`, M): every route, for every user.
+- `user`: a user's Simple token: the user-level routes only (`/api/v1/Colleagues/`, M:
+  canvacanva), its own presence and calls; the admin routes (`/api/v1/PBX/…`,
+  `/api/v1/Dialplan/…`) answer 403 and acting for another user 403 ("only a root
+  admin may act for another user", PBX-API.md §2.4, M). Which status a real PBX
+  gives a user on an admin route is assumed.
+- `company_key`: a Company API key (`wsk-v1-` + 93 characters, H) with `scopes`:
+  GET needs `{scope}:read` or `{scope}:*`, other methods `{scope}:*`; `pbx:read` /
+  `pbx:*` cover everything (H: API-key guide). Scopes by route: `callcontrol` for
+  v2 call control and `colleagues` for the directory (H); `dialplan`, `presence`,
+  `originate` assumed (the guide's map was not readable); routes without a known
+  scope (registrations, version, ping) need `pbx:read`. A missing scope answers
+  `scope_refusal` (403 by default; a live probe saw 401 for keys before WMS 7.09).
+- `legacy`: an admin's token on an older PBX: ids and totals as strings (the CDR
+  manual's example, PBX-API-HISTORY.md §2, H for CDR, assumed for colleagues) and no
+  v2 call control (the whole `/api/v2` surface 404, PBX-API.md §2.4 caveat 1, M).
+`version_shape` picks the version route's answer (its shape is unknown, L): `object`
+(`{version}`), `string`, `build` (`{build}`), `null`, `html`.
 """
 
 import asyncio
@@ -31,6 +51,21 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 TOKEN = "access_fakepbx0123456789abcdef"
+# A Company API key is `wsk-v1-` and 93 characters (H: API-key guide).
+COMPANY_KEY = "wsk-v1-" + "k" * 93
+PROFILES = ("admin", "user", "company_key", "legacy")
+# The scope of a route for Company API keys, by path prefix (see the docstring).
+SCOPES = (
+    ("/api/v1/pbx/colleagues", "colleagues"),
+    ("/api/v1/colleagues", "colleagues"),
+    ("/api/v1/dialplan", "dialplan"),
+    ("/api/v1/user/", "presence"),
+    ("/api/v1/personal/presence", "presence"),
+    ("/api/v1/originate", "originate"),
+    ("/api/v2/call-control", "callcontrol"),
+)
+# Routes a user's token may not use (assumed: the admin views).
+ADMIN_ROUTES = ("/api/v1/pbx/", "/api/v1/dialplan")
 # The PBX's format of a presence's end, in UTC (M: canvacanva, n8n 1.1.0).
 UNTIL_FORMAT = "%d/%m/%Y %H:%M"
 PRESENCE_STATUSES = frozenset({"available", "away", "dnd", "mur"})
@@ -175,12 +210,25 @@ class FakePbx:
     a real PBX then sends a `presence:user` event (the demo forwards it to its webhook).
     """
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        profile: str = "admin",
+        scopes: frozenset[str] = frozenset(),
+    ) -> None:
         """Prepare the demo office; call start() (or use `async with`) to serve it."""
-        self.token = token
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}")
+        self.profile = profile
+        self.scopes = set(scopes)
+        self.scope_refusal = 403
+        self.token = token or (COMPANY_KEY if profile == "company_key" else TOKEN)
         self.own_extension = "201"
-        self.admin = True
+        # Whether it may act for other users (a key: as far as its scopes go).
+        self.admin = profile != "user"
         self.version = "7.09.20260515.1"
+        self.version_shape = "object"
         self.users = _users()
         self.switches = _switches()
         self.calls: dict[str, list[FakeCall]] = {}
@@ -216,6 +264,7 @@ class FakePbx:
             ("GET", re.compile(r"/api/v1/pbx/version"), self._version),
             ("GET", re.compile(r"/api/v1/pbx/ping"), self._ping),
             ("GET", re.compile(r"/api/v1/pbx/colleagues"), self._colleagues),
+            ("GET", re.compile(r"/api/v1/colleagues"), self._colleagues),
             (
                 "GET",
                 re.compile(r"/api/v1/pbx/users/sip/registrations"),
@@ -346,6 +395,8 @@ class FakePbx:
             return _error(404, "404 Not Found")
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, "Unauthorized")
+        if (refusal := self._refusal(request.method, path)) is not None:
+            return refusal
         for method, pattern, handler in self._routes:
             if match := pattern.fullmatch(path):
                 if request.method != method:
@@ -400,6 +451,24 @@ class FakePbx:
         except ValueError:
             return text
 
+    def _refusal(self, method: str, path: str) -> web.Response | None:
+        """Return the refusal of a route the profile's credential may not use."""
+        if self.profile == "legacy" and path.startswith("/api/v2"):
+            return _error(404, "404 Not Found")
+        if self.profile == "user" and path.startswith(ADMIN_ROUTES):
+            return _error(403, "Forbidden")
+        if self.profile != "company_key" or path == "/api/v1/personal/info":
+            return None
+        scope = next((s for prefix, s in SCOPES if path.startswith(prefix)), None)
+        write = method not in ("GET", "HEAD")
+        granted = {"pbx:*"} if write else {"pbx:*", "pbx:read"}
+        if scope is not None:
+            granted |= {f"{scope}:*"} if write else {f"{scope}:*", f"{scope}:read"}
+        if granted & self.scopes:
+            return None
+        status = self.scope_refusal
+        return _error(status, HTTPStatus(status).phrase)
+
     def _may_act_for(self, extension: str) -> bool:
         """Return whether the token may act for `extension` (root admin only, M)."""
         return self.admin or extension == self.own_extension
@@ -417,8 +486,18 @@ class FakePbx:
         )
 
     async def _version(self, request: web.Request, _: dict[str, str]) -> web.Response:
-        """`GET /api/v1/PBX/version` (M route; answer shape assumed)."""
-        return _result({"version": self.version})
+        """`GET /api/v1/PBX/version` (M route; answer shape unknown: `version_shape`)."""
+        shape = self.version_shape
+        if shape == "html":
+            return web.Response(body=b"<html>Wildix</html>", content_type="text/html")
+        return _result(
+            {
+                "object": {"version": self.version},
+                "string": self.version,
+                "build": {"build": self.version},
+                "null": None,
+            }[shape]
+        )
 
     async def _ping(self, request: web.Request, _: dict[str, str]) -> web.Response:
         """`GET /api/v1/PBX/ping` (M route; answer shape assumed)."""
@@ -438,7 +517,11 @@ class FakePbx:
         records = [user.record for user in self.users.values()]
         start = 0 if self.ignore_start else start
         page = records[start : start + min(count, MAX_PAGE)]
-        return _result({"records": page, "total": len(records) + self.total_extra})
+        total = len(records) + self.total_extra
+        if self.profile == "legacy":
+            page = [record | {"id": str(record["id"])} for record in page]
+            return _result({"records": page, "total": str(total)})
+        return _result({"records": page, "total": total})
 
     async def _registrations(
         self, request: web.Request, _: dict[str, str]
@@ -468,6 +551,9 @@ class FakePbx:
     async def _switches(self, request: web.Request, _: dict[str, str]) -> web.Response:
         """`GET /api/v1/Dialplan/Switches`: `records` of `{id, title, state, …}` (M/H)."""
         records = [switch.record for switch in self.switches.values()]
+        if self.profile == "legacy":
+            records = [record | {"id": str(record["id"])} for record in records]
+            return _result({"records": records, "total": str(len(records))})
         return _result({"records": records, "total": len(records)})
 
     async def _presence(

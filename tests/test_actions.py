@@ -206,12 +206,16 @@ async def test_set_presence_of_others_needs_an_admin_credential(
     error = await refused(
         hass,
         HomeAssistantError,
-        "pbx_admin_needed",
+        "missing_permission",
         "set_presence",
         device_id=device(hass, "202"),
         status="away",
     )
-    assert error.translation_placeholders == {"entry": "Office", "user": "Bruno Keller"}
+    assert error.translation_placeholders == {
+        "entry": "Office",
+        "feature": "presence_others",
+        "needs": "an admin's token",
+    }
     assert pbx.users["202"].presence == ""
 
     await act(hass, "set_presence", device_id=device(hass, "201"), status="away")
@@ -233,8 +237,8 @@ async def test_one_refusal_among_several_users(
             device_id=[device(hass, "201"), device(hass, "202"), device(hass, "203")],
             status="dnd",
         )
-    assert caught.value.translation_key == "pbx_admin_needed"
-    assert caught.value.translation_placeholders["user"] == "Bruno Keller"
+    assert caught.value.translation_key == "missing_permission"
+    assert caught.value.translation_placeholders["feature"] == "presence_others"
     assert pbx.users["201"].presence == "dnd"
     assert "Not done for Chiara Rossi either" in caplog.text
 
@@ -405,12 +409,12 @@ async def test_call_for_another_user_needs_an_admin_credential(
     error = await refused(
         hass,
         HomeAssistantError,
-        "pbx_admin_needed",
+        "missing_permission",
         "call",
         device_id=device(hass, "202"),
         number="203",
     )
-    assert "Company API key" in str(error)
+    assert "call_control_others: it needs an admin's token" in str(error)
     assert "202" not in pbx.calls
 
     await act(hass, "call", device_id=device(hass, "201"), number="203")
@@ -442,6 +446,7 @@ async def test_without_call_control_only_the_own_user_can_call(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A 404 on v2 routes is that action's error: asked again next time, nothing off."""
+    pbx.requests.clear()
     pbx.missing.add("/api/v2")
     for _ in range(2):
         error = await refused(
@@ -565,6 +570,7 @@ async def test_hang_up_without_call_control(
     hass: HomeAssistant, pbx: FakePbx, entry: MockConfigEntry
 ) -> None:
     """The action is there, but this PBX answers 404: that action's error, each time."""
+    pbx.requests.clear()
     pbx.missing.add("/api/v2")
     for _ in range(2):
         error = await refused(

@@ -57,6 +57,9 @@ async def add_entry(hass: HomeAssistant, pbx: FakePbx, **changes: Any) -> Config
     result = await hass.config_entries.flow.async_configure(
         await start_flow(hass), {"secret": SECRET, "pbx_api": section(pbx, **changes)}
     )
+    # The last step shows the capability table; submitting it creates the entry.
+    assert result["step_id"] == "pbx_capabilities", result.get("errors")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
     # The PBX API's first polls run in the background.
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -152,7 +155,7 @@ async def test_diagnostics_show_the_connection_never_the_token(
     """Diagnostics tell the connection's state and capabilities; the token is redacted."""
     entry = await add_entry(hass, pbx)
     pbx.missing.add(VERSION)
-    await entry.runtime_data.pbx_api.directory.async_refresh()
+    await entry.runtime_data.pbx_api.version.async_refresh()
 
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
 
@@ -179,10 +182,66 @@ async def test_diagnostics_show_the_connection_never_the_token(
             {"id": "1", "title": "NightService", "state": 0, "tree": False},
             {"id": "2", "title": "OfficeMode", "state": 0, "tree": True},
         ],
-        "version_supported": False,
-        "version": None,
+        "version": {
+            "supported": False,
+            "last_update_success": True,
+            "last_error": None,
+        },
+        "version_value": None,
         "directory_users": 4,
         "directory_complete": True,
+        "directory_route": "/api/v1/PBX/Colleagues",
+        "own_extension": "201",
+        "capabilities": [
+            {
+                "feature": "directory",
+                "usable": "✔",
+                "why": "admin view (/api/v1/PBX/Colleagues)",
+                "needs": "any user's token",
+            },
+            {
+                "feature": "registrations",
+                "usable": "✔",
+                "why": "readable",
+                "needs": "an admin's token",
+            },
+            {
+                "feature": "version",
+                "usable": "✘",
+                "why": "missing (HTTP 404 on /api/v1/PBX/version)",
+                "needs": "an admin's token",
+            },
+            {
+                "feature": "switches",
+                "usable": "✔",
+                "why": "readable",
+                "needs": "an admin's token",
+            },
+            {
+                "feature": "presence_own",
+                "usable": "✔",
+                "why": "as 201",
+                "needs": "any user's token",
+            },
+            {
+                "feature": "presence_others",
+                "usable": "✔",
+                "why": "any user",
+                "needs": "an admin's token",
+            },
+            {
+                "feature": "call_control_own",
+                "usable": "✔",
+                "why": "as 201",
+                "needs": "any user's token",
+            },
+            {
+                "feature": "call_control_others",
+                "usable": "✔",
+                "why": "any user (API v2)",
+                "needs": "an admin's token",
+            },
+        ],
         "call_control": None,
     }
 
@@ -247,6 +306,7 @@ async def test_form_errors_then_fixed(
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"secret": SECRET, "pbx_api": section(pbx)}
     )
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
@@ -392,15 +452,16 @@ async def test_missing_routes_turn_their_feature_off_once(
     }
     assert f"{entry.entry_id}_201_registered" not in keys
     assert f"{entry.entry_id}_pbx_version" not in keys
+    # Asked by the flow's last step and by the entry's probe, never by a poll.
     asked = [r for r in pbx.requests if r[1].startswith(REGISTRATIONS)]
-    assert len(asked) == 1
+    assert len(asked) == 2
 
     await later(hass, freezer, 3600)
 
     assert [r for r in pbx.requests if r[1].startswith(REGISTRATIONS)] == asked
-    assert len([r for r in pbx.requests if r[1].startswith(VERSION)]) == 1
-    assert caplog.text.count("no registrations route") == 1
-    assert caplog.text.count("does not tell its version") == 1
+    assert len([r for r in pbx.requests if r[1].startswith(VERSION)]) == 2
+    assert caplog.text.count("feature registrations is off: missing") == 1
+    assert caplog.text.count("feature version is off: missing") == 1
 
 
 async def test_route_lost_later_makes_entities_unavailable(
@@ -437,14 +498,15 @@ async def test_unreachable_api_only_affects_api_entities(
     assert state(hass, entry, "binary_sensor", "201_ringing").state == STATE_OFF
     assert device_names(hass, entry)["201"] == "Alice Martin"
     lost = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(lost) == 2, [r.getMessage() for r in lost]  # registrations, directory
+    # Registrations, version, directory: each feature on its own.
+    assert len(lost) == 3, [r.getMessage() for r in lost]
 
     pbx.heal()
     # 503 made the polls back off: the directory's next one is 20 minutes away.
     await later(hass, freezer, 1200)
     assert registered(hass, entry, "201").state == STATE_ON
     assert state(hass, entry, "sensor", "pbx_version").state == pbx.version
-    assert caplog.text.count("recovered") == 2
+    assert caplog.text.count("recovered") == 3
 
 
 async def test_unreachable_at_setup_still_loads(

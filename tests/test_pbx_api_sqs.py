@@ -50,6 +50,10 @@ async def test_sqs_entry_with_a_connection(
     result = await hass.config_entries.flow.async_configure(
         flow_id, {key: data[key] for key in data if key != "transport"}
     )
+    # The last step shows what the connection can do.
+    assert result["step_id"] == "pbx_capabilities"
+    assert "- directory: ✔" in result["description_placeholders"]["table"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == data | {
         "pbx_url": pbx.url,

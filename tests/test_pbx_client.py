@@ -581,12 +581,11 @@ async def test_other_shapes_of_personal_info_and_version(
         pbx, "/api/v1/PBX/version", {"type": "result", "result": {"wmsVersion": "7.1"}}
     )
     assert (await client.async_get_version()).version == "7.1"
+    # Any shape the sources allow shows what it can; none hides the version only.
     answer(pbx, "/api/v1/PBX/version", {"type": "result", "result": {"x": 1}})
-    with pytest.raises(PbxNotWildixError):
-        await client.async_get_version()
+    assert (await client.async_get_version()).version is None
     answer(pbx, "/api/v1/PBX/version", {"type": "result", "result": [7, 9]})
-    with pytest.raises(PbxNotWildixError):
-        await client.async_get_version()
+    assert (await client.async_get_version()).version is None
     answer(pbx, "/api/v1/personal/info", {"type": "result", "result": {"name": "Bot"}})
     info = await client.async_get_personal_info()
     assert (info.name, info.extension) == ("Bot", None)
@@ -598,6 +597,8 @@ async def test_other_shapes_of_personal_info_and_version(
         await client.async_get_switches()
     assert [what for _, what in deviations] == [
         "version under `wmsVersion`",
+        "no version in the result",
+        "no version in the result",
         "no usable `id`",
         "no usable `extension`",
     ]
@@ -712,6 +713,33 @@ def test_until_format() -> None:
     assert parse_until("tomorrow") is None
     assert parse_until(None) is None
     assert parse_until(5) is None
+
+
+@pytest.mark.parametrize(
+    ("result", "version"),
+    [
+        ("7.09.20260515.1", "7.09.20260515.1"),
+        ({"version": "7.09"}, "7.09"),
+        ({"build": "20260515.1"}, "20260515.1"),
+        (7.09, "7.09"),
+        (709, "709"),
+        (None, None),
+        ({}, None),
+    ],
+)
+async def test_version_shapes(
+    client: PbxClient, pbx: FakePbx, result: Any, version: str | None
+) -> None:
+    """String, `{version}`, `{build}`, a number or null: what can be shown is shown."""
+    answer(pbx, "/api/v1/PBX/version", {"type": "result", "result": result})
+    assert (await client.async_get_version()).version == version
+
+
+async def test_version_as_html_is_unreadable(client: PbxClient, pbx: FakePbx) -> None:
+    """An HTML page instead of the envelope is not a version (PbxNotWildixError)."""
+    pbx.raw["/api/v1/PBX/version"] = (200, b"<html>7.09</html>", "text/html")
+    with pytest.raises(PbxNotWildixError):
+        await client.async_get_version()
 
 
 async def test_directory_reads_at_most_max_records_in_all(

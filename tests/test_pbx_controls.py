@@ -16,6 +16,7 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_platform,
     entity_registry as er,
+    issue_registry as ir,
 )
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -72,7 +73,12 @@ def shown(hass: HomeAssistant, entity_id: str) -> str:
 
 def dnd(extension: str) -> str:
     """Return the entity id of a directory user's do not disturb."""
-    names = {"201": "alice_martin", "202": "bruno_keller", "204": "reception"}
+    names = {
+        "201": "alice_martin",
+        "202": "bruno_keller",
+        "203": "chiara_rossi",
+        "204": "reception",
+    }
     return f"switch.{names[extension]}_do_not_disturb"
 
 
@@ -303,7 +309,10 @@ async def test_state_out_of_range_is_refused_by_the_pbx(
 
 @pytest.mark.parametrize(
     ("status", "log"),
-    [(404, "no switches route"), (403, "may not read the switches")],
+    [
+        (404, "feature switches is off: missing (HTTP 404"),
+        (403, "feature switches is off: refused (HTTP 403)"),
+    ],
 )
 @pytest.mark.usefixtures("config_entry")
 async def test_pbx_without_switches_has_none(
@@ -327,6 +336,13 @@ async def test_pbx_without_switches_has_none(
     assert len([r for r in pbx.requests if r[1] == SWITCHES]) == 1
     assert caplog.text.count(log) == 1
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"missing_permission_{ENTRY_ID}_switches"
+    )
+    assert issue is not None
+    assert issue.translation_key == "missing_permission"
+    assert issue.translation_placeholders["feature"] == "switches"
+    assert issue.translation_placeholders["needs"] == "an admin's token"
 
 
 @pytest.mark.usefixtures("config_entry")
@@ -420,19 +436,14 @@ async def test_own_dnd_uses_the_own_presence_route(
 async def test_whose_token_is_asked_once(
     hass: HomeAssistant, wildix: WildixSender, pbx: FakePbx
 ) -> None:
-    """The PBX is asked whose token it is at the first presence write, until it answers."""
+    """The probe at setup learns whose token it is; presence writes do not ask again."""
     info = "/api/v1/personal/info"
+    assert [r[1] for r in pbx.requests].count(info) == 1
     pbx.failing[info] = 503
-    with pytest.raises(HomeAssistantError) as raised:
-        await call(hass, "switch", "turn_on", dnd("201"))
-    assert raised.value.translation_key == "pbx_cannot_connect"
-    assert writes(pbx, "/api/v1/Personal/Presence") == []
-
-    pbx.heal()
     await call(hass, "switch", "turn_on", dnd("201"))
     await call(hass, "switch", "turn_off", dnd("202"))
     await call(hass, "switch", "turn_off", dnd("201"))
-    assert [r[1] for r in pbx.requests].count(info) == 2
+    assert [r[1] for r in pbx.requests].count(info) == 1
     assert len(writes(pbx, "/api/v1/Personal/Presence")) == 2
     assert len(writes(pbx, "/api/v1/User/202/Presence")) == 1
 
@@ -457,12 +468,23 @@ async def test_dnd_of_another_user_needs_an_admin_credential(
     pbx.admin = False
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "switch", "turn_on", dnd("204"))
-    assert raised.value.translation_key == "pbx_admin_needed"
-    assert "act for Reception. That needs a Simple token of a PBX admin" in str(
-        raised.value
-    )
+    # The refusal turns the feature off alone, with a repair issue.
+    assert raised.value.translation_key == "missing_permission"
+    assert "may not use presence_others: it needs an admin's token" in str(raised.value)
     assert pbx.users["204"].presence == ""
     assert shown(hass, dnd("204")) == STATE_UNKNOWN
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, f"missing_permission_{ENTRY_ID}_presence_others"
+    )
+    # Asked no more: the feature is off.
+    count = len(pbx.requests)
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "switch", "turn_on", dnd("203"))
+    assert raised.value.translation_key == "missing_permission"
+    assert len(pbx.requests) == count
+    # The own user's presence is another feature, still on.
+    await call(hass, "switch", "turn_on", dnd("201"))
+    assert pbx.users["201"].presence == "dnd"
 
 
 async def test_refused_dnd_shows_the_reported_presence_again(

@@ -9,6 +9,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from . import sqs, webhook
+from .capabilities import async_clear_capability_issues
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
 from .coordinator import async_connect_pbx_api
@@ -106,6 +107,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> N
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     async_clear_issues(hass, entry.entry_id)
+    async_clear_capability_issues(hass, entry.entry_id)
     await async_remove_storage(hass, entry.entry_id)
 
 

@@ -103,8 +103,8 @@ def async_add_version_sensor(
         return
     _async_when(
         hub,
-        api.directory,
-        lambda: api.directory.version_supported is True,
+        api.version,
+        lambda: api.version.supported is True,
         lambda: async_add_entities([WildixVersionSensor(hub, api)]),
     )
 
@@ -169,7 +169,7 @@ class WildixRegistrationSensor(_ApiEntity, BinarySensorEntity):
 
 
 class WildixVersionSensor(_ApiEntity, SensorEntity):
-    """The PBX's software version, read with the directory."""
+    """The PBX's software version, polled on its own (never with the directory)."""
 
     entity_description: VersionDescription
 
@@ -177,13 +177,12 @@ class WildixVersionSensor(_ApiEntity, SensorEntity):
 
     def __init__(self, hub: WildixHub, api: PbxApi) -> None:
         """Initialise the PBX's version sensor."""
-        self._coordinator = api.directory
+        self._coordinator = api.version
         super().__init__(hub, PBX_VERSION)
 
     @callback
     def _async_update_attrs(self) -> None:
-        data = self._coordinator.data
-        version = None if data is None else data[1]
+        version = self._coordinator.data
         self._attr_available = self._coordinator.available and version is not None
         self._attr_native_value = version
 

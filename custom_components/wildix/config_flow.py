@@ -28,7 +28,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
 from .cloudhook import (
     CloudNotConnectedError,
@@ -36,9 +35,9 @@ from .cloudhook import (
     async_delete_cloudhook,
     async_get_cloudhook,
 )
-from .config_flow_pbx_api import PBX_API_SCHEMA, PbxApiConfigFlow, async_check_pbx_api
+from .config_flow_pbx_api import PBX_API_SCHEMA, async_check_pbx_api
+from .config_flow_sqs import SqsConfigFlow
 from .const import (
-    CONF_ACCESS_KEY_ID,
     CONF_CLOUDHOOK,
     CONF_EXTENSIONS,
     CONF_MAX_EVENT_AGE,
@@ -47,9 +46,7 @@ from .const import (
     CONF_PASS_THROUGH,
     CONF_PBX_API,
     CONF_PBX_URL,
-    CONF_QUEUE_URL,
     CONF_SECRET,
-    CONF_SECRET_ACCESS_KEY,
     CONF_SHOW_REMOTE,
     CONF_STALE_CALL_TIMEOUT,
     CONF_TRANSPORT,
@@ -61,14 +58,6 @@ from .model import MAX_USERS
 from .options import DEFAULT_OPTIONS
 from .protocol import is_extension
 from .schema import vol
-from .sqs import (
-    SqsAuthError,
-    SqsError,
-    SqsQueue,
-    SqsQueueNotFoundError,
-    async_validate_queue,
-    parse_queue_url,
-)
 
 DEFAULT_TITLE = "Wildix"
 
@@ -94,20 +83,6 @@ def _user_schema(name: str | None) -> vol.Schema:
 
 
 SECRET_SCHEMA = vol.Schema({vol.Optional(CONF_SECRET): SECRET_SELECTOR})
-
-KEYS_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_ACCESS_KEY_ID): str,
-        vol.Required(CONF_SECRET_ACCESS_KEY): SECRET_SELECTOR,
-    }
-)
-SQS_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_QUEUE_URL): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.URL)
-        ),
-    }
-).extend(KEYS_SCHEMA.schema)
 
 
 def secret_error(
@@ -167,7 +142,7 @@ def http_webhook(hass: HomeAssistant, webhook_id: str) -> WebhookUrl:
     return WebhookUrl(webhook_id, url, public=False)
 
 
-class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
+class WildixConfigFlow(SqsConfigFlow, domain=DOMAIN):
     """Add a Wildix PBX, or give an existing one a new secret or webhook URL."""
 
     VERSION = 1
@@ -218,42 +193,27 @@ class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
                     self._async_drop_webhook()
                     return await self.async_step_sqs()
                 else:
-                    self._created = True
-                    return self.async_create_entry(
-                        title=user_input.get(CONF_NAME) or DEFAULT_TITLE,
-                        data={
-                            CONF_TRANSPORT: Transport.WEBHOOK.value,
-                            CONF_WEBHOOK_ID: hook.webhook_id,
-                            CONF_SECRET: secret,
-                            CONF_CLOUDHOOK: hook.cloudhook,
-                            **self._pbx_api,
-                        },
-                        description_placeholders={"webhook_url": hook.url},
-                    )
+                    title = user_input.get(CONF_NAME) or DEFAULT_TITLE
+
+                    def create() -> ConfigFlowResult:
+                        self._created = True
+                        return self.async_create_entry(
+                            title=title,
+                            data={
+                                CONF_TRANSPORT: Transport.WEBHOOK.value,
+                                CONF_WEBHOOK_ID: hook.webhook_id,
+                                CONF_SECRET: secret,
+                                CONF_CLOUDHOOK: hook.cloudhook,
+                                **self._pbx_api,
+                            },
+                            description_placeholders={"webhook_url": hook.url},
+                        )
+
+                    if self._pbx_api:
+                        return await self.async_show_capabilities(create)
+                    return create()
         return self._async_show_webhook_form(
             "user", _user_schema((user_input or {}).get(CONF_NAME)), hook, errors
-        )
-
-    async def async_step_sqs(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Take the SQS queue and the keys entered in WMS; check them before creating."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data, errors = await self._async_check_queue_form(user_input)
-            if data:
-                return self.async_create_entry(
-                    title=self._title,
-                    data={CONF_TRANSPORT: Transport.SQS.value, **data, **self._pbx_api},
-                    description=Transport.SQS.value,
-                    description_placeholders={
-                        "queue": parse_queue_url(data[CONF_QUEUE_URL]).name
-                    },
-                )
-        return self.async_show_form(
-            step_id="sqs",
-            data_schema=self.add_suggested_values_to_schema(SQS_SCHEMA, user_input),
-            errors=errors,
         )
 
     async def async_step_reauth(
@@ -267,79 +227,6 @@ class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
         ):
             return await self.async_step_reauth_pbx_api()
         return await self.async_step_reauth_confirm()
-
-    async def async_step_reauth_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Take and check the new keys, then reload the entry with them."""
-        entry = self._get_reauth_entry()
-        queue = parse_queue_url(entry.data[CONF_QUEUE_URL])
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            keys = _keys(user_input)
-            if (error := await self._async_check(queue, keys)) is None:
-                return self._async_save_sqs(entry, keys, "reauth_successful")
-            errors["base"] = error
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=self.add_suggested_values_to_schema(
-                KEYS_SCHEMA,
-                user_input or {CONF_ACCESS_KEY_ID: entry.data[CONF_ACCESS_KEY_ID]},
-            ),
-            errors=errors,
-            description_placeholders={"queue": queue.name},
-        )
-
-    async def _async_check_queue_form(
-        self, user_input: Mapping[str, Any], own_url: str | None = None
-    ) -> tuple[dict[str, str], dict[str, str]]:
-        """Check a queue URL and keys; return the entry data (empty if refused) and errors.
-
-        Aborts when another entry polls the queue.
-        """
-        try:
-            queue = parse_queue_url(user_input[CONF_QUEUE_URL])
-        except ValueError:
-            return {}, {CONF_QUEUE_URL: "invalid_queue_url"}
-        if queue.url != own_url:
-            await self.async_set_unique_id(queue.url)
-            self._abort_if_unique_id_configured()
-        keys = _keys(user_input)
-        if (error := await self._async_check(queue, keys)) is not None:
-            return {}, {"base": error}
-        return {CONF_QUEUE_URL: queue.url, **keys}, {}
-
-    async def _async_check(self, queue: SqsQueue, keys: dict[str, str]) -> str | None:
-        """Return the form error for keys that cannot use the queue, None if they can."""
-        try:
-            await async_validate_queue(
-                self.hass, queue, keys[CONF_ACCESS_KEY_ID], keys[CONF_SECRET_ACCESS_KEY]
-            )
-        except SqsAuthError:
-            return "invalid_auth"
-        except SqsQueueNotFoundError:
-            return "queue_not_found"
-        except SqsError:
-            return "cannot_connect"
-        return None
-
-    def _async_save_sqs(
-        self,
-        entry: ConfigEntry,
-        updates: dict[str, str],
-        reason: str,
-        unique_id: str | UndefinedType = UNDEFINED,
-    ) -> ConfigFlowResult:
-        """Save new queue data and finish; the entry restarts with it."""
-        if entry.state is ConfigEntryState.LOADED:
-            # Its update listener reloads it: the queue and keys belong to the transport.
-            self.hass.config_entries.async_update_entry(
-                entry, unique_id=unique_id, data={**entry.data, **updates}
-            )
-            return self.async_abort(reason=reason)
-        return self.async_update_reload_and_abort(
-            entry, unique_id=unique_id, data_updates=updates, reason=reason
-        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -358,36 +245,6 @@ class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
                 "reconfigure_webhook",
                 "reconfigure_pbx_api",
             ],
-        )
-
-    async def async_step_reconfigure_sqs(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Change the queue or keys of an SQS entry; checked like a new one."""
-        entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data, errors = await self._async_check_queue_form(
-                user_input, entry.unique_id
-            )
-            if data:
-                return self._async_save_sqs(
-                    entry,
-                    data,
-                    "reconfigure_sqs_successful",
-                    unique_id=data[CONF_QUEUE_URL],
-                )
-        return self.async_show_form(
-            step_id="reconfigure_sqs",
-            data_schema=self.add_suggested_values_to_schema(
-                SQS_SCHEMA,
-                user_input
-                or {
-                    CONF_QUEUE_URL: entry.data[CONF_QUEUE_URL],
-                    CONF_ACCESS_KEY_ID: entry.data[CONF_ACCESS_KEY_ID],
-                },
-            ),
-            errors=errors,
         )
 
     async def async_step_reconfigure_secret(
@@ -486,14 +343,6 @@ class WildixConfigFlow(PbxApiConfigFlow, domain=DOMAIN):
         """Delete a cloudhook made for a flow that did not use it."""
         if not self._created:
             self._async_drop_webhook()
-
-
-def _keys(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Return the AWS keys of a form, without the blanks a paste brings along."""
-    return {
-        CONF_ACCESS_KEY_ID: user_input[CONF_ACCESS_KEY_ID].strip(),
-        CONF_SECRET_ACCESS_KEY: user_input[CONF_SECRET_ACCESS_KEY].strip(),
-    }
 
 
 class WildixOptionsFlow(OptionsFlow):

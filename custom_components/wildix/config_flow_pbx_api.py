@@ -5,7 +5,7 @@
 `async_check_pbx_api`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -25,6 +25,7 @@ from homeassistant.helpers.selector import (
 
 from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
 from .coordinator import pbx_client
+from .pbx_capabilities import async_probe, format_table
 from .pbx_transport import (
     PbxAuthError,
     PbxConnectionError,
@@ -83,8 +84,44 @@ async def async_check_pbx_api(
     return {CONF_PBX_URL: url, CONF_API_TOKEN: token, CONF_VERIFY_SSL: verify_ssl}, None
 
 
+async def async_capability_table(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    """Return the capability table of a checked connection, as the flow shows it."""
+    token = data[CONF_API_TOKEN]
+    client = pbx_client(hass, data[CONF_PBX_URL], token, data[CONF_VERIFY_SSL])
+    try:
+        _, table = await async_probe(client, token)
+    except PbxError as err:
+        return f"- ? {err}"
+    return format_table(table)
+
+
 class PbxApiConfigFlow(ConfigFlow):
-    """The PBX API steps of Wildix's config flow: a new token, a new connection."""
+    """The PBX API steps of Wildix's config flow: capabilities, a new token or connection."""
+
+    # The connection entered on the first form, checked (entry data, or empty).
+    _pbx_api: dict[str, Any]
+    _capability_table = ""
+    _finish: Callable[[], ConfigFlowResult] | None = None
+
+    async def async_show_capabilities(
+        self, finish: Callable[[], ConfigFlowResult]
+    ) -> ConfigFlowResult:
+        """Show what the entered connection can do as the last step, then `finish`."""
+        self._finish = finish
+        self._capability_table = await async_capability_table(self.hass, self._pbx_api)
+        return await self.async_step_pbx_capabilities()
+
+    async def async_step_pbx_capabilities(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the capability table (feature, ✔/✘, why); submitting creates the entry."""
+        if user_input is not None and self._finish is not None:
+            return self._finish()
+        return self.async_show_form(
+            step_id="pbx_capabilities",
+            data_schema=vol.Schema({}),
+            description_placeholders={"table": self._capability_table},
+        )
 
     async def _async_pbx_refuses_token(self, entry: ConfigEntry) -> bool:
         """Tell whether the PBX refuses an SQS entry's token (else AWS its keys)."""

@@ -2,35 +2,31 @@
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    HomeAssistantError,
-    ServiceValidationError,
-)
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL, DOMAIN
+from .api_writes import PbxApiWrites
+from .capabilities import EntryCapabilities, async_clear_capability_issues
+from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
 from .directory import DirectoryBook
 from .directory_safety import DirectoryGuard, doubt
+from .pbx_capabilities import async_probe, async_token_refused, is_company_key, why_not
 from .pbx_client import PbxClient
 from .pbx_directory import Directory
-from .pbx_presence import PresenceStatus
 from .pbx_registrations import UserRegistrations
 from .pbx_switches import DialplanSwitch
 from .pbx_transport import (
     DEFAULT_TIMEOUT,
     PbxAuthError,
     PbxBusyError,
-    PbxConnectionError,
     PbxError,
-    PbxRefusedError,
     PbxRouteMissingError,
 )
 
@@ -67,40 +63,43 @@ def pbx_client(
 
 
 class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
-    """Polls one route of the PBX API; a route that answers 404 turns its feature off.
+    """Polls one feature's route of the PBX API; a refused or missing route turns it off.
 
-    Client errors become UpdateFailed (the entities it feeds go unavailable; Home
-    Assistant logs the loss once and the recovery once); a refused token becomes
-    ConfigEntryAuthFailed, which starts the reauthentication flow and stops polling.
+    A 404, a 403, or a 401 while `personal/info` still accepts the token turns the
+    feature off alone (one log line, a repair issue; see capabilities.py). Other client
+    errors become UpdateFailed (the entities it feeds go unavailable; Home Assistant
+    logs the loss once and the recovery once). A 401 on `personal/info` too means the
+    token itself is refused: ConfigEntryAuthFailed starts the reauthentication flow.
     """
 
     config_entry: "WildixConfigEntry"
-    # Whether a 403 turns the feature off rather than asking for a new token: for a
-    # feature a valid credential may lack the rights to (a key without that scope).
-    optional = False
+    # The feature's capability key (pbx_capabilities.FEATURES), and how often it polls.
+    feature: str
+    interval: timedelta
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: "WildixConfigEntry",
         client: PbxClient,
-        name: str,
-        interval: timedelta,
+        features: EntryCapabilities,
     ) -> None:
         """Initialise the coordinator of one feature."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{entry.title} {name}",
-            update_interval=interval,
+            name=f"{entry.title} {self.feature}",
+            update_interval=self.interval,
         )
         self.client = client
-        self.feature = name
-        # None until the PBX answered; False once the route answered 404.
-        self.supported: bool | None = None
-        self._interval = interval
+        self.features = features
         self._unexpected_logged = False
+
+    @property
+    def supported(self) -> bool | None:
+        """Return whether the credential may use the feature; None while not known."""
+        return self.features.usable(self.feature)
 
     @property
     def available(self) -> bool:
@@ -120,16 +119,13 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
                 data = await self._async_fetch()
         except TimeoutError as err:
             raise UpdateFailed(f"no answer within {POLL_DEADLINE:g} s") from err
-        except PbxRouteMissingError as err:
-            self._turn_off(f"the PBX has no {self.feature} route ({err})")
+        except (PbxAuthError, PbxRouteMissingError) as err:
+            if await async_token_refused(self.client, err):
+                raise ConfigEntryAuthFailed(
+                    f"the PBX refused the API token: {err}"
+                ) from err
+            self.async_turn_off(err)
             return None
-        except PbxAuthError as err:
-            if err.status == 403 and self.optional:
-                self._turn_off(f"the API token may not read the {self.feature} ({err})")
-                return None
-            raise ConfigEntryAuthFailed(
-                f"the PBX refused the API token: {err}"
-            ) from err
         except PbxBusyError as err:
             self._back_off(err.retry_after)
             raise UpdateFailed(
@@ -147,70 +143,70 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
                 )
             raise UpdateFailed(f"unexpected error: {type(err).__name__}") from err
         self._unexpected_logged = False
-        self.update_interval = self._interval
-        self.supported = True
+        self.update_interval = self.interval
+        self.features.async_learnt_usable(self.feature)
         return data
 
     def _back_off(self, retry_after: float | None) -> None:
         """Wait longer before the next poll: as the PBX asked, or twice the last wait."""
-        last = self.update_interval or self._interval
+        last = self.update_interval or self.interval
         wait = timedelta(seconds=retry_after) if retry_after is not None else last * 2
-        self.update_interval = min(max(wait, self._interval), MAX_BACK_OFF)
+        self.update_interval = min(max(wait, self.interval), MAX_BACK_OFF)
 
-    def _turn_off(self, why: str) -> None:
+    @callback
+    def async_turn_off(self, err: PbxError) -> None:
         """Stop asking for a feature this PBX or credential does not offer; say so once."""
-        _LOGGER.warning("%s: %s; turning the feature off", self.config_entry.title, why)
-        self.supported = False
+        self.features.async_turn_off(self.feature, why_not(err)[1])
+        self.async_stop_polling()
+
+    @callback
+    def async_stop_polling(self) -> None:
+        """Poll no more, not even a poll scheduled already."""
         self.update_interval = None
-        # A poll scheduled before the feature turned off must not run either.
         self._async_unsub_refresh()
 
-    async def _async_fetch(self) -> DataT:
+    async def _async_fetch(self) -> DataT | None:
         """Ask the PBX."""
         raise NotImplementedError
 
 
-class DirectoryCoordinator(WildixApiCoordinator[tuple[Directory, str | None]]):
-    """The PBX's users (`GET /api/v1/PBX/Colleagues`, all pages) and its version."""
+class DirectoryCoordinator(WildixApiCoordinator[Directory]):
+    """The PBX's users (`GET /api/v1/PBX/Colleagues` or the user view, all pages)."""
 
-    def __init__(
-        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
-    ) -> None:
-        """Initialise the directory's coordinator."""
-        super().__init__(hass, entry, client, "directory", DIRECTORY_INTERVAL)
-        # None until asked; False once the version route answered 404.
-        self.version_supported: bool | None = None
+    feature = "directory"
+    interval = DIRECTORY_INTERVAL
 
-    async def _async_fetch(self) -> tuple[Directory, str | None]:
-        directory = await self.client.async_get_colleagues()
-        version: str | None = None
-        if self.version_supported is not False:
-            try:
-                version = (await self.client.async_get_version()).version
-            except PbxRouteMissingError as err:
-                _LOGGER.warning(
-                    "%s: the PBX does not tell its version (%s)",
-                    self.config_entry.title,
-                    err,
-                )
-                self.version_supported = False
-            else:
-                self.version_supported = True
-        return directory, version
+    async def _async_fetch(self) -> Directory:
+        return await self.client.async_get_colleagues()
+
+
+class VersionCoordinator(WildixApiCoordinator[str]):
+    """The PBX's version, on its own: whatever it answers never touches the directory."""
+
+    feature = "version"
+    interval = DIRECTORY_INTERVAL
+
+    async def _async_fetch(self) -> str | None:
+        # None when the PBX answered without a version: the sensor is unavailable.
+        return (await self.client.async_get_version()).version
 
 
 class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]]):
     """Every user's SIP registrations, in one request."""
+
+    feature = "registrations"
+    interval = REGISTRATIONS_INTERVAL
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: "WildixConfigEntry",
         client: PbxClient,
+        features: EntryCapabilities,
         book: DirectoryBook,
     ) -> None:
         """Initialise the registrations' coordinator."""
-        super().__init__(hass, entry, client, "registrations", REGISTRATIONS_INTERVAL)
+        super().__init__(hass, entry, client, features)
         self._book = book
 
     async def _async_fetch(self) -> dict[str, UserRegistrations]:
@@ -224,14 +220,18 @@ class RegistrationsCoordinator(WildixApiCoordinator[dict[str, UserRegistrations]
 class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
     """The dialplan switches (`GET /api/v1/Dialplan/Switches`), by id."""
 
-    # Reading the dialplan needs rights a credential that reads users may lack.
-    optional = True
+    feature = "switches"
+    interval = SWITCHES_INTERVAL
 
     def __init__(
-        self, hass: HomeAssistant, entry: "WildixConfigEntry", client: PbxClient
+        self,
+        hass: HomeAssistant,
+        entry: "WildixConfigEntry",
+        client: PbxClient,
+        features: EntryCapabilities,
     ) -> None:
         """Initialise the switches' coordinator."""
-        super().__init__(hass, entry, client, "switches", SWITCHES_INTERVAL)
+        super().__init__(hass, entry, client, features)
         self._capped = False
         # Writes the PBX took, numbered: id -> (number, state). A poll that began
         # before a write shows the written state rather than the one it read.
@@ -272,24 +272,28 @@ class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
         return {switch.id: switch for switch in switches[:MAX_SWITCHES]}
 
 
-class PbxApi:
+class PbxApi(PbxApiWrites):
     """One entry's connection to the PBX API: its coordinators and what they learnt."""
 
-    def __init__(self, hub: "WildixHub", client: PbxClient) -> None:
+    def __init__(self, hub: "WildixHub", client: PbxClient, token: str) -> None:
         """Prepare the coordinators of a connection."""
         self.hub = hub
         self.url = client.url
         self.client = client
+        self._token = token
         self.book = DirectoryBook()
-        self.directory = DirectoryCoordinator(hub.hass, hub.entry, client)
+        hass, entry = hub.hass, hub.entry
+        self.features = EntryCapabilities(hass, entry, is_company_key(token))
+        self.directory = DirectoryCoordinator(hass, entry, client, self.features)
+        self.version = VersionCoordinator(hass, entry, client, self.features)
         self.registrations = RegistrationsCoordinator(
-            hub.hass, hub.entry, client, self.book
+            hass, entry, client, self.features, self.book
         )
-        self.switches = SwitchesCoordinator(hub.hass, hub.entry, client)
+        self.switches = SwitchesCoordinator(hass, entry, client, self.features)
         self._applied: Any = None
         # The last directory judged, so that applying it again does not count twice.
         self._judged: Any = None
-        self.guard = DirectoryGuard(hub.hass, hub.entry.entry_id)
+        self.guard = DirectoryGuard(hass, entry.entry_id)
         self._unsubscribe: CALLBACK_TYPE | None = None
         # What writes learnt: the extension the token acts as ("" when the PBX did not
         # say), and whether the PBX offers v2 call control (None until asked, False once
@@ -297,29 +301,56 @@ class PbxApi:
         self.own_extension: str | None = None
         self.call_control: bool | None = None
 
+    @property
+    def coordinators(self) -> tuple[WildixApiCoordinator[Any], ...]:
+        """Return the polled features' coordinators."""
+        return (self.directory, self.version, self.registrations, self.switches)
+
     async def async_start(self) -> None:
-        """Read every feature once in the background, then keep polling.
+        """Start learning what the credential may use and reading it, in the background.
 
         Setup never waits for the PBX: events work at once, and the API-backed
         entities appear when their data arrives (unavailable while a poll fails).
         """
         self._unsubscribe = self.directory.async_add_listener(self._async_directory)
         entry = self.hub.entry
-        for coordinator in (self.directory, self.registrations, self.switches):
-            entry.async_create_background_task(
-                self.hub.hass,
-                coordinator.async_refresh(),
-                f"{entry.title} first {coordinator.feature} poll",
-            )
+        entry.async_create_background_task(
+            self.hub.hass, self._async_first_polls(), f"{entry.title} first PBX polls"
+        )
+
+    async def _async_first_polls(self) -> None:
+        """Learn what the credential may use, then read each usable feature once."""
+        await self.async_probe()
+        for coordinator in self.coordinators:
+            if coordinator.supported is False:
+                coordinator.async_stop_polling()
+            else:
+                await coordinator.async_refresh()
+
+    async def async_probe(self) -> None:
+        """Ask the PBX which features the credential may use (see pbx_capabilities)."""
+        try:
+            info, table = await async_probe(self.client, self._token)
+        except PbxAuthError as err:
+            if err.status == 401:
+                # The token itself is refused: ask for a new one.
+                self.hub.entry.async_start_reauth(self.hub.hass)
+            _LOGGER.debug("%s: probe refused: %s", self.hub.entry.title, err)
+            return
+        except PbxError as err:
+            # Not known now; the polls find out, and the next reload probes again.
+            _LOGGER.debug("%s: probe failed: %s", self.hub.entry.title, err)
+            return
+        self.own_extension = info.extension or ""
+        self.features.async_set_table(table)
 
     async def async_stop(self) -> None:
         """Stop polling."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        await self.directory.async_shutdown()
-        await self.registrations.async_shutdown()
-        await self.switches.async_shutdown()
+        for coordinator in self.coordinators:
+            await coordinator.async_shutdown()
 
     @callback
     def async_reapply(self) -> None:
@@ -335,7 +366,7 @@ class PbxApi:
             return
         fresh = data is not self._judged
         self._applied = self._judged = data
-        directory = data[0]
+        directory = data
         known = [ext for ext in self.book.colleagues if ext in self.hub.model.users]
         why = doubt(directory, known)
         changes, gone = self.book.apply_directory(
@@ -344,107 +375,6 @@ class PbxApi:
         if fresh:
             self.guard.async_judged(why)
         self.hub.async_update_users(changes, gone)
-
-    async def async_own_extension(self) -> str | None:
-        """Return the extension the API token acts as, asking the PBX the first time."""
-        if self.own_extension is None:
-            info = await self.client.async_get_personal_info()
-            self.own_extension = info.extension or ""
-        return self.own_extension or None
-
-    async def async_write_presence(
-        self,
-        extension: str,
-        status: PresenceStatus,
-        message: str | None = None,
-        until: datetime | None = None,
-    ) -> None:
-        """Set a user's presence; the client's errors pass through untranslated.
-
-        The token's own user goes through the own-presence route, which any token may
-        use (M: n8n, live); it takes no end time, so a presence with one, like every
-        other user's, goes through the admin route and needs a credential allowed to
-        use it.
-        """
-        if until is None and extension == await self.async_own_extension():
-            await self.client.async_set_own_presence(status, message)
-        else:
-            await self.client.async_set_presence(extension, status, message, until)
-
-    async def async_set_presence(
-        self, extension: str, status: PresenceStatus, name: str
-    ) -> None:
-        """Set a user's presence, or raise a translated error naming the user."""
-        try:
-            await self.async_write_presence(extension, status)
-        except PbxError as err:
-            raise self.refusal(err, name) from err
-        except ValueError as err:
-            # An extension from events that the API cannot address (e.g. with `*`).
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_extension",
-                translation_placeholders={"extension": extension},
-            ) from err
-
-    async def async_set_switch(self, switch_id: str, state: int) -> None:
-        """Set a dialplan switch, or raise a translated error naming it.
-
-        The PBX wants the switch's title with its state. Once it accepted, the new
-        state is shown until the next poll confirms or corrects it.
-        """
-        switches = self.switches
-        switch = None if switches.data is None else switches.data.get(switch_id)
-        if switch is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="switch_unknown",
-                translation_placeholders={
-                    "entry": self.hub.entry.title,
-                    "switch": switch_id,
-                },
-            )
-        try:
-            await self.client.async_set_switch(switch.id, switch.title, state)
-        except PbxError as err:
-            if not isinstance(err, PbxConnectionError | PbxAuthError):
-                # Show what the PBX holds now, read after it refused.
-                await switches.async_refresh()
-            raise self.refusal(err, switch.title, switch=True) from err
-        switches.async_written(switch_id, state)
-
-    def refusal(
-        self, err: PbxError, subject: str, *, switch: bool = False
-    ) -> HomeAssistantError:
-        """Return the translated error for what the PBX answered instead of acting.
-
-        `subject` is the user acted for, or the switch set (`switch`). A refused token
-        asks for a new one at once; the coordinators would notice at their next poll.
-        """
-        entry = self.hub.entry.title
-        if isinstance(err, PbxAuthError):
-            if err.status == 403 and switch:
-                return _failed("switch_forbidden", entry=entry, switch=subject)
-            if err.status == 403:
-                return _failed("pbx_admin_needed", entry=entry, user=subject)
-            self.hub.entry.async_start_reauth(self.hub.hass)
-            return _failed("pbx_token_refused", entry=entry)
-        if isinstance(err, PbxRouteMissingError) and switch:
-            return _failed(
-                "switch_not_found", entry=entry, route=err.path, switch=subject
-            )
-        if isinstance(err, PbxRouteMissingError):
-            return _failed(
-                "pbx_not_supported", entry=entry, route=err.path, user=subject
-            )
-        if isinstance(err, PbxConnectionError):
-            return _failed("pbx_cannot_connect", entry=entry)
-        # The PBX's own text is never shown: only its status (the text went to the
-        # debug log, redacted).
-        status = "?" if err.status is None else str(err.status)
-        if isinstance(err, PbxRefusedError):
-            return _failed("pbx_refused", entry=entry, user=subject, status=status)
-        return _failed("pbx_unexpected_answer", entry=entry, status=status)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the connection's state and capabilities (never the token)."""
@@ -465,22 +395,16 @@ class PbxApi:
                 }
                 for switch in self.switches.data.values()
             ],
-            "version_supported": self.directory.version_supported,
-            "version": None if data is None else data[1],
+            "version": _state(self.version),
+            "version_value": self.version.data,
             "directory_users": len(self.book.colleagues),
-            "directory_complete": None if data is None else data[0].complete,
+            "directory_complete": None if data is None else data.complete,
+            "directory_route": self.client.colleagues_route,
+            "own_extension": self.own_extension,
+            "capabilities": self.features.diagnostics(),
             # Learnt by the actions: None until one needed it.
             "call_control": self.call_control,
         }
-
-
-def _failed(key: str, **placeholders: str) -> HomeAssistantError:
-    """Return the translated error for something the PBX did not do."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
 
 
 def _state(coordinator: WildixApiCoordinator[Any]) -> dict[str, Any]:
@@ -497,11 +421,13 @@ async def async_connect_pbx_api(hub: "WildixHub") -> PbxApi | None:
     """Connect an entry to its PBX's API, if it has a connection; stop with the entry."""
     data = hub.entry.data
     if not (url := data.get(CONF_PBX_URL)):
+        # No connection (any more): no feature of it can be missing.
+        async_clear_capability_issues(hub.hass, hub.entry.entry_id)
         return None
     client = pbx_client(
         hub.hass, url, data[CONF_API_TOKEN], data.get(CONF_VERIFY_SSL, True)
     )
-    api = PbxApi(hub, client)
+    api = PbxApi(hub, client, data[CONF_API_TOKEN])
     hub.pbx_api = api
     await api.async_start()
     hub.entry.async_on_unload(api.async_stop)

@@ -7,6 +7,9 @@ from .pbx_transport import MAX_RECORDS, PbxTransport, text_field
 from .protocol import is_extension
 
 ROUTE_COLLEAGUES = "/api/v1/PBX/Colleagues"  # H: admin view, paged
+# M: the user view (canvacanva alarm.sh, get_mem_get_cal_set_group.php), same shape;
+# a user's token reads this one, and a Company API key's `colleagues:read` covers it.
+ROUTE_USER_COLLEAGUES = "/api/v1/Colleagues/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +52,22 @@ class Directory:
 class PbxDirectory(PbxTransport):
     """The directory of users."""
 
+    # The route the directory is read from: the admin view unless the probe found
+    # that the credential may read only the user view.
+    colleagues_route = ROUTE_COLLEAGUES
+
+    async def async_probe_colleagues(self, route: str) -> None:
+        """Read one record of a directory route; raise a PbxError if it is not usable."""
+        result = await self._result("GET", route, params={"count": 1, "start": 0})
+        self._records(route, result)
+
     async def async_get_colleagues(self) -> Directory:
         """Return every user of the PBX, fetching all pages (at most MAX_RECORDS in all).
 
         Paging with `count` and `start` (H: n8n, 10x-media), see `PbxTransport._pages`.
         Records without a usable extension are skipped; they count towards `total`.
         """
-        path = ROUTE_COLLEAGUES
+        path = self.colleagues_route
         colleagues: dict[str, Colleague] = {}
         total: int | None = None
         received = 0
@@ -95,7 +107,7 @@ class PbxDirectory(PbxTransport):
 
     def _colleague(self, record: object) -> Colleague | None:
         """Return a directory record as a Colleague, or None without an extension."""
-        path = ROUTE_COLLEAGUES
+        path = self.colleagues_route
         if not isinstance(record, dict):
             self._deviation(path, "a record that is not an object")
             return None

@@ -24,7 +24,15 @@ class PersonalInfo:
 class PbxVersion:
     """The PBX's software version (`GET /api/v1/PBX/version`)."""
 
-    version: str
+    # None when the PBX answered without one.
+    version: str | None
+
+
+def _version_text(value: object) -> str | None:
+    """Return a version given as text or as a number (`7.09` or `709`), else None."""
+    if isinstance(value, float):
+        value = str(value)
+    return text_field(value, 64)
 
 
 class PbxInfo(PbxTransport):
@@ -47,21 +55,23 @@ class PbxInfo(PbxTransport):
         )
 
     async def async_get_version(self) -> PbxVersion:
-        """Return the PBX's version.
+        """Return the PBX's version; `version` is None when the answer holds none.
 
-        The answer's shape is not documented (L): a string result or an object with a
-        version-like key are both taken.
+        The answer's shape is not documented (L): a string (or number) result, an
+        object with a version-like key (`version`, `build`, ...) or null are all taken;
+        an answer that is not Wildix's envelope (HTML) raises PbxNotWildixError.
         """
         result = await self._result("GET", ROUTE_VERSION)
-        if version := text_field(result, 64):
+        if version := _version_text(result):
             return PbxVersion(version)
         if isinstance(result, dict):
-            for key in ("version", "pbxVersion", "wmsVersion", "wms", "pbx"):
-                if version := text_field(result.get(key), 64):
+            for key in ("version", "pbxVersion", "wmsVersion", "wms", "pbx", "build"):
+                if version := _version_text(result.get(key)):
                     if key != "version":
                         self._deviation(ROUTE_VERSION, f"version under `{key}`")
                     return PbxVersion(version)
-        raise PbxNotWildixError(f"{ROUTE_VERSION}: no version in the result")
+        self._deviation(ROUTE_VERSION, "no version in the result")
+        return PbxVersion(None)
 
     async def async_ping(self) -> None:
         """Ask the PBX whether it is up; raise a PbxError when it is not."""

@@ -188,13 +188,13 @@ async def _async_call(call: ServiceCall) -> None:
         api = user.api
         if user.extension == await api.async_own_extension():
             # v1 originate rings the token's own user; present on every PBX seen (M/H).
-            await api.client.async_originate_call(number)
+            await api.async_originate(number)
             return
         if api.call_control is False:
             raise _failed("call_unsupported", entry=user.entry_title, user=user.name)
         # A 404 is this call's error (the PBX may not know this user), never a sign
         # that call control is off for everyone.
-        await api.client.async_make_call(user.extension, number)
+        await api.async_make_call(user.extension, number)
         api.call_control = True
 
     await _act_for_each([user], place_call)

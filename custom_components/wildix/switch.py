@@ -51,7 +51,12 @@ async def async_setup_entry(
     async_add_user_entities(
         hub,
         async_add_entities,
-        lambda extension: (WildixDndSwitch(hub, api, extension),),
+        # Only users whose presence the credential may set (a user's token: its own).
+        lambda extension: (
+            (WildixDndSwitch(hub, api, extension),)
+            if api.may_set_presence(extension)
+            else ()
+        ),
     )
 
 
