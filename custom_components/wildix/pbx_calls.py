@@ -54,9 +54,8 @@ def normalize_number(value: str) -> str:
 class PbxCalls(PbxTransport):
     """Calling, listing calls and hanging up."""
 
-    # The form of the list-calls route this PBX answers, and whether it was settled.
+    # The form of the list-calls route this PBX answered last.
     _list_calls_route = ROUTE_LIST_CALLS
-    _list_calls_tried = False
 
     async def async_originate_call(self, number: str, name: str | None = None) -> None:
         """Ring the token owner's phone, then dial `number` (`POST /api/v1/originate/call`).
@@ -117,14 +116,10 @@ class PbxCalls(PbxTransport):
             answer = await self._call_control("GET", path, user=extension)
         except PbxRouteMissingError:
             # Clients use the route with and without its trailing slash (research
-            # §2.4); a PBX that knows only the other form is asked that one, once.
-            if self._list_calls_tried:
-                raise
-            self._list_calls_tried = True
+            # §2.4): after a 404 the other form is asked, and kept if it answers.
             path = path.removesuffix("/") if path.endswith("/") else f"{path}/"
             answer = await self._call_control("GET", path, user=extension)
             self._list_calls_route = path
-        self._list_calls_tried = True
         if isinstance(answer, dict) and isinstance(answer.get("calls"), list):
             calls: list[Any] = answer["calls"]
         elif isinstance(answer, list):
