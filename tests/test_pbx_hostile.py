@@ -560,3 +560,62 @@ async def test_set_presence_writes_each_user_once(
     assert len(asked(pbx, "PUT", "/api/v1/User/202/Presence")) == 1
     assert len(asked(pbx, "PUT", "/api/v1/User/203/Presence")) == 1
     assert pbx.users["202"].presence == "away"
+
+
+# http:// only on the own network; another host asks for its token.
+
+
+@pytest.mark.parametrize(
+    "url", ["http://pbx.example.com", "http://93.184.216.34:8080", "pbx.example.com:80"]
+)
+async def test_plain_http_only_on_the_own_network(
+    hass: HomeAssistant, pbx: FakePbx, url: str
+) -> None:
+    """A public host over http:// is refused before any request; loopback is fine."""
+    from .common import SECRET  # noqa: PLC0415
+    from .test_pbx_api import section, start_flow  # noqa: PLC0415
+
+    if not url.startswith("http"):
+        url = f"http://{url}"
+    result = await hass.config_entries.flow.async_configure(
+        await start_flow(hass), {"secret": SECRET, "pbx_api": section(pbx, url=url)}
+    )
+    assert result["errors"] == {"base": "insecure_pbx_url"}
+    assert pbx.requests == []
+    # A loopback address over http is the own machine: accepted.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"secret": SECRET, "pbx_api": section(pbx)}
+    )
+    assert not result.get("errors"), result.get("errors")
+    assert pbx.requests
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_reconfigure_to_another_host_asks_for_the_token(
+    hass: HomeAssistant, pbx: FakePbx, entry: MockConfigEntry
+) -> None:
+    """An empty token keeps the saved one for the same host only."""
+
+    async def reconfigure(form: dict[str, Any]) -> Any:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": "reconfigure", "entry_id": entry.entry_id}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "reconfigure_pbx_api"}
+        )
+        return await hass.config_entries.flow.async_configure(result["flow_id"], form)
+
+    # Another port is another server: it needs its own token.
+    other = "http://127.0.0.1:9"
+    result = await reconfigure({"url": other, "token": "", "verify_ssl": True})
+    assert result["errors"] == {"base": "token_required"}
+    # With a token of its own, the other host is asked (nothing listens there).
+    result = await reconfigure(
+        {"url": other, "token": "access_other", "verify_ssl": True}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    # The same host with an empty token keeps the saved one.
+    result = await reconfigure({"url": pbx.url, "token": "", "verify_ssl": True})
+    assert result["reason"] == "reconfigure_pbx_api_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.data["api_token"] == pbx.token
