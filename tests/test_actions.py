@@ -393,11 +393,11 @@ async def test_call_for_another_user_uses_call_control(
     hass: HomeAssistant, pbx: FakePbx, entry: MockConfigEntry
 ) -> None:
     """Another user, with an admin token: v2 make-call acting for that user."""
-    await act(hass, "call", device_id=device(hass, "204"), number="*72#")
+    await act(hass, "call", device_id=device(hass, "204"), number="022 555 01 23")
 
-    assert asked(pbx, "POST", MAKE_CALL) == [{"destination": "*72#"}]
+    assert asked(pbx, "POST", MAKE_CALL) == [{"destination": "0225550123"}]
     assert queries(pbx, "POST", MAKE_CALL) == [{"user": "204"}]
-    assert [call.callee_number for call in pbx.calls["204"]] == ["*72#"]
+    assert [call.callee_number for call in pbx.calls["204"]] == ["0225550123"]
     assert asked(pbx, "POST", ORIGINATE) == []
 
 

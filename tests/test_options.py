@@ -28,6 +28,7 @@ DEFAULTS = {
     "max_users": 1000,
     "pass_through": True,
     "missed_internal": False,
+    "dial_prefixes": [],
 }
 CALLER = "+4930555010203"
 INBOUND_TALKING = (
@@ -121,6 +122,7 @@ async def test_every_field_is_saved(
         "max_users": 50,
         "pass_through": False,
         "missed_internal": True,
+        "dial_prefixes": [],
     }
 
 

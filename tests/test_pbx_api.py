@@ -684,7 +684,15 @@ async def test_reconfigure_adds_changes_and_removes_the_connection(
             result["flow_id"], {"next_step_id": "reconfigure_pbx_api"}
         )
         assert result["step_id"] == "reconfigure_pbx_api"
-        return await hass.config_entries.flow.async_configure(result["flow_id"], form)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+        if form.get("url") and not result.get("errors"):
+            # A working connection: its capability table, then saved.
+            assert result["step_id"] == "pbx_capabilities"
+            assert "- directory: ✔" in result["description_placeholders"]["table"]
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {}
+            )
+        return result
 
     result = await reconfigure(section(pbx, token="access_wrong"))
     assert result["errors"] == {"base": "invalid_auth"}

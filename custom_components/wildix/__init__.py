@@ -18,6 +18,7 @@ from .hub import TransportConnection, WildixConfigEntry, WildixHub
 from .issues import async_clear_issues
 from .services import async_setup_services
 from .storage import async_remove_storage
+from .voice import async_setup_entry_voice, async_setup_voice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ CONNECT: dict[
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, whether or not any entry is set up (rule action-setup)."""
     async_setup_services(hass)
+    async_setup_voice(hass)
     return True
 
 
@@ -68,6 +70,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WildixConfigEntry) -> bo
         await hub.async_stop()
 
     entry.async_on_unload(async_stop)
+    entry.async_on_unload(async_setup_entry_voice(hass, entry.entry_id))
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
 

@@ -1,26 +1,16 @@
 """Config flow: a webhook (URL shown, secret taken) or an AWS SQS queue (keys checked)."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components import webhook
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigEntryState,
-    ConfigFlowResult,
-    OptionsFlow,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -39,24 +29,15 @@ from .config_flow_pbx_api import PBX_API_SCHEMA, async_check_pbx_api
 from .config_flow_sqs import SqsConfigFlow
 from .const import (
     CONF_CLOUDHOOK,
-    CONF_EXTENSIONS,
-    CONF_MAX_EVENT_AGE,
-    CONF_MAX_USERS,
-    CONF_MISSED_INTERNAL,
-    CONF_PASS_THROUGH,
     CONF_PBX_API,
     CONF_PBX_URL,
     CONF_SECRET,
-    CONF_SHOW_REMOTE,
-    CONF_STALE_CALL_TIMEOUT,
     CONF_TRANSPORT,
     DOMAIN,
     Transport,
 )
 from .hub import WildixConfigEntry
-from .model import MAX_USERS
-from .options import DEFAULT_OPTIONS
-from .protocol import is_extension
+from .options_flow import WildixOptionsFlow
 from .schema import vol
 
 DEFAULT_TITLE = "Wildix"
@@ -209,9 +190,7 @@ class WildixConfigFlow(SqsConfigFlow, domain=DOMAIN):
                             description_placeholders={"webhook_url": hook.url},
                         )
 
-                    if self._pbx_api:
-                        return await self.async_show_capabilities(create)
-                    return create()
+                    return await self.async_show_capabilities(create)
         return self._async_show_webhook_form(
             "user", _user_schema((user_input or {}).get(CONF_NAME)), hook, errors
         )
@@ -343,93 +322,3 @@ class WildixConfigFlow(SqsConfigFlow, domain=DOMAIN):
         """Delete a cloudhook made for a flow that did not use it."""
         if not self._created:
             self._async_drop_webhook()
-
-
-class WildixOptionsFlow(OptionsFlow):
-    """Choose the users that get devices, the timeouts and what is shown of callers."""
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show the options, or save them."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            chosen = user_input.get(CONF_EXTENSIONS, [])
-            extensions = sorted({text.strip() for text in chosen})
-            if all(is_extension(extension) for extension in extensions):
-                return self.async_create_entry(
-                    data={
-                        **user_input,
-                        CONF_EXTENSIONS: extensions,
-                        CONF_MAX_USERS: int(user_input[CONF_MAX_USERS]),
-                    }
-                )
-            errors[CONF_EXTENSIONS] = "invalid_extension"
-        current = user_input or {**DEFAULT_OPTIONS, **self.config_entry.options}
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                self._schema(current.get(CONF_EXTENSIONS, [])), current
-            ),
-            errors=errors,
-        )
-
-    def _schema(self, chosen: Iterable[str]) -> vol.Schema:
-        """Return the options form; known users are offered by name."""
-        return vol.Schema(
-            {
-                vol.Optional(CONF_EXTENSIONS): SelectSelector(
-                    SelectSelectorConfig(
-                        options=self._user_options(chosen),
-                        multiple=True,
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
-                vol.Required(CONF_STALE_CALL_TIMEOUT): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0.25,
-                        max=72,
-                        step=0.25,
-                        unit_of_measurement="h",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(CONF_MAX_EVENT_AGE): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=1440,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(CONF_SHOW_REMOTE): BooleanSelector(),
-                vol.Required(CONF_MAX_USERS): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1, max=MAX_USERS, step=1, mode=NumberSelectorMode.BOX
-                    )
-                ),
-                # Optional: forms of older entries and scripts may not send them.
-                vol.Optional(
-                    CONF_PASS_THROUGH, default=DEFAULT_OPTIONS[CONF_PASS_THROUGH]
-                ): BooleanSelector(),
-                vol.Optional(
-                    CONF_MISSED_INTERNAL,
-                    default=DEFAULT_OPTIONS[CONF_MISSED_INTERNAL],
-                ): BooleanSelector(),
-            }
-        )
-
-    def _user_options(self, chosen: Iterable[str]) -> list[SelectOptionDict]:
-        """Return the known users, and chosen extensions not seen yet."""
-        labels = {extension: extension for extension in chosen}
-        if (entry := self.config_entry).state is ConfigEntryState.LOADED:
-            for extension, user in entry.runtime_data.model.users.items():
-                labels[extension] = (
-                    f"{user.name} ({extension})" if user.name else extension
-                )
-        return [
-            SelectOptionDict(value=extension, label=labels[extension])
-            for extension in sorted(labels)
-        ]

@@ -139,7 +139,12 @@ class PbxApiConfigFlow(ConfigFlow):
     async def async_show_capabilities(
         self, finish: Callable[[], ConfigFlowResult]
     ) -> ConfigFlowResult:
-        """Show what the entered connection can do as the last step, then `finish`."""
+        """Show what the entered connection can do as the last step, then `finish`.
+
+        Without a connection, `finish` at once.
+        """
+        if not self._pbx_api:
+            return finish()
         self._finish = finish
         self._capability_table = await async_capability_table(self.hass, self._pbx_api)
         return await self.async_step_pbx_capabilities()
@@ -216,9 +221,15 @@ class PbxApiConfigFlow(ConfigFlow):
             data, error = await async_check_pbx_api(self.hass, form)
             if error is None:
                 kept = {k: v for k, v in entry.data.items() if k not in PBX_API_DATA}
-                return self._async_save_pbx_api(
-                    entry, {**kept, **data}, "reconfigure_pbx_api_successful"
-                )
+
+                def save() -> ConfigFlowResult:
+                    return self._async_save_pbx_api(
+                        entry, {**kept, **data}, "reconfigure_pbx_api_successful"
+                    )
+
+                # With a connection, its capability table comes before saving.
+                self._pbx_api = data
+                return await self.async_show_capabilities(save)
             errors["base"] = error
         suggested = user_input or {
             CONF_URL: entry.data.get(CONF_PBX_URL, ""),

@@ -77,9 +77,7 @@ class SqsConfigFlow(PbxApiConfigFlow):
                         },
                     )
 
-                if self._pbx_api:
-                    return await self.async_show_capabilities(create)
-                return create()
+                return await self.async_show_capabilities(create)
         return self.async_show_form(
             step_id="sqs",
             data_schema=self.add_suggested_values_to_schema(SQS_SCHEMA, user_input),

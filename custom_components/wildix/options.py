@@ -14,6 +14,7 @@ from .const import (
     CONF_STALE_CALL_TIMEOUT,
     DEFAULT_MAX_EVENT_AGE,
 )
+from .dial_rules import CONF_DIAL_PREFIXES
 from .model import DEFAULT_MAX_USERS, DEFAULT_STALE_CALL_TIMEOUT, MAX_USERS
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -24,6 +25,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_MAX_USERS: DEFAULT_MAX_USERS,
     CONF_PASS_THROUGH: True,
     CONF_MISSED_INTERNAL: False,
+    CONF_DIAL_PREFIXES: [],
 }
 
 

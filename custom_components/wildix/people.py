@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from homeassistant.auth.models import User
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import Unauthorized
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import Unauthorized, UnknownUser
 
 CONF_PEOPLE: Final = "people"
 PERSON_DOMAIN: Final = "person"
@@ -53,17 +53,33 @@ def linked_extension(
     return None
 
 
+async def async_acting_user(
+    hass: HomeAssistant, context: Context | None
+) -> User | None:
+    """Return the Home Assistant user an action or entity change runs for.
+
+    None without a user (automations, scripts started by them, the system). A user id
+    that names no user (deleted since) raises UnknownUser, an Unauthorized: it must not
+    pass for "no user", who may act for everyone.
+    """
+    if context is None or context.user_id is None:
+        return None
+    if (user := await hass.auth.async_get_user(context.user_id)) is None:
+        raise UnknownUser(context=context)
+    return user
+
+
 def may_act_for(
     hass: HomeAssistant, options: Mapping[str, Any], user: User | None, extension: str
 ) -> bool:
     """Tell whether a Home Assistant user may act (or see) for a Wildix user.
 
     Without a user (automations, scripts) and for administrators: every Wildix user.
-    Anyone else: only the Wildix user linked to their person.
+    Anyone else: only the Wildix user linked to their person, while active.
     """
     if user is None or user.is_admin:
         return True
-    return linked_extension(hass, options, user.id) == extension
+    return user.is_active and linked_extension(hass, options, user.id) == extension
 
 
 def visible_extensions(

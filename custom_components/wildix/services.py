@@ -1,11 +1,11 @@
 """Actions on the PBX through its API: set users' presence, ring a user's phone, end a call."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 import logging
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
@@ -17,9 +17,11 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .coordinator import PbxApi
 from .devices import find_user
+from .dial_rules import dial_prefixes, dial_refusal
 from .pbx_calls import normalize_number
 from .pbx_presence import PresenceStatus
 from .pbx_transport import MAX_TEXT, PbxError, PbxRouteMissingError
+from .people import async_acting_user, check_may_act_for
 from .schema import vol
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,6 +75,11 @@ class _User:
         """Return the title of the user's config entry."""
         return self.api.hub.entry.title
 
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """Return the options of the user's config entry."""
+        return self.api.hub.entry.options
+
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     """Return the translated error for input an action cannot take."""
@@ -90,6 +97,19 @@ def _failed(key: str, **placeholders: str) -> HomeAssistantError:
         translation_key=key,
         translation_placeholders=placeholders,
     )
+
+
+async def _users(call: ServiceCall, device_ids: list[str]) -> list[_User]:
+    """Return the PBX users of devices, once the caller may act for every one of them.
+
+    Raises Unauthorized for a user who is not an administrator and not the one linked
+    to the caller's person, before anything is sent to a PBX.
+    """
+    users = [_user(call.hass, device_id) for device_id in device_ids]
+    acting = await async_acting_user(call.hass, call.context)
+    for user in users:
+        check_may_act_for(call.hass, user.options, acting, user.extension)
+    return users
 
 
 def _user(hass: HomeAssistant, device_id: str) -> _User:
@@ -152,9 +172,7 @@ async def _act_for_each(
 async def _async_set_presence(call: ServiceCall) -> None:
     """Set the presence of one or more users."""
     # Each user once, however often the call lists them.
-    users = list(
-        dict.fromkeys(_user(call.hass, device) for device in call.data[ATTR_DEVICE_ID])
-    )
+    users = list(dict.fromkeys(await _users(call, call.data[ATTR_DEVICE_ID])))
     status = PresenceStatus(call.data[ATTR_STATUS])
     message: str | None = call.data.get(ATTR_MESSAGE)
     until: datetime | None = call.data.get(ATTR_UNTIL)
@@ -178,11 +196,21 @@ async def _async_set_presence(call: ServiceCall) -> None:
 
 async def _async_call(call: ServiceCall) -> None:
     """Ring a user's phone, then dial a number."""
-    user = _user(call.hass, call.data[ATTR_DEVICE_ID])
+    (user,) = await _users(call, [call.data[ATTR_DEVICE_ID]])
     try:
         number = normalize_number(call.data[ATTR_NUMBER])
     except ValueError as err:
         raise _invalid("invalid_number", number=call.data[ATTR_NUMBER]) from err
+    prefixes = dial_prefixes(user.options)
+    # Internal numbers: the users with devices, and the directory's users the filter left out.
+    internal = user.api.hub.model.users.keys() | user.api.book.colleagues.keys()
+    if (refusal := dial_refusal(number, prefixes, internal)) is not None:
+        raise _invalid(
+            refusal,
+            number=call.data[ATTR_NUMBER],
+            entry=user.entry_title,
+            prefixes=", ".join(prefixes or ()),
+        )
 
     async def place_call(user: _User) -> None:
         api = user.api
@@ -202,7 +230,7 @@ async def _async_call(call: ServiceCall) -> None:
 
 async def _async_hang_up(call: ServiceCall) -> None:
     """End the calls a user has in progress."""
-    user = _user(call.hass, call.data[ATTR_DEVICE_ID])
+    (user,) = await _users(call, [call.data[ATTR_DEVICE_ID]])
 
     async def hang_up(user: _User) -> None:
         api = user.api

@@ -16,6 +16,7 @@ from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_e
 from .hub import WildixConfigEntry, WildixHub
 from .model import Aspect
 from .pbx_presence import PresenceStatus as PbxPresenceStatus
+from .people import async_acting_user, check_may_act_for
 from .protocol import PresenceStatus
 
 # Writes go to the PBX one at a time: how many it takes at once is not documented,
@@ -84,7 +85,8 @@ class WildixDndSwitch(WildixModelEntity, SwitchEntity):
 
     Its state is the presence the PBX's events last reported. A change is shown at
     once and kept until the next presence event; one the PBX refuses raises its
-    translated error and shows the reported presence again.
+    translated error and shows the reported presence again. Who may change it is who
+    may act for the user (people.py): a change by anyone else raises Unauthorized.
     """
 
     entity_description: WildixSwitchDescription
@@ -114,6 +116,13 @@ class WildixDndSwitch(WildixModelEntity, SwitchEntity):
 
     async def _async_set(self, status: PbxPresenceStatus) -> None:
         assert self.extension is not None
+        check_may_act_for(
+            self.hass,
+            self.hub.entry.options,
+            await async_acting_user(self.hass, self._context),
+            self.extension,
+            self.entity_id,
+        )
         user = self.user
         name = user.display_name if user is not None else self.extension
         self._attr_is_on = status is PbxPresenceStatus.DND
