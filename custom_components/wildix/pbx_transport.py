@@ -51,7 +51,7 @@ then add the class to `PbxClient`'s bases and declare its feature in
   too large; resource modules raise it for a `result` of the wrong shape).
 """
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -478,7 +478,7 @@ class PbxTransport:
         params: Mapping[str, str | int] | None = None,
         page_size: int | None = None,
         max_pages: int | None = None,
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncGenerator[Page]:
         """Yield every page of a list paged with `count` and `start` (H: n8n, 10x-media).
 
         The next page starts after the records received, so a PBX that caps `count`
