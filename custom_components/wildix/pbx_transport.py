@@ -267,6 +267,66 @@ def _with_status[ErrorT: PbxError](err: ErrorT, status: int) -> ErrorT:
     return err
 
 
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """Read an answer's body, refusing more than MAX_BODY bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise PbxNotWildixError(f"answer larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_answer(path: str, status: int, body: bytes, *, write: bool) -> Any:
+    """Turn an answer into its JSON or the PbxError it stands for.
+
+    A `write` succeeds on any 2xx answer without the error envelope (an empty body,
+    `"Success"`, `{}`: clients saw each); it then returns `{}` for a body that is not
+    an object. The PBX's own text stays out of every error's message.
+    """
+    try:
+        data: Any = orjson.loads(body) if body.strip() else None
+    except orjson.JSONDecodeError:
+        data = None
+        is_json = False
+    else:
+        is_json = data is not None
+    error = data if isinstance(data, dict) and data.get("type") == "error" else None
+    if status in (401, 403):
+        reason = _reason(error or {}, "unauthorized" if status == 401 else "forbidden")
+        raise PbxAuthError(status, reason)
+    if status == 404:
+        raise PbxRouteMissingError(path, _reason(error or {}, "404 Not Found"))
+    if 300 <= status < 400:
+        raise _with_status(
+            PbxNotWildixError(f"{path}: HTTP {status} redirects elsewhere"), status
+        )
+    if status >= 500:
+        raise _with_status(PbxConnectionError(f"{path}: HTTP {status}"), status)
+    if error is not None:
+        # The documented error shape (10x-media, H-ish): {type, reason, code}.
+        raise PbxRefusedError(
+            _reason(error, "refused"), int_field(error.get("code")), status
+        )
+    if write and 200 <= status < 300:
+        return data if isinstance(data, dict) else {}
+    if not is_json or not isinstance(data, dict):
+        raise _with_status(
+            PbxNotWildixError(f"{path}: HTTP {status}, not a JSON object"), status
+        )
+    if status >= 400:
+        # A refusal without the error envelope: v2 answers `{message}` (M: n8n).
+        if "message" in data or "reason" in data:
+            raise PbxRefusedError(_reason(data, "refused"), status, status)
+        raise _with_status(
+            PbxNotWildixError(f"{path}: HTTP {status} without Wildix's envelope"),
+            status,
+        )
+    return data
+
+
 class PbxTransport:
     """One PBX's REST API, reached with one Bearer token: the base of every resource."""
 
@@ -333,8 +393,7 @@ class PbxTransport:
                 allow_redirects=False,
             ) as response:
                 status = response.status
-                body = await self._read(response)
-                location = response.headers.get("Location", "")
+                body = await _read_body(response)
                 retry_after = response.headers.get("Retry-After")
         except TimeoutError as err:
             raise PbxConnectionError(f"{path}: no answer in time") from err
@@ -342,78 +401,19 @@ class PbxTransport:
             raise PbxConnectionError(f"{path}: TLS failed: {err}") from err
         except aiohttp.ClientError as err:
             raise PbxConnectionError(f"{path}: {err}") from err
-        if status in _BUSY:
+        try:
+            if status in _BUSY:
+                raise PbxBusyError(path, status, retry_after_seconds(retry_after))
+            return decode_answer(path, status, body, write=write)
+        except PbxError:
             self._debug_reason(path, status, body)
-            raise PbxBusyError(path, status, retry_after_seconds(retry_after))
-        return self._decode(path, status, body, location, write=write)
+            raise
 
     def _debug_reason(self, path: str, status: int, body: bytes) -> None:
         """Log what the PBX said of a failure, redacted, at debug level only."""
         if _LOGGER.isEnabledFor(logging.DEBUG):
             text = body[:1000].decode("utf-8", "replace")
             _LOGGER.debug("%s: HTTP %s: %s", path, status, redact(text, self._token))
-
-    @staticmethod
-    async def _read(response: aiohttp.ClientResponse) -> bytes:
-        """Read the answer's body, refusing more than MAX_BODY bytes."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise PbxNotWildixError(f"answer larger than {MAX_BODY} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _decode(
-        self, path: str, status: int, body: bytes, location: str, *, write: bool
-    ) -> Any:
-        """Turn an answer into its JSON or the PbxError it stands for."""
-        if not 200 <= status < 300:
-            self._debug_reason(path, status, body)
-        try:
-            data: Any = orjson.loads(body) if body.strip() else None
-        except orjson.JSONDecodeError:
-            data = None
-            is_json = False
-        else:
-            is_json = data is not None
-        error = data if isinstance(data, dict) and data.get("type") == "error" else None
-        if status in (401, 403):
-            reason = _reason(
-                error or {}, "unauthorized" if status == 401 else "forbidden"
-            )
-            raise PbxAuthError(status, reason)
-        if status == 404:
-            raise PbxRouteMissingError(path, _reason(error or {}, "404 Not Found"))
-        if 300 <= status < 400:
-            raise _with_status(
-                PbxNotWildixError(f"{path}: HTTP {status} redirects elsewhere"), status
-            )
-        if status >= 500:
-            raise _with_status(PbxConnectionError(f"{path}: HTTP {status}"), status)
-        if error is not None:
-            # The documented error shape (10x-media, H-ish): {type, reason, code}.
-            if 200 <= status < 300:
-                self._debug_reason(path, status, body)
-            raise PbxRefusedError(
-                _reason(error, "refused"), int_field(error.get("code")), status
-            )
-        if write and 200 <= status < 300:
-            return data if isinstance(data, dict) else {}
-        if not is_json or not isinstance(data, dict):
-            raise _with_status(
-                PbxNotWildixError(f"{path}: HTTP {status}, not a JSON object"), status
-            )
-        if status >= 400:
-            # A refusal without the error envelope: v2 answers `{message}` (M: n8n).
-            if "message" in data or "reason" in data:
-                raise PbxRefusedError(_reason(data, "refused"), status, status)
-            raise _with_status(
-                PbxNotWildixError(f"{path}: HTTP {status} without Wildix's envelope"),
-                status,
-            )
-        return data
 
     async def _write(
         self,
