@@ -116,7 +116,8 @@ async def test_every_route_read_once(pbx_check: ModuleType) -> None:
     assert "result.total: integer" in output
     assert "result.<key>.registrations[].online: digits" in output
     assert "result.records[].isTreeType: boolean" in output
-    assert "missing  404  GET /api/v1/PBX/CallHistory/" in output
+    assert "ok       200  GET /api/v1/PBX/CallHistory/" in output
+    assert "missing  404  GET /api/v1/CallHistory/" in output
     assert re.search(r"\nRoutes: \d+ missing, \d+ ok\.\n$", output)
     assert_no_values(output, pbx.token)
 
@@ -130,6 +131,7 @@ async def test_json_report(pbx_check: ModuleType) -> None:
             "application/json",
         )
         pbx.raw["/api/v1/User/"] = (429, b"", "application/json")
+        pbx.missing.add("/api/v1/Contacts")
         status, output = await run(pbx_check, pbx.url, pbx.token, as_json=True)
     data = json.loads(output)
     assert status == 1
