@@ -14,12 +14,10 @@ from homeassistant.helpers.json import JSONEncoder
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wildix.const import DOMAIN, EVENT_CALL
+from custom_components.wildix.diagnostics import async_get_config_entry_diagnostics
 
 from .common import (
     ENTRY_ID,
@@ -48,9 +46,8 @@ async def setup(
     *,
     api: bool = True,
 ) -> WildixSender:
-    """Set up the entry (with the API connection), the media source and diagnostics."""
-    for component in ("media_source", "diagnostics"):
-        assert await async_setup_component(hass, component, {})
+    """Set up the entry (with the API connection) and the media source."""
+    assert await async_setup_component(hass, "media_source", {})
     await add_entry(hass, pbx if api else None, entry_id=ENTRY_ID, **entry_data())
     await hass.async_block_till_done(wait_background_tasks=True)
     return WildixSender(hass, await client(), freezer, WEBHOOK_ID, SECRET)
@@ -124,11 +121,9 @@ async def test_call_files_show_as_media_ids_never_as_pbx_urls(
         }
     )
     assert pbx.url not in browser
-    diagnostics = dumped(
-        await get_diagnostics_for_config_entry(
-            hass, admin, hass.config_entries.async_get_entry(ENTRY_ID)
-        )
-    )
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    assert entry is not None
+    diagnostics = dumped(await async_get_config_entry_diagnostics(hass, entry))
     for surface in (browser, diagnostics):
         assert "spoolview" not in surface
         assert pbx.token not in surface
