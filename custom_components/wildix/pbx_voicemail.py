@@ -7,28 +7,15 @@ with an admin token, read as `result.records`, no query parameters); marking rea
 every field is read under each name a Wildix or Asterisk mailbox could use, and a
 record without an id or a mailbox is skipped (reported as a deviation).
 
-Writes follow issue 20's rule: any 2xx without the error envelope is success (an empty
-body, `"Success"`, `{}`, the envelope); anything else fails. The transport on this
-branch reads only the envelope, so `_voicemail_write` sends the write itself; once the
-transport offers a write path with that rule, the two writes should use it instead.
+Both writes go through the transport's `_write`: any 2xx without the error envelope is
+success (an empty body, `"Success"`, `{}`, the envelope); anything else fails (issue 20).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-import ssl
-from typing import Any
-
-import aiohttp
-import orjson
 
 from .pbx_transport import (
-    MAX_BODY,
     MAX_RECORDS,
-    PbxAuthError,
-    PbxConnectionError,
-    PbxNotWildixError,
-    PbxRefusedError,
-    PbxRouteMissingError,
     PbxTransport,
     flag_field,
     int_field,
@@ -103,41 +90,6 @@ def _read(record: dict[str, object]) -> bool | None:
     return None
 
 
-def _error_reason(body: bytes) -> tuple[dict[str, Any] | None, str]:
-    """Return an answer's JSON object (if it is one) and the reason it gives."""
-    try:
-        data = orjson.loads(body) if body.strip() else None
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        return None, ""
-    for key in ("reason", "message", "error"):
-        if reason := text_field(data.get(key), 500):
-            return data, reason
-    return data, ""
-
-
-def _write_outcome(path: str, status: int, body: bytes) -> None:
-    """Raise the PbxError a write's answer stands for; return for success."""
-    data, reason = _error_reason(body)
-    if 200 <= status < 300:
-        if data is not None and data.get("type") == "error":
-            raise PbxRefusedError(reason or "refused", int_field(data.get("code")))
-        return
-    if status in (401, 403):
-        raise PbxAuthError(
-            status, reason or ("unauthorized", "forbidden")[status == 403]
-        )
-    if status == 404:
-        raise PbxRouteMissingError(path, reason or "404 Not Found")
-    if status >= 500:
-        raise PbxConnectionError(f"{path}: HTTP {status}: {reason or 'server error'}")
-    if 400 <= status < 500 and data is not None:
-        code = int_field(data.get("code"))
-        raise PbxRefusedError(reason or "refused", status if code is None else code)
-    raise PbxNotWildixError(f"{path}: HTTP {status} is no answer to a write")
-
-
 class PbxVoicemail(PbxTransport):
     """The voicemail list, its read flag, and deletes."""
 
@@ -173,28 +125,9 @@ class PbxVoicemail(PbxTransport):
     async def async_mark_voicemail_read(self, message_id: str) -> None:
         """Mark one voicemail read (`PUT /api/v1/VoiceMail/{id}`, empty body) (L)."""
         path = ROUTE_VOICEMAIL.format(id=path_segment(message_id, "voicemail id"))
-        await self._voicemail_write("PUT", path)
+        await self._write("PUT", path)
 
     async def async_delete_voicemails(self, message_ids: list[str]) -> None:
         """Delete voicemails (`DELETE /api/v1/VoiceMail/{ids}/`) (L)."""
         ids = ",".join(path_segment(item, "voicemail id") for item in message_ids)
-        await self._voicemail_write("DELETE", ROUTE_DELETE_VOICEMAILS.format(ids=ids))
-
-    async def _voicemail_write(self, method: str, path: str) -> None:
-        """Send a write without a body; any 2xx without the error envelope succeeds."""
-        try:
-            async with self._session.request(
-                method,
-                self.url + path,
-                headers=self._headers,
-                ssl=self._ssl,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await response.content.read(MAX_BODY)
-                status = response.status
-        except TimeoutError as err:
-            raise PbxConnectionError(f"{path}: no answer in time") from err
-        except (aiohttp.ClientError, ssl.SSLError) as err:
-            raise PbxConnectionError(f"{path}: {err}") from err
-        _write_outcome(path, status, body)
+        await self._write("DELETE", ROUTE_DELETE_VOICEMAILS.format(ids=ids))
