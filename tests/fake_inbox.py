@@ -15,7 +15,11 @@ L one untested source). What no source settles is a knob (§6, items 7 and 8):
   `callerid`, `origtime`, `duration`, `file`, `folder` INBOX/Old) or "dated"
   (`messageId`, `user`, `callerNumber`, `date` as UTC text, `length`, `link`, `unread`);
 - `PUT /api/v1/VoiceMail/{id}` marks read, `DELETE /api/v1/VoiceMail/{ids}/` deletes
-  comma-separated ids (L); `voicemail_missing` makes the list and writes 404.
+  comma-separated ids (L); `voicemail_missing` makes the list and writes 404;
+- `write_answer`, what both writes answer (issue 20: no source settles it): "envelope"
+  (`{"type": "result", "result": "Success"}`, as other writes, M/H), "empty" (204, no
+  body), "success" (the JSON string `"Success"`), "object" (`{}`), "refused" (the
+  error envelope with HTTP 200) or "html" (HTTP 400, an HTML page).
 """
 
 from dataclasses import dataclass
@@ -77,6 +81,7 @@ class FakeInbox:
         self.record_style = "plain"
         self.read_flag: str | None = "read"
         self.voicemail_missing = False
+        self.write_answer = "envelope"
         # The demo's PBX: any file path is a real file (the simulator picks the names).
         self.any_file = False
         self._next = 1
@@ -204,15 +209,40 @@ class FakeInbox:
             return web.json_response(
                 {"type": "error", "reason": "Not found", "code": 404}, status=404
             )
+        if (refused := self._write_refused()) is not None:
+            return refused
         voicemail["read"] = True
-        return web.json_response({"type": "result", "result": "Success"})
+        return self._written()
 
     async def _delete(
         self, request: web.Request, match: dict[str, str]
     ) -> web.Response:
         if (missing := self._missing()) is not None:
             return missing
+        if (refused := self._write_refused()) is not None:
+            return refused
         for message_id in match["ids"].split(","):
             if (voicemail := self.voicemails.pop(message_id, None)) is not None:
                 self.files.pop(voicemail["path"], None)
+        return self._written()
+
+    def _write_refused(self) -> web.Response | None:
+        if self.write_answer == "refused":
+            return web.json_response(
+                {"type": "error", "reason": "Permission denied", "code": 403}
+            )
+        if self.write_answer == "html":
+            return web.Response(
+                status=400, text="<html>Bad request</html>", content_type="text/html"
+            )
+        return None
+
+    def _written(self) -> web.Response:
+        match self.write_answer:
+            case "empty":
+                return web.Response(status=204)
+            case "success":
+                return web.json_response("Success")
+            case "object":
+                return web.json_response({})
         return web.json_response({"type": "result", "result": "Success"})

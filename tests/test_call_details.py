@@ -94,21 +94,25 @@ async def test_recordings_reach_call_events_and_the_last_call(
     wildix: WildixSender,
     show_remote: bool,
 ) -> None:
-    """A stored call's recording links are in call_ended and the last call, unless hidden."""
+    """A stored call's recordings are in call_ended and the last call as media ids.
+
+    The PBX's link never shows; the file name (the caller's number) only if shown.
+    """
     await _options(hass, setup_integration, show_remote=show_remote)
     calls = async_capture_events(hass, "wildix_event")
     await wildix.post("call_live_progress_talking")
     payload = await wildix.post(RECORDING)
     recording = payload["data"]["flows"][0]["recordingsData"][0]
-    expected = [
-        {"type": "recording", "url": recording["url"], "name": recording["fileName"]}
-        if show_remote
-        else {"type": "recording", "url": None, "name": None}
-    ]
     (ended,) = [event for event in calls if event.data["type"] == "call_ended"]
-    assert ended.data["attachments"] == expected
+    (file,) = ended.data["attachments"]
+    assert file["type"] == "recording"
+    assert file["name"] == (recording["fileName"] if show_remote else None)
+    assert file["media_content_id"].startswith(
+        f"media-source://wildix/{setup_integration.entry_id}/201/recording/"
+    )
+    assert "url" not in file
     last_call = user_state(hass, "201", "last_call")
-    assert last_call.attributes["attachments"] == expected
+    assert last_call.attributes["attachments"] == ended.data["attachments"]
     assert last_call.attributes["missed"] is False
 
 
@@ -128,7 +132,15 @@ async def test_recordings_and_voicemails_of_attachments(
     calls = async_capture_events(hass, "wildix_event")
     await wildix.post("call_start_inbound_missed")
     await wildix.post(payload)
-    expected = [{"type": "voicemail", "url": voicemail, "name": "msg0001.wav"}]
+    (announced,) = [event for event in calls if event.data["type"] == "voicemail"]
+    expected = [
+        {
+            "type": "voicemail",
+            "name": "msg0001.wav",
+            "time": "2025-03-04T10:02:00.205000+00:00",
+            "media_content_id": announced.data["media_content_id"],
+        }
+    ]
     assert {event.data["type"] for event in calls} >= {"missed_call", "call_ended"}
     for event in calls:
         if event.data["type"] in ("missed_call", "call_ended"):

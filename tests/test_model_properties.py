@@ -9,6 +9,7 @@ from hypothesis import given, strategies as st
 from custom_components.wildix.model import Aspect, PbxModel
 from custom_components.wildix.protocol import parse_event
 from custom_components.wildix.views import (
+    FileLookup,
     call_attributes,
     last_call_attributes,
     presence_attributes,
@@ -17,6 +18,8 @@ from custom_components.wildix.views import (
 from .workload import CallKind, Family, Workload
 
 RECEIVED = 1741079700.0
+# The model alone has no inbox: no call file has a media id.
+NO_FILES: FileLookup = lambda *_: None  # noqa: E731
 PARTIES = {
     CallKind.INBOUND_ANSWERED: ("201",),
     CallKind.INBOUND_MISSED: ("201",),
@@ -46,7 +49,7 @@ def final_state(model: PbxModel) -> dict[str, Any]:
             "call": None if phone.leg is None else phone.leg.record.call_id,
             "missed_calls": user.missed_calls,
             "last_call": None if last is None else last.started_ms,
-            "attributes": last_call_attributes(user, show_remote=True),
+            "attributes": last_call_attributes(user, show_remote=True, find=NO_FILES),
             "name": user.name,
         }
     return shown
@@ -120,7 +123,7 @@ def shown_aspects(model: PbxModel) -> dict[tuple[str, Aspect], Any]:
         shown[extension, Aspect.MISSED_CALLS] = user.missed_calls
         shown[extension, Aspect.LAST_CALL] = (
             None if user.last_call is None else user.last_call.started_ms,
-            last_call_attributes(user, show_remote=True),
+            last_call_attributes(user, show_remote=True, find=NO_FILES),
         )
     return shown
 

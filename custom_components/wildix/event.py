@@ -50,7 +50,7 @@ class WildixCallsEvent(WildixEntity, EventEntity):
 
     @callback
     def _async_moment(self, moment: CallMoment) -> None:
-        data = moment_data(moment, self.hub.show_remote)
+        data = moment_data(moment, self.hub.show_remote, self.hub.inbox.file_of)
         kind = data.pop("type")
         self._trigger_event(kind, data)
         self.async_write_ha_state()

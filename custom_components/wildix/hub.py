@@ -336,7 +336,7 @@ class WildixHub:
                     "device_id": device_id,
                     "config_entry_id": self.entry.entry_id,
                     "extension": moment.extension,
-                    **moment_data(moment, self.show_remote),
+                    **moment_data(moment, self.show_remote, self.inbox.file_of),
                 },
             )
 

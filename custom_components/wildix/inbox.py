@@ -67,6 +67,18 @@ def item_id(kind: Kind, extension: str, key: str) -> str:
     return digest[:20]
 
 
+def attachment_item_id(
+    extension: str, call_id: str, attachment: Attachment
+) -> str | None:
+    """Return the id of the item a call's file is in a user's inbox; None if no kind of ours."""
+    if attachment.type == Kind.VOICEMAIL:
+        return item_id(Kind.VOICEMAIL, extension, call_id)
+    if attachment.type == Kind.RECORDING:
+        key = attachment.name or attachment.url or call_id
+        return item_id(Kind.RECORDING, extension, key)
+    return None
+
+
 class Inbox:
     """The inboxes of one PBX's users."""
 
@@ -232,11 +244,12 @@ def _item(  # noqa: PLR0917
     time_ms: int,
 ) -> InboxItem:
     assert party.extension is not None
-    key = (
-        event.call_id
-        if kind is Kind.VOICEMAIL
-        else attachment.name or attachment.url or event.call_id
+    key = attachment_item_id(
+        party.extension,
+        event.call_id,
+        Attachment(kind, attachment.url, attachment.name),
     )
+    assert key is not None
     duration = None
     if attachment.start_ms is not None and attachment.end_ms is not None:
         duration = max(0, attachment.end_ms - attachment.start_ms) / 1000
@@ -246,7 +259,7 @@ def _item(  # noqa: PLR0917
     else:
         number, name, local = flow.remote_phone, None, False
     return InboxItem(
-        id=item_id(kind, party.extension, key),
+        id=key,
         kind=kind,
         extension=party.extension,
         time_ms=attachment.start_ms or flow.start_ms or event.start_ms or time_ms,

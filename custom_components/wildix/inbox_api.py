@@ -129,6 +129,8 @@ class InboxApi:
                     read=known.read if record.read is None else record.read,
                     message_id=record.id,
                     url=record.url,
+                    # Call events give no voicemail length; the list may (add keeps it).
+                    duration=record.duration,
                 )
         return InboxItem(
             id=item_id(Kind.VOICEMAIL, record.extension, f"pbx:{record.id}"),

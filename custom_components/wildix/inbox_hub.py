@@ -15,8 +15,8 @@ from homeassistant.util.signal_type import SignalType
 
 from .changes import CallMoment, MomentType
 from .const import DOMAIN, SAVE_DELAY
-from .inbox import Inbox, InboxItem, Kind, items_of_event
-from .protocol import CallEvent, Direction, WildixEvent
+from .inbox import Inbox, InboxItem, Kind, attachment_item_id, items_of_event
+from .protocol import Attachment, CallEvent, Direction, WildixEvent
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry
@@ -72,6 +72,15 @@ class WildixInbox:
         """Save now (on unload)."""
         await self._store.async_save(self.inbox.as_dict())
 
+    def file_of(
+        self, extension: str, call_id: str, attachment: Attachment
+    ) -> tuple[str, int] | None:
+        """Return where the inbox plays a call's file (its media id) and the file's time."""
+        key = attachment_item_id(extension, call_id, attachment)
+        if key is None or (item := self.inbox.get(extension, key)) is None:
+            return None
+        return media_content_id(item, self.entry_id), item.time_ms
+
     @callback
     def async_take(self, event: WildixEvent, users: Container[str]) -> list[CallMoment]:
         """Keep the files of a call event for known users; return voicemails to announce."""
@@ -110,16 +119,14 @@ class WildixInbox:
         now_ms = _now_ms()
         for item in items:
             known = self.inbox.get(item.extension, item.id)
-            before = (
-                None if known is None else (known.read, known.message_id, known.url)
-            )
+            before = None if known is None else _listed(known)
             if self.inbox.add(item, now_ms):
                 # Listed, not delivered: the PBX's own list does not announce.
                 self.inbox.announce(item)
                 changed.add(item.extension)
             elif known is not None:
                 known.read = item.read
-                if before != (known.read, known.message_id, known.url):
+                if before != _listed(known):
                     changed.add(item.extension)
         self._async_changed(changed)
 
@@ -177,6 +184,11 @@ class WildixInbox:
             duration=item.duration,
             media_content_id=media_content_id(item, self.entry_id),
         )
+
+
+def _listed(item: InboxItem) -> tuple[object, ...]:
+    """Return what the PBX's list may change of a known item."""
+    return (item.read, item.message_id, item.url, item.duration)
 
 
 def _now_ms() -> int:

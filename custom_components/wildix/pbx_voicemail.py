@@ -6,6 +6,9 @@ with an admin token, read as `result.records`, no query parameters); marking rea
 /api/v1/VoiceMail/{ids}/` (L: one untested client). No source shows a record, so
 every field is read under each name a Wildix or Asterisk mailbox could use, and a
 record without an id or a mailbox is skipped (reported as a deviation).
+
+Both writes go through the transport's `_write`: any 2xx without the error envelope is
+success (an empty body, `"Success"`, `{}`, the envelope); anything else fails (issue 20).
 """
 
 from dataclasses import dataclass
@@ -122,9 +125,9 @@ class PbxVoicemail(PbxTransport):
     async def async_mark_voicemail_read(self, message_id: str) -> None:
         """Mark one voicemail read (`PUT /api/v1/VoiceMail/{id}`, empty body) (L)."""
         path = ROUTE_VOICEMAIL.format(id=path_segment(message_id, "voicemail id"))
-        await self._result("PUT", path)
+        await self._write("PUT", path)
 
     async def async_delete_voicemails(self, message_ids: list[str]) -> None:
         """Delete voicemails (`DELETE /api/v1/VoiceMail/{ids}/`) (L)."""
         ids = ",".join(path_segment(item, "voicemail id") for item in message_ids)
-        await self._result("DELETE", ROUTE_DELETE_VOICEMAILS.format(ids=ids))
+        await self._write("DELETE", ROUTE_DELETE_VOICEMAILS.format(ids=ids))

@@ -101,7 +101,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_call,
         attributes_fn=lambda hub, user: hub.call_history.names.with_remote_name(
-            last_call_attributes(user, hub.show_remote)
+            last_call_attributes(user, hub.show_remote, hub.inbox.file_of)
         ),
     ),
     WildixUserSensorDescription(

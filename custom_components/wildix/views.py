@@ -1,5 +1,6 @@
 """What users see of the model: entity attributes and event data, privacy applied."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,9 @@ from .protocol import Attachment
 # Attributes new with every call (its id, start, duration and files): the recorder
 # leaves them out, or each call would add rows of attributes seen only once.
 CALL_UNRECORDED = ("call_id", "started", "duration", "attachments")
+
+# Where the inbox keeps a user's file of a call: (media content id, epoch ms), or None.
+FileLookup = Callable[[str, str, Attachment], tuple[str, int] | None]
 
 
 def timestamp(epoch_ms: float) -> datetime:
@@ -26,21 +30,35 @@ def remote_party(
 
 
 def attachments(
-    record: CallRecord | CallMoment, show_remote: bool
+    record: CallRecord | CallMoment,
+    extension: str,
+    show_remote: bool,
+    find: FileLookup,
 ) -> list[dict[str, str | None]]:
-    """Return a call's files; links and names are hidden with an outside party.
+    """Return a call's files as the inbox plays them, never the PBX's URL.
 
-    Wildix names recordings after the caller's number and anyone with the link may
-    fetch them, so hiding outside parties hides where their calls are stored too.
+    The PBX's URL carries no secret of ours but leads to the PBX (and some PBXs serve
+    it without a token): browsers get the inbox's media content id instead, which
+    Home Assistant resolves with its own permission checks. Wildix names recordings
+    after the caller's number, so the file name is hidden with an outside party.
     """
     hide = not show_remote and not record.remote_local
-    return [_attachment(item, hide) for item in record.attachments]
+    return [
+        _attachment(item, find(extension, record.call_id, item), hide)
+        for item in record.attachments
+    ]
 
 
-def _attachment(item: Attachment, hide: bool) -> dict[str, str | None]:
-    if hide:
-        return {"type": item.type, "url": None, "name": None}
-    return {"type": item.type, "url": item.url, "name": item.name}
+def _attachment(
+    item: Attachment, found: tuple[str, int] | None, hide: bool
+) -> dict[str, str | None]:
+    time_ms = item.start_ms if found is None else found[1]
+    return {
+        "type": item.type,
+        "name": None if hide else item.name,
+        "time": None if time_ms is None else timestamp(time_ms).isoformat(),
+        "media_content_id": None if found is None else found[0],
+    }
 
 
 def presence_attributes(user: User) -> dict[str, Any] | None:
@@ -77,7 +95,9 @@ def call_attributes(user: User, show_remote: bool) -> dict[str, Any]:
     return attributes
 
 
-def last_call_attributes(user: User, show_remote: bool) -> dict[str, Any] | None:
+def last_call_attributes(
+    user: User, show_remote: bool, find: FileLookup
+) -> dict[str, Any] | None:
     """Return the attributes of a user's last call sensor."""
     if (record := user.last_call) is None:
         return None
@@ -90,11 +110,13 @@ def last_call_attributes(user: User, show_remote: bool) -> dict[str, Any] | None
         "end_cause": record.end_cause,
     }
     if record.attachments:
-        result["attachments"] = attachments(record, show_remote)
+        result["attachments"] = attachments(record, user.extension, show_remote, find)
     return result
 
 
-def moment_data(moment: CallMoment, show_remote: bool) -> dict[str, Any]:
+def moment_data(
+    moment: CallMoment, show_remote: bool, find: FileLookup
+) -> dict[str, Any]:
     """Return what automations see of a call moment."""
     data: dict[str, Any] = {
         "type": moment.type.value,
@@ -107,7 +129,7 @@ def moment_data(moment: CallMoment, show_remote: bool) -> dict[str, Any]:
     if moment.missed is not None:
         data["missed"] = moment.missed
     if moment.attachments:
-        data["attachments"] = attachments(moment, show_remote)
+        data["attachments"] = attachments(moment, moment.extension, show_remote, find)
     if moment.media_content_id is not None:
         data["media_content_id"] = moment.media_content_id
     return data
