@@ -30,6 +30,7 @@ from typing import Any
 import aiohttp
 from homeassistant.const import __version__ as HA_VERSION
 
+from custom_components.wildix.model import MAX_USERS
 from tests.workload import CALL_SPACING_MS, Delivery, Workload
 
 REPO = Path(__file__).resolve().parents[2]
@@ -1167,7 +1168,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=5000, help="deliveries per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument(
-        "--new-users", type=int, default=1000, help="users added at once"
+        "--new-users",
+        type=int,
+        help="users added at once (default: up to the entry's limit, MAX_USERS"
+        f" = {MAX_USERS}, with --users)",
     )
     parser.add_argument(
         "--rate",
@@ -1206,6 +1210,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.users, args.events, args.rounds = 10, 150, 2
         args.new_users, args.memory_events, args.concurrency = 30, 500, 4
         args.rate, args.rate_events = 200, 100
+    if args.new_users is None:
+        # The large scenario: as many users as one entry may have.
+        args.new_users = max(MAX_USERS - args.users, 0)
     return args
 
 
