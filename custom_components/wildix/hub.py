@@ -26,15 +26,7 @@ from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .inbox_hub import WildixInbox
 from .issues import Issue
-from .model import (
-    Aspect,
-    CallMoment,
-    Changes,
-    PbxAspect,
-    PbxModel,
-    PhoneState,
-    User,
-)
+from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel, PhoneState, User
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
