@@ -39,8 +39,8 @@ from custom_components.wildix.services import (
     SET_PRESENCE_SCHEMA,
 )
 from custom_components.wildix.switch import DND
-from custom_components.wildix.voicemail_sensor import VOICEMAIL
 from custom_components.wildix.todo import CALLBACKS
+from custom_components.wildix.voicemail_sensor import VOICEMAIL
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "wildix"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
