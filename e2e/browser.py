@@ -4,12 +4,16 @@ Never downloads a browser: Chromium comes from the distribution (`apt-get instal
 and Playwright only drives it.
 """
 
+import argparse
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 import os
 from pathlib import Path
 import re
+import shutil
+import tempfile
+from typing import Any
 
 from playwright.async_api import Browser, Locator, Page, async_playwright
 
@@ -102,7 +106,12 @@ async def finish_flow(page: Page) -> str:
     dialog = page.locator("dialog-data-entry-flow")
     await dialog.get_by_role("button", name="Submit").click()
     success = dialog.get_by_text("now reach Home Assistant")
-    await success.wait_for()
+    # With a PBX API connection, the capability table comes first.
+    capabilities = dialog.get_by_text("What the PBX API connection can do")
+    await success.or_(capabilities).wait_for()
+    if await capabilities.is_visible():
+        await dialog.get_by_role("button", name="Submit").click()
+        await success.wait_for()
     text = await success.inner_text()
     await dialog.get_by_role("button", name="Finish").click()
     await dialog.wait_for(state="hidden")
@@ -125,3 +134,21 @@ async def wait_for_aria(locator: Locator, text: str, timeout: float = 30) -> str
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{text!r} never appeared in:\n{snapshot}")
         await asyncio.sleep(0.25)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def screenshots_main(
+    take: Callable[[Path, Path], Coroutine[Any, Any, None]], prog: str, description: str
+) -> None:
+    """Run a screenshot script: parse `--out DIR`, then take its pictures with a fresh config."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
+    out = parser.parse_args().out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    config_dir = Path(tempfile.mkdtemp(prefix="wildix-screenshots-"))
+    try:
+        asyncio.run(take(out, config_dir))
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)

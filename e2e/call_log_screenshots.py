@@ -2,17 +2,13 @@
 
 A real Home Assistant and its frontend, connected to the demo's fake PBX API, whose call
 history holds a week of the office's calls (the calendar fetches it when shown) and whose
-phonebook names two callers. Run through `scripts/screenshots --call-log`; writes
+phonebook names two callers. Run through `scripts/screenshots call-log`; writes
 docs/images/call-log.png and docs/images/callbacks.png.
 """
 
-import argparse
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 import random
-import shutil
-import tempfile
 
 import aiohttp
 
@@ -24,11 +20,12 @@ from .browser import (
     finish_flow,
     log_in,
     open_wildix_flow,
+    screenshots_main,
     settle,
     submit_secret,
 )
 from .demo import office_pbx
-from .harness import DEMO_SECRET, REPO, Client, HomeAssistantProcess, free_port
+from .harness import DEMO_SECRET, Client, HomeAssistantProcess, free_port
 from .screenshots import _save
 
 CALLERS = (
@@ -141,17 +138,8 @@ async def take(out: Path, config_dir: Path) -> None:
 
 
 def main() -> None:
-    """Parse arguments and take the screenshots."""
-    parser = argparse.ArgumentParser(prog="scripts/screenshots", description=__doc__)
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
-    args = parser.parse_args()
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    config_dir = Path(tempfile.mkdtemp(prefix="wildix-call-log-"))
-    try:
-        asyncio.run(take(out, config_dir))
-    finally:
-        shutil.rmtree(config_dir, ignore_errors=True)
+    """Take the screenshots."""
+    screenshots_main(take, "scripts/screenshots call-log", __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,8 @@ docs/images/*.png. The PBX device's page shows whatever entities the PBX device 
 user-dnd.png is taken only when a user's device has a do-not-disturb switch.
 """
 
-import argparse
-import asyncio
 from pathlib import Path
-import shutil
 import sys
-import tempfile
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +20,7 @@ from .browser import (
     finish_flow,
     log_in,
     open_wildix_flow,
+    screenshots_main,
     settle,
     shown_webhook_url,
     submit_secret,
@@ -170,17 +167,8 @@ async def _save(page: Page, path: Path) -> None:
 
 
 def main() -> None:
-    """Parse arguments and take the screenshots."""
-    parser = argparse.ArgumentParser(prog="scripts/screenshots", description=__doc__)
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
-    args = parser.parse_args()
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    config_dir = Path(tempfile.mkdtemp(prefix="wildix-screenshots-"))
-    try:
-        asyncio.run(take(out, config_dir))
-    finally:
-        shutil.rmtree(config_dir, ignore_errors=True)
+    """Take the screenshots."""
+    screenshots_main(take, "scripts/screenshots", __doc__ or "")
 
 
 if __name__ == "__main__":

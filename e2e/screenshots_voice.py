@@ -3,15 +3,11 @@
 A fresh Home Assistant (latest lane) with the real frontend and the built-in conversation
 agent, Wildix added through its dialog with the demo's fake PBX API, then Alice talking and
 Bob's phone ringing; headless Chromium opens Assist and asks. Run through
-`scripts/screenshots-voice`; `--out DIR` writes elsewhere.
+`scripts/screenshots voice`; `--out DIR` writes elsewhere.
 """
 
-import argparse
-import asyncio
 from pathlib import Path
-import shutil
 import sys
-import tempfile
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -22,12 +18,13 @@ from .browser import (
     finish_flow,
     log_in,
     open_wildix_flow,
+    screenshots_main,
     settle,
     shown_webhook_url,
     submit_secret,
 )
 from .demo import office_pbx
-from .harness import DEMO_SECRET, MINIMAL, REPO, Client, HomeAssistantProcess, free_port
+from .harness import DEMO_SECRET, MINIMAL, Client, HomeAssistantProcess, free_port
 from .pbx import Pbx
 
 QUESTION = "Who is on the phone?"
@@ -78,19 +75,8 @@ async def take(out: Path, config_dir: Path) -> None:
 
 
 def main() -> None:
-    """Parse arguments and take the screenshot."""
-    parser = argparse.ArgumentParser(
-        prog="scripts/screenshots-voice", description=__doc__
-    )
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
-    args = parser.parse_args()
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    config_dir = Path(tempfile.mkdtemp(prefix="wildix-voice-"))
-    try:
-        asyncio.run(take(out, config_dir))
-    finally:
-        shutil.rmtree(config_dir, ignore_errors=True)
+    """Take the screenshots."""
+    screenshots_main(take, "scripts/screenshots voice", __doc__ or "")
 
 
 if __name__ == "__main__":
