@@ -8,7 +8,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix.const import EVENT_CALL
 
 from .calls import INBOUND_MISSED
 from .common import (
@@ -177,11 +180,21 @@ async def test_names_come_from_the_phonebooks(
         {"id": "18", "name": "", "phone": "+4930555010203"},
     ]
     wildix = await _office(hass, pbx, freezer, hass_client_no_auth)
+    moments = async_capture_events(hass, EVENT_CALL)
     await wildix.post_all(*INBOUND_MISSED)
     events = await _events(hass, _calendar(hass), "2025-03-04")
     assert [event["summary"] for event in events] == [
         "Missed call from Noor Haddad (Haddad Logistik)"
     ]
+    # The moments on the bus (and so the logbook) and the Calls event entity too.
+    assert moments
+    for moment in moments:
+        assert moment.data["remote_name"] == "Noor Haddad (Haddad Logistik)"
+        assert moment.data["remote_name_source"] == "phonebook"
+    calls = hass.states.get(entity_id(hass, "event", f"{ENTRY_ID}_201_calls"))
+    assert calls is not None
+    assert calls.attributes["remote_name"] == "Noor Haddad (Haddad Logistik)"
+    assert calls.attributes["remote_name_source"] == "phonebook"
     (item,) = await _items(hass, _todo(hass))
     assert item["summary"] == "Call back Noor Haddad (Haddad Logistik)"
     last_call = hass.states.get(entity_id(hass, "sensor", f"{ENTRY_ID}_201_last_call"))
