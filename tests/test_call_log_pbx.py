@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -11,6 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.wildix import coordinator
 from custom_components.wildix.const import EVENT_CALL
 
 from .calls import INBOUND_MISSED
@@ -140,6 +142,30 @@ async def test_the_calendar_shows_calls_from_before_home_assistant(
     assert len(_history_fetches(pbx)) == asked + 1  # only today again
     (item,) = await _items(hass, _todo(hass))
     assert item["description"].startswith("+4940555777888: 2 missed")
+
+
+async def test_a_users_token_reads_its_own_users_history(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A user's token may not read the PBX's history: its user's own route serves it."""
+    with patch.object(coordinator, "API_TIMEOUT", 0.5):
+        async with FakePbx(profile="user") as pbx:
+            pbx.history = [*YESTERDAY, TODAY_LIVE]
+            wildix = await _office(hass, pbx, freezer, hass_client_no_auth)
+            await wildix.post_all(*INBOUND_MISSED)
+            events = await _events(hass, _calendar(hass), "2025-03-03")
+            assert [event["summary"] for event in events] == [
+                "Call with +4930555010203",
+                "Missed call from +4940555777888",
+                "Missed call from +4940555777888",
+            ]
+            fetched = {request[1].lower().rstrip("/") for request in _history_fetches(pbx)}
+            assert fetched == {"/api/v1/user/201/callhistory"}
+            assert not ir.async_get(hass).async_get_issue(
+                "wildix", f"missing_permission_{ENTRY_ID}_call_history"
+            )
 
 
 async def test_a_pbx_that_ignores_the_date_filter(
