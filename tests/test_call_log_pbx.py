@@ -5,15 +5,20 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wildix import coordinator
-from custom_components.wildix.const import EVENT_CALL
+from custom_components.wildix.const import DOMAIN, EVENT_CALL
 
 from .calls import INBOUND_MISSED
 from .common import (
@@ -161,7 +166,9 @@ async def test_a_users_token_reads_its_own_users_history(
                 "Missed call from +4940555777888",
                 "Missed call from +4940555777888",
             ]
-            fetched = {request[1].lower().rstrip("/") for request in _history_fetches(pbx)}
+            fetched = {
+                request[1].lower().rstrip("/") for request in _history_fetches(pbx)
+            }
             assert fetched == {"/api/v1/user/201/callhistory"}
             assert not ir.async_get(hass).async_get_issue(
                 "wildix", f"missing_permission_{ENTRY_ID}_call_history"
@@ -227,6 +234,59 @@ async def test_names_come_from_the_phonebooks(
     assert last_call is not None
     assert last_call.attributes["remote_name"] == "Noor Haddad (Haddad Logistik)"
     assert last_call.attributes["remote_name_source"] == "phonebook"
+
+
+async def test_the_phonebooks_are_read_again_on_demand(
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    hass_read_only_user: MockUser,
+) -> None:
+    """`wildix.refresh_phonebook` brings a contact added on the PBX since setup at once."""
+    wildix = await _office(hass, pbx, freezer, hass_client_no_auth)
+    await wildix.post_all(*INBOUND_MISSED)
+    pbx.contacts = [{"id": "17", "name": "Noor Haddad", "mobile": "040 555 777888"}]
+    summaries = [
+        event["summary"] for event in await _events(hass, _calendar(hass), "2025-03-04")
+    ]
+    assert summaries == ["Missed call from +4940555777888"]
+    refresh = {"config_entry_id": ENTRY_ID}
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "refresh_phonebook",
+            refresh,
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    await hass.services.async_call(DOMAIN, "refresh_phonebook", refresh, blocking=True)
+    summaries = [
+        event["summary"] for event in await _events(hass, _calendar(hass), "2025-03-04")
+    ]
+    assert summaries == ["Missed call from Noor Haddad"]
+    (item,) = await _items(hass, _todo(hass))
+    assert item["summary"] == "Call back Noor Haddad"
+
+    with pytest.raises(ServiceValidationError) as invalid:
+        await hass.services.async_call(
+            DOMAIN, "refresh_phonebook", {"config_entry_id": "nope"}, blocking=True
+        )
+    assert invalid.value.translation_key == "unknown_entry"
+    # A PBX that now refuses the phonebooks: the action says so and turns them off.
+    pbx.failing["/api/v1/contacts"] = 403
+    for _ in range(2):
+        with pytest.raises(HomeAssistantError) as refused:
+            await hass.services.async_call(
+                DOMAIN, "refresh_phonebook", refresh, blocking=True
+            )
+        assert refused.value.translation_key == "missing_permission"
+    assert ir.async_get(hass).async_get_issue(
+        "wildix", f"missing_permission_{ENTRY_ID}_contacts"
+    )
+    # The names read before stay.
+    (item,) = await _items(hass, _todo(hass))
+    assert item["summary"] == "Call back Noor Haddad"
 
 
 async def test_refused_features_turn_off_alone(

@@ -272,7 +272,9 @@ async def test_numbers_get_names_from_the_phonebooks(
     assert await async_setup_component(hass, "webhook", {})
     await add_entry(hass, pbx, **entry_data())
     await hass.async_block_till_done(wait_background_tasks=True)
-    sender = WildixSender(hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET)
+    sender = WildixSender(
+        hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET
+    )
     await sender.post_all(*INBOUND_MISSED)
     caller = "Noor Haddad (Haddad Logistik) (+4940555777888)"
     assert await logbook() == [

@@ -133,7 +133,9 @@ class PbxHistory(PbxTransport):
         }
         calls: list[HistoryRecord] = []
         route = self.history_route
-        async for page in self._pages(route, params=params, max_pages=MAX_HISTORY_PAGES):
+        async for page in self._pages(
+            route, params=params, max_pages=MAX_HISTORY_PAGES
+        ):
             for item in page.records:
                 if (call := parse_record(item, local)) is None:
                     self._deviation(route, "a record without id or start")
