@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from homeassistant.util import dt as dt_util
 
 from .call_log import LoggedCall
+from .model import Call, CallRecord
 
 if TYPE_CHECKING:
     from .hub import WildixHub
@@ -35,7 +36,7 @@ async def async_missed_calls(
             if call.missed and call.started_ms >= since_ms
         }
     model = hub.model
-    records = [
+    records: list[tuple[CallRecord, Call | None]] = [
         (leg.record, call)
         for call in model.ended_calls.values()
         if (leg := call.legs.get(extension)) is not None
