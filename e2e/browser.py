@@ -102,7 +102,12 @@ async def finish_flow(page: Page) -> str:
     dialog = page.locator("dialog-data-entry-flow")
     await dialog.get_by_role("button", name="Submit").click()
     success = dialog.get_by_text("now reach Home Assistant")
-    await success.wait_for()
+    # With a PBX API connection, the capability table comes first.
+    capabilities = dialog.get_by_text("What the PBX API connection can do")
+    await success.or_(capabilities).wait_for()
+    if await capabilities.is_visible():
+        await dialog.get_by_role("button", name="Submit").click()
+        await success.wait_for()
     text = await success.inner_text()
     await dialog.get_by_role("button", name="Finish").click()
     await dialog.wait_for(state="hidden")

@@ -2,7 +2,7 @@
 
 A real Home Assistant and its frontend, connected to the demo's fake PBX API, whose call
 history holds a week of the office's calls (the calendar fetches it when shown) and whose
-phonebook names two callers. Run through `scripts/screenshots --call-log`; writes
+phonebook names two callers. Run through `scripts/screenshots call-log`; writes
 docs/images/call-log.png and docs/images/callbacks.png.
 """
 

@@ -3,7 +3,7 @@
 A fresh Home Assistant (latest lane) with the real frontend and the built-in conversation
 agent, Wildix added through its dialog with the demo's fake PBX API, then Alice talking and
 Bob's phone ringing; headless Chromium opens Assist and asks. Run through
-`scripts/screenshots-voice`; `--out DIR` writes elsewhere.
+`scripts/screenshots voice`; `--out DIR` writes elsewhere.
 """
 
 import argparse
@@ -80,7 +80,7 @@ async def take(out: Path, config_dir: Path) -> None:
 def main() -> None:
     """Parse arguments and take the screenshot."""
     parser = argparse.ArgumentParser(
-        prog="scripts/screenshots-voice", description=__doc__
+        prog="scripts/screenshots voice", description=__doc__
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     args = parser.parse_args()

@@ -56,7 +56,8 @@ async def add_entry(
     entry = MockConfigEntry(domain=DOMAIN, title=title, entry_id=entry_id, data=data)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    # The PBX API's first polls run in the background.
+    await hass.async_block_till_done(wait_background_tasks=True)
     return entry
 
 

@@ -94,7 +94,8 @@ async def setup_integration(
     """Set up the Wildix entry."""
     assert await async_setup_component(hass, "webhook", {})
     assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    # The PBX API's first polls run in the background.
+    await hass.async_block_till_done(wait_background_tasks=True)
     return config_entry
 
 

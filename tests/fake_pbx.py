@@ -259,6 +259,23 @@ class FakePbx:
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Hostile answers (knobs for what the sources leave open, or a PBX gone odd):
+        # `numbers_as_text`: every number in a read's answer sent as text (ids, totals,
+        # states: the manual's CDR example, L for other routes); `write_reply`: what a
+        # write that succeeded answers instead of the envelope, (status, body);
+        # `exact_missing`: exact paths (case and trailing slash count) that answer 404;
+        # `ignore_start`: the directory always answers its first page; `total_extra`:
+        # added to the directory's `total`; `throttle`: prefix -> (status, Retry-After
+        # or None); `held`: prefix -> an event a read's answer, made at once, waits for
+        # before it is sent (`arrived` logs the paths held).
+        self.numbers_as_text = False
+        self.write_reply: tuple[int, bytes] | None = None
+        self.exact_missing: set[str] = set()
+        self.ignore_start = False
+        self.total_extra = 0
+        self.throttle: dict[str, tuple[int, str | None]] = {}
+        self.held: dict[str, asyncio.Event] = {}
+        self.arrived: list[str] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/api/v1/personal/info"), self._personal_info),
             ("GET", re.compile(r"/api/v1/pbx/version"), self._version),
@@ -343,6 +360,8 @@ class FakePbx:
         self.failing.clear()
         self.slow.clear()
         self.raw.clear()
+        self.throttle.clear()
+        self.exact_missing.clear()
 
     # The server.
 
@@ -396,6 +415,8 @@ class FakePbx:
             return web.Response(status=status, body=raw, content_type=content_type)
         if self._matches(self.slow, path) is not None:
             await self._release.wait()
+        if (hostile := await self._hostile(request, path)) is not None:
+            return hostile
         if (prefix := self._matches(self.failing, path)) is not None:
             status = self.failing[prefix]
             return _error(status, HTTPStatus(status).phrase)
@@ -412,8 +433,42 @@ class FakePbx:
             if match := pattern.fullmatch(path):
                 if request.method != method:
                     continue
-                return await handler(request, match.groupdict())
+                response = await handler(request, match.groupdict())
+                await self._hold(request, path)
+                return self._reshaped(request, response)
         return _error(404, "404 Not Found")
+
+    async def _hostile(self, request: web.Request, path: str) -> web.Response | None:
+        """Answer as the hostile knobs say, or return None to answer normally."""
+        if (prefix := self._matches(self.throttle, path)) is not None:
+            status, retry_after = self.throttle[prefix]
+            response = _error(status, HTTPStatus(status).phrase)
+            if retry_after is not None:
+                response.headers["Retry-After"] = retry_after
+            return response
+        if request.path in self.exact_missing:
+            return _error(404, "404 Not Found")
+        return None
+
+    async def _hold(self, request: web.Request, path: str) -> None:
+        """Hold a read's answer, already made, while `held` says so."""
+        if request.method == "GET" and self._matches(self.held, path) is not None:
+            self.arrived.append(request.path)
+            await self.held[self._matches(self.held, path) or ""].wait()
+
+    def _reshaped(self, request: web.Request, response: web.Response) -> web.Response:
+        """Apply `write_reply` and `numbers_as_text` to a handler's answer."""
+        if request.method != "GET":
+            if self.write_reply is not None and response.status < 300:
+                status, body = self.write_reply
+                return web.Response(
+                    status=status, body=body, content_type="application/json"
+                )
+            return response
+        if self.numbers_as_text and response.status < 300 and response.body:
+            assert isinstance(response.body, bytes)
+            return web.json_response(_as_text(json.loads(response.body)))
+        return response
 
     @staticmethod
     async def _body(request: web.Request) -> Any:
@@ -492,11 +547,13 @@ class FakePbx:
         if count < 0 or start < 0:
             return _error(400, "count and start must not be negative")
         records = [user.record for user in self.users.values()]
+        start = 0 if self.ignore_start else start
         page = records[start : start + min(count, MAX_PAGE)]
+        total = len(records) + self.total_extra
         if self.profile == "legacy":
             page = [record | {"id": str(record["id"])} for record in page]
-            return _result({"records": page, "total": str(len(records))})
-        return _result({"records": page, "total": len(records)})
+            return _result({"records": page, "total": str(total)})
+        return _result({"records": page, "total": total})
 
     def _paged(self, request: web.Request, records: list[Any]) -> web.Response:
         """Answer one page of `records` as `{records, total}`, total a string (§1.3)."""
@@ -725,6 +782,17 @@ class FakePbx:
                     return web.json_response({"message": "Call hung up"})
         # A missing call is a 404 too (10x-media, M).
         return _error(404, "Call not found")
+
+
+def _as_text(value: Any) -> Any:
+    """Return a JSON value with every number in it as text (`numbers_as_text`)."""
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def until_text(moment: datetime) -> str:

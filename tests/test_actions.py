@@ -448,14 +448,14 @@ async def test_without_call_control_only_the_own_user_can_call(
     entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A PBX whose v2 routes are missing: calls for others fail, remembered, logged once."""
+    """A 404 on v2 routes is that action's error: asked again next time, nothing off."""
     pbx.requests.clear()
     pbx.missing.add("/api/v2")
     for _ in range(2):
         error = await refused(
             hass,
             HomeAssistantError,
-            "call_unsupported",
+            "pbx_not_supported",
             "call",
             device_id=device(hass, "202"),
             number="203",
@@ -463,21 +463,73 @@ async def test_without_call_control_only_the_own_user_can_call(
         assert error.translation_placeholders == {
             "entry": "Office",
             "user": "Bruno Keller",
+            "route": MAKE_CALL,
         }
-    assert len(asked(pbx, "POST", MAKE_CALL)) == 1
-    assert caplog.text.count("no call control") == 1
-    # hang_up learns it from call: it does not ask either.
+    assert len(asked(pbx, "POST", MAKE_CALL)) == 2
+    assert "no call control" not in caplog.text
     await refused(
         hass,
         HomeAssistantError,
-        "hang_up_unsupported",
+        "pbx_not_supported",
         "hang_up",
         device_id=device(hass, "201"),
     )
-    assert asked(pbx, "GET", LIST_CALLS) == []
 
     await act(hass, "call", device_id=device(hass, "201"), number="203")
     assert len(pbx.calls["201"]) == 1
+    pbx.heal()
+    await act(hass, "call", device_id=device(hass, "202"), number="203")
+    assert len(pbx.calls["202"]) == 1
+
+
+async def test_a_404_for_one_user_leaves_call_control_on(
+    hass: HomeAssistant, pbx: FakePbx, entry: MockConfigEntry
+) -> None:
+    """make-call, list-calls or hang-up answering 404 for one user fail for that user only."""
+    pbx.calls["203"] = [FakeCall("c@pbx", "203", "204")]
+    pbx.exact_missing.update({MAKE_CALL, f"{LIST_CALLS}/", LIST_CALLS})
+    await refused(
+        hass,
+        HomeAssistantError,
+        "pbx_not_supported",
+        "call",
+        device_id=device(hass, "202"),
+        number="203",
+    )
+    await refused(
+        hass,
+        HomeAssistantError,
+        "pbx_not_supported",
+        "hang_up",
+        device_id=device(hass, "202"),
+    )
+    pbx.exact_missing.clear()
+    await act(hass, "call", device_id=device(hass, "202"), number="204")
+    await act(hass, "hang_up", device_id=device(hass, "203"))
+    assert [call.callee_number for call in pbx.calls["202"]] == ["204"]
+    assert pbx.calls["203"] == []
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["pbx_api"]["call_control"] is True
+
+
+async def test_list_calls_with_or_without_the_trailing_slash(
+    hass: HomeAssistant, pbx: FakePbx, entry: MockConfigEntry
+) -> None:
+    """A PBX that knows list-calls only without its trailing slash is asked that way."""
+    pbx.calls["202"] = [FakeCall("a@pbx", "202", "203")]
+    pbx.exact_missing.add(f"{LIST_CALLS}/")
+    await act(hass, "hang_up", device_id=device(hass, "202"))
+    assert pbx.calls["202"] == []
+    pbx.calls["202"] = [FakeCall("b@pbx", "202", "203")]
+    await act(hass, "hang_up", device_id=device(hass, "202"))
+    assert pbx.calls["202"] == []
+    # After its 404 the slash form is not asked again: the form that answers is kept.
+    paths = [path for method, path, _, _ in pbx.requests if method == "GET"]
+    assert [p for p in paths if "list-calls" in p][-3:] == [
+        f"{LIST_CALLS}/",
+        LIST_CALLS,
+        LIST_CALLS,
+    ]
 
 
 async def test_hang_up_ends_the_users_calls(
@@ -520,21 +572,20 @@ async def test_hang_up_without_a_call_or_after_it_ended(
 async def test_hang_up_without_call_control(
     hass: HomeAssistant, pbx: FakePbx, entry: MockConfigEntry
 ) -> None:
-    """The action is there, but this PBX lacks v2 call control: an error, remembered."""
+    """The action is there, but this PBX answers 404: that action's error, each time."""
     pbx.requests.clear()
     pbx.missing.add("/api/v2")
     for _ in range(2):
         error = await refused(
             hass,
             HomeAssistantError,
-            "hang_up_unsupported",
+            "pbx_not_supported",
             "hang_up",
             device_id=device(hass, "202"),
         )
-        assert error.translation_placeholders == {"entry": "Office"}
-    assert len(asked(pbx, "GET", LIST_CALLS)) == 1
+        assert error.translation_placeholders["entry"] == "Office"
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["pbx_api"]["call_control"] is False
+    assert diagnostics["pbx_api"]["call_control"] is None
 
 
 async def test_hang_up_for_another_user_needs_an_admin_credential(
@@ -580,20 +631,18 @@ async def test_hang_up_for_another_user_needs_an_admin_credential(
                 {
                     "entry": "Office",
                     "user": "Bruno Keller",
-                    "reason": "status is not allowed",
+                    # The status, never the PBX's own text.
+                    "status": "400",
                 },
             ),
         ),
         (
             lambda pbx: pbx.raw.update(
-                {"/api/v1/User": (200, b"<html>login</html>", "text/html")}
+                {"/api/v1/User": (302, b"<html>login</html>", "text/html")}
             ),
             (
                 "pbx_unexpected_answer",
-                {
-                    "entry": "Office",
-                    "error": "/api/v1/User/202/Presence: HTTP 200, not a JSON object",
-                },
+                {"entry": "Office", "status": "302"},
             ),
         ),
     ],

@@ -61,7 +61,8 @@ async def add_entry(hass: HomeAssistant, pbx: FakePbx, **changes: Any) -> Config
     assert result["step_id"] == "pbx_capabilities", result.get("errors")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
-    await hass.async_block_till_done()
+    # The PBX API's first polls run in the background.
+    await hass.async_block_till_done(wait_background_tasks=True)
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
     return entry
@@ -519,7 +520,8 @@ async def test_unreachable_api_only_affects_api_entities(
     assert len(lost) == 3, [r.getMessage() for r in lost]
 
     pbx.heal()
-    await later(hass, freezer, 600)
+    # 503 made the polls back off: the directory's next one is 20 minutes away.
+    await later(hass, freezer, 1200)
     assert registered(hass, entry, "201").state == STATE_ON
     assert state(hass, entry, "sensor", "pbx_version").state == pbx.version
     assert caplog.text.count("recovered") == 3

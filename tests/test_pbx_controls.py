@@ -195,7 +195,7 @@ async def test_switches_left_over_from_a_previous_run_are_removed(
     )
     assert await async_setup_component(hass, "webhook", {})
     assert await hass.config_entries.async_setup(ENTRY_ID)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert er.async_get(hass).async_get("switch.wildix_gone") is None
     assert shown(hass, NIGHT) == STATE_OFF
@@ -207,7 +207,7 @@ async def test_switches_left_over_from_a_previous_run_are_removed(
         (
             lambda pbx: pbx.failing.update({f"{SWITCHES}/1": 400}),
             "pbx_refused",
-            "refused the request for NightService: Bad Request",
+            "refused the request for NightService (HTTP 400)",
         ),
         (
             lambda pbx: pbx.missing.add(f"{SWITCHES}/1"),
@@ -225,7 +225,7 @@ async def test_switches_left_over_from_a_previous_run_are_removed(
             "change the switch NightService. That needs a Simple token of a PBX admin",
         ),
         (
-            lambda pbx: pbx.raw.update({f"{SWITCHES}/1": (200, b"<html>", "text/html")}),
+            lambda pbx: pbx.raw.update({f"{SWITCHES}/1": (302, b"<html>", "text/html")}),
             "pbx_unexpected_answer",
             "does not understand",
         ),
@@ -302,7 +302,8 @@ async def test_state_out_of_range_is_refused_by_the_pbx(
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "select", "select_option", OFFICE, option="3")
     assert raised.value.translation_key == "pbx_refused"
-    assert "state must be within valid range" in str(raised.value)
+    assert "(HTTP 400)" in str(raised.value)
+    assert "state must be within valid range" not in str(raised.value)
     assert shown(hass, OFFICE) == "4"
 
 
@@ -325,7 +326,7 @@ async def test_pbx_without_switches_has_none(
     pbx.failing[SWITCHES] = status
     assert await async_setup_component(hass, "webhook", {})
     assert await hass.config_entries.async_setup(ENTRY_ID)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert hass.states.get(NIGHT) is None
     assert hass.states.get(OFFICE) is None
@@ -352,11 +353,12 @@ async def test_switches_appear_when_a_pbx_down_at_start_answers(
     pbx.failing["/api/v1"] = 503
     assert await async_setup_component(hass, "webhook", {})
     assert await hass.config_entries.async_setup(ENTRY_ID)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(NIGHT) is None
 
     pbx.heal()
-    await later(hass, freezer, 61)
+    # The 503 made the polls back off: the next one is two minutes away.
+    await later(hass, freezer, 121)
     assert shown(hass, NIGHT) == STATE_OFF
     assert shown(hass, OFFICE) == "0"
 
@@ -373,6 +375,9 @@ async def test_switches_unavailable_while_their_poll_fails(
     assert shown(hass, NIGHT) == STATE_UNAVAILABLE
     assert shown(hass, OFFICE) == STATE_UNAVAILABLE
     pbx.heal()
+    # A 503 makes the polls back off: the next one is two minutes away.
+    await later(hass, freezer, 61)
+    assert shown(hass, NIGHT) == STATE_UNAVAILABLE
     await later(hass, freezer, 61)
     assert shown(hass, NIGHT) == STATE_OFF
 
@@ -543,7 +548,7 @@ async def test_only_so_many_switches_are_shown(
         pbx.add_switch(f"Extra{number}")
     assert await async_setup_component(hass, "webhook", {})
     assert await hass.config_entries.async_setup(ENTRY_ID)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await later(hass, freezer, 61)
 
     switches = [
@@ -568,7 +573,7 @@ async def test_no_connection_no_controls(
     entry.add_to_hass(hass)
     assert await async_setup_component(hass, "webhook", {})
     assert await hass.config_entries.async_setup(ENTRY_ID)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     wildix = WildixSender(
         hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET
     )
@@ -590,7 +595,7 @@ async def test_switch_surface(
     """Every switch: the PBX's night service on, Alice in do not disturb."""
     pbx.switches[1].state = 1
     await hass.config_entries.async_reload(ENTRY_ID)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await wildix.post("presence_user_dnd")
     snapshot_platform(hass, snapshot, "switch")
 

@@ -54,16 +54,43 @@ PBX_VERSION = VersionDescription(
 
 
 @callback
+def _async_when(
+    hub: WildixHub,
+    coordinator: WildixApiCoordinator[Any],
+    ready: Callable[[], bool],
+    add: Callable[[], None],
+) -> None:
+    """Call `add` once, as soon as a feature's data arrived (now, or with a poll)."""
+    added = False
+
+    @callback
+    def async_check() -> None:
+        nonlocal added
+        if not added and ready():
+            added = True
+            add()
+
+    async_check()
+    if not added:
+        hub.entry.async_on_unload(coordinator.async_add_listener(async_check))
+
+
+@callback
 def async_add_registration_sensors(
     hub: WildixHub, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add every user's registration sensor, unless the PBX lacks the route."""
-    if (api := hub.pbx_api) is None or api.registrations.supported is False:
+    """Add every user's registration sensor once the registrations arrived."""
+    if (api := hub.pbx_api) is None:
         return
-    async_add_user_entities(
+    _async_when(
         hub,
-        async_add_entities,
-        lambda extension: (WildixRegistrationSensor(hub, api, extension),),
+        api.registrations,
+        lambda: api.registrations.supported is True,
+        lambda: async_add_user_entities(
+            hub,
+            async_add_entities,
+            lambda extension: (WildixRegistrationSensor(hub, api, extension),),
+        ),
     )
 
 
@@ -71,10 +98,15 @@ def async_add_registration_sensors(
 def async_add_version_sensor(
     hub: WildixHub, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add the PBX's version sensor, unless the PBX does not tell it."""
-    if (api := hub.pbx_api) is None or api.version.supported is False:
+    """Add the PBX's version sensor once the PBX told its version."""
+    if (api := hub.pbx_api) is None:
         return
-    async_add_entities([WildixVersionSensor(hub, api)])
+    _async_when(
+        hub,
+        api.version,
+        lambda: api.version.supported is True,
+        lambda: async_add_entities([WildixVersionSensor(hub, api)]),
+    )
 
 
 class _ApiEntity(WildixModelEntity):
@@ -168,7 +200,7 @@ def async_add_dialplan_switches(
     the poll that lists them; those it no longer lists leave the entity registry (as
     do those that changed kind, which the other platform then adds).
     """
-    if (api := hub.pbx_api) is None or api.switches.supported is False:
+    if (api := hub.pbx_api) is None:
         return
     coordinator = api.switches
     registry = er.async_get(hub.hass)

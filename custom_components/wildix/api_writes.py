@@ -7,7 +7,6 @@ answers become translated Home Assistant errors naming the user or switch.
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -155,10 +154,11 @@ class PbxApiWrites:
         try:
             await self.client.async_set_switch(switch.id, switch.title, state)
         except PbxError as err:
+            if not isinstance(err, PbxConnectionError | PbxAuthError):
+                # Show what the PBX holds now, read after it refused.
+                await switches.async_refresh()
             raise self.refusal(err, switch.title, switch=True) from err
-        if switches.data is not None and switch_id in switches.data:
-            written = replace(switches.data[switch_id], state=state)
-            switches.async_set_updated_data({**switches.data, switch_id: written})
+        switches.async_written(switch_id, state)
 
     async def _async_check_token(self, err: PbxError) -> None:
         """Ask for a new token if the PBX refuses the token itself."""
@@ -203,9 +203,12 @@ class PbxApiWrites:
             )
         if isinstance(err, PbxConnectionError):
             return _failed("pbx_cannot_connect", entry=entry)
+        # The PBX's own text is never shown: only its status (the text went to the
+        # debug log, redacted).
+        status = "?" if err.status is None else str(err.status)
         if isinstance(err, PbxRefusedError):
-            return _failed("pbx_refused", entry=entry, user=subject, reason=err.reason)
-        return _failed("pbx_unexpected_answer", entry=entry, error=str(err))
+            return _failed("pbx_refused", entry=entry, user=subject, status=status)
+        return _failed("pbx_unexpected_answer", entry=entry, status=status)
 
 
 def _failed(key: str, **placeholders: str) -> HomeAssistantError:

@@ -6,7 +6,9 @@
 """
 
 from collections.abc import Callable, Mapping
+from ipaddress import ip_address
 from typing import Any
+from urllib.parse import urlsplit
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -67,6 +69,9 @@ async def async_check_pbx_api(
         url = normalize_url(url)
     except ValueError:
         return {}, "invalid_pbx_url"
+    if not may_use_http(url):
+        # The token would travel in clear over networks that are not the user's own.
+        return {}, "insecure_pbx_url"
     try:
         client = pbx_client(hass, url, token, verify_ssl)
     except ValueError:
@@ -82,6 +87,34 @@ async def async_check_pbx_api(
         # Something answered, but not as Wildix does (a 404 on this route included).
         return {}, "not_a_wildix_pbx"
     return {CONF_PBX_URL: url, CONF_API_TOKEN: token, CONF_VERIFY_SSL: verify_ssl}, None
+
+
+def may_use_http(url: str) -> bool:
+    """Tell whether a PBX URL may be used: https, or http to a host on the own network.
+
+    Plain http is allowed for loopback, private and link-local addresses and for
+    `.local` (mDNS) names only; the form warns that the token then travels in clear.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return True
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def _host(url: object) -> tuple[str | None, int | None] | None:
+    """Return the host and port a form's URL names, or None when it is no URL."""
+    try:
+        parts = urlsplit(normalize_url(str(url or "")))
+    except ValueError:
+        return None
+    return parts.hostname, parts.port
 
 
 async def async_capability_table(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
@@ -174,13 +207,16 @@ class PbxApiConfigFlow(ConfigFlow):
     ) -> ConfigFlowResult:
         """Connect to the PBX API, change the connection, or remove it (empty URL).
 
-        An empty token keeps the saved one, so that only the address can change.
+        An empty token keeps the saved one while the PBX stays the same host (only
+        the scheme or verify SSL changes); another host asks for its token, so that a
+        token is never sent to a host it was not made for.
         """
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
             form = dict(user_input)
-            if not form.get(CONF_TOKEN):
+            saved = _host(entry.data.get(CONF_PBX_URL))
+            if not form.get(CONF_TOKEN) and saved == _host(form.get(CONF_URL)):
                 form[CONF_TOKEN] = entry.data.get(CONF_API_TOKEN, "")
             data, error = await async_check_pbx_api(self.hass, form)
             if error is None:

@@ -1,5 +1,7 @@
 """Polling the PBX API: the directory every 10 minutes, registrations and switches every minute."""
 
+import asyncio
+from dataclasses import replace
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any
@@ -14,12 +16,19 @@ from .api_writes import PbxApiWrites
 from .capabilities import EntryCapabilities, async_clear_capability_issues
 from .const import CONF_API_TOKEN, CONF_PBX_URL, CONF_VERIFY_SSL
 from .directory import DirectoryBook
+from .directory_safety import DirectoryGuard, doubt
 from .pbx_capabilities import async_probe, async_token_refused, is_company_key, why_not
 from .pbx_client import PbxClient
 from .pbx_directory import Directory
 from .pbx_registrations import UserRegistrations
 from .pbx_switches import DialplanSwitch
-from .pbx_transport import DEFAULT_TIMEOUT, PbxAuthError, PbxError, PbxRouteMissingError
+from .pbx_transport import (
+    DEFAULT_TIMEOUT,
+    PbxAuthError,
+    PbxBusyError,
+    PbxError,
+    PbxRouteMissingError,
+)
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry, WildixHub
@@ -34,6 +43,10 @@ SWITCHES_INTERVAL = timedelta(seconds=60)
 MAX_SWITCHES = 64
 # Seconds one request may take; tests shorten it.
 API_TIMEOUT = DEFAULT_TIMEOUT
+# Seconds one poll may take in all, however many pages it reads.
+POLL_DEADLINE = 120.0
+# The longest a busy PBX makes the polls wait.
+MAX_BACK_OFF = timedelta(hours=1)
 
 
 def pbx_client(
@@ -81,6 +94,7 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         )
         self.client = client
         self.features = features
+        self._unexpected_logged = False
 
     @property
     def supported(self) -> bool | None:
@@ -93,9 +107,18 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
         return bool(self.supported) and self.last_update_success
 
     async def _async_update_data(self) -> DataT | None:
-        """Fetch the feature's data, turning client errors into Home Assistant's."""
+        """Fetch the feature's data, turning client errors into Home Assistant's.
+
+        A poll has POLL_DEADLINE in all, however many pages it reads. A busy PBX (429,
+        503) is asked again after the wait it named, at most an hour, or after twice
+        the last wait. An error the integration did not expect is logged with its
+        traceback once, then quietly until a poll succeeds again.
+        """
         try:
-            data = await self._async_fetch()
+            async with asyncio.timeout(POLL_DEADLINE):
+                data = await self._async_fetch()
+        except TimeoutError as err:
+            raise UpdateFailed(f"no answer within {POLL_DEADLINE:g} s") from err
         except (PbxAuthError, PbxRouteMissingError) as err:
             if await async_token_refused(self.client, err):
                 raise ConfigEntryAuthFailed(
@@ -103,16 +126,44 @@ class WildixApiCoordinator[DataT](DataUpdateCoordinator[DataT | None]):
                 ) from err
             self.async_turn_off(err)
             return None
+        except PbxBusyError as err:
+            self._back_off(err.retry_after)
+            raise UpdateFailed(
+                f"the PBX is busy ({err}); asking again in {self.update_interval}"
+            ) from err
         except PbxError as err:
             raise UpdateFailed(str(err)) from err
+        except Exception as err:
+            if not self._unexpected_logged:
+                self._unexpected_logged = True
+                _LOGGER.exception(
+                    "%s: unexpected error reading the %s; quiet until it recovers",
+                    self.config_entry.title,
+                    self.feature,
+                )
+            raise UpdateFailed(f"unexpected error: {type(err).__name__}") from err
+        self._unexpected_logged = False
+        self.update_interval = self.interval
         self.features.async_learnt_usable(self.feature)
         return data
+
+    def _back_off(self, retry_after: float | None) -> None:
+        """Wait longer before the next poll: as the PBX asked, or twice the last wait."""
+        last = self.update_interval or self.interval
+        wait = timedelta(seconds=retry_after) if retry_after is not None else last * 2
+        self.update_interval = min(max(wait, self.interval), MAX_BACK_OFF)
 
     @callback
     def async_turn_off(self, err: PbxError) -> None:
         """Stop asking for a feature this PBX or credential does not offer; say so once."""
         self.features.async_turn_off(self.feature, why_not(err)[1])
+        self.async_stop_polling()
+
+    @callback
+    def async_stop_polling(self) -> None:
+        """Poll no more, not even a poll scheduled already."""
         self.update_interval = None
+        self._async_unsub_refresh()
 
     async def _async_fetch(self) -> DataT | None:
         """Ask the PBX."""
@@ -182,8 +233,33 @@ class SwitchesCoordinator(WildixApiCoordinator[dict[str, DialplanSwitch]]):
         """Initialise the switches' coordinator."""
         super().__init__(hass, entry, client, features)
         self._capped = False
+        # Writes the PBX took, numbered: id -> (number, state). A poll that began
+        # before a write shows the written state rather than the one it read.
+        self._writes = 0
+        self._written: dict[str, tuple[int, int]] = {}
+
+    @callback
+    def async_written(self, switch_id: str, state: int) -> None:
+        """Show a state the PBX took until a poll that began after the write."""
+        self._writes += 1
+        self._written[switch_id] = (self._writes, state)
+        if self.data is not None and switch_id in self.data:
+            written = replace(self.data[switch_id], state=state)
+            self.async_set_updated_data({**self.data, switch_id: written})
 
     async def _async_fetch(self) -> dict[str, DialplanSwitch]:
+        began = self._writes
+        found = await self._async_read()
+        for switch_id, (number, state) in self._written.items():
+            if number > began and switch_id in found:
+                found[switch_id] = replace(found[switch_id], state=state)
+        self._written = {
+            key: write for key, write in self._written.items() if write[0] > began
+        }
+        return found
+
+    async def _async_read(self) -> dict[str, DialplanSwitch]:
+        """Read the switches, at most MAX_SWITCHES of them."""
         switches = await self.client.async_get_switches()
         if len(switches) > MAX_SWITCHES and not self._capped:
             self._capped = True
@@ -215,6 +291,9 @@ class PbxApi(PbxApiWrites):
         )
         self.switches = SwitchesCoordinator(hass, entry, client, self.features)
         self._applied: Any = None
+        # The last directory judged, so that applying it again does not count twice.
+        self._judged: Any = None
+        self.guard = DirectoryGuard(hass, entry.entry_id)
         self._unsubscribe: CALLBACK_TYPE | None = None
         # What writes learnt: the extension the token acts as ("" when the PBX did not
         # say), and whether the PBX offers v2 call control (None until asked, False once
@@ -228,19 +307,25 @@ class PbxApi(PbxApiWrites):
         return (self.directory, self.version, self.registrations, self.switches)
 
     async def async_start(self) -> None:
-        """Learn what the credential may use, read each usable feature once, keep polling.
+        """Start learning what the credential may use and reading it, in the background.
 
-        A PBX that cannot be reached now does not stop the entry: events keep working
-        and the API-backed entities wait, unavailable, for the next poll.
+        Setup never waits for the PBX: events work at once, and the API-backed
+        entities appear when their data arrives (unavailable while a poll fails).
         """
+        self._unsubscribe = self.directory.async_add_listener(self._async_directory)
+        entry = self.hub.entry
+        entry.async_create_background_task(
+            self.hub.hass, self._async_first_polls(), f"{entry.title} first PBX polls"
+        )
+
+    async def _async_first_polls(self) -> None:
+        """Learn what the credential may use, then read each usable feature once."""
         await self.async_probe()
         for coordinator in self.coordinators:
             if coordinator.supported is False:
-                coordinator.update_interval = None
+                coordinator.async_stop_polling()
             else:
                 await coordinator.async_refresh()
-        self.async_reapply()
-        self._unsubscribe = self.directory.async_add_listener(self._async_directory)
 
     async def async_probe(self) -> None:
         """Ask the PBX which features the credential may use (see pbx_capabilities)."""
@@ -279,11 +364,16 @@ class PbxApi(PbxApiWrites):
         data = self.directory.data
         if data is None or data is self._applied:
             return
-        self._applied = data
+        fresh = data is not self._judged
+        self._applied = self._judged = data
         directory = data
+        known = [ext for ext in self.book.colleagues if ext in self.hub.model.users]
+        why = doubt(directory, known)
         changes, gone = self.book.apply_directory(
-            self.hub.model, directory.colleagues, complete=directory.complete
+            self.hub.model, directory.colleagues, complete=why is None
         )
+        if fresh:
+            self.guard.async_judged(why)
         self.hub.async_update_users(changes, gone)
 
     def diagnostics(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ class Issue(StrEnum):
     SIGNATURE_REJECTED = "signature_rejected"
     NO_EVENTS = "no_events"
     TOO_MANY_USERS = "too_many_users"
+    DIRECTORY_DOUBTFUL = "directory_doubtful"
 
 
 # Issues whose advice depends on how the events arrive.
@@ -40,7 +41,7 @@ def async_raise_issue(
         is_fixable=webhook and issue is Issue.SIGNATURE_REJECTED,
         is_persistent=False,
         severity=ir.IssueSeverity.WARNING
-        if issue is Issue.TOO_MANY_USERS
+        if issue in (Issue.TOO_MANY_USERS, Issue.DIRECTORY_DOUBTFUL)
         else ir.IssueSeverity.ERROR,
         translation_key=issue
         if webhook or issue not in TRANSPORT_ISSUES

@@ -8,6 +8,7 @@ from typing import Any
 from .pbx_transport import (
     MAX_TEXT,
     PbxNotWildixError,
+    PbxRouteMissingError,
     PbxTransport,
     int_field,
     path_segment,
@@ -53,6 +54,9 @@ def normalize_number(value: str) -> str:
 class PbxCalls(PbxTransport):
     """Calling, listing calls and hanging up."""
 
+    # The form of the list-calls route this PBX answered last.
+    _list_calls_route = ROUTE_LIST_CALLS
+
     async def async_originate_call(self, number: str, name: str | None = None) -> None:
         """Ring the token owner's phone, then dial `number` (`POST /api/v1/originate/call`).
 
@@ -61,7 +65,7 @@ class PbxCalls(PbxTransport):
         body = {"number": normalize_number(number)}
         if name:
             body["name"] = name[:MAX_TEXT]
-        await self._result("POST", ROUTE_ORIGINATE, json=body)
+        await self._write("POST", ROUTE_ORIGINATE, json=body)
 
     async def _call_control(
         self,
@@ -77,6 +81,8 @@ class PbxCalls(PbxTransport):
         are taken. The whole v2 surface is missing (404) on some tenants.
         """
         params = {"user": path_segment(user, "extension")} if user is not None else None
+        if method != "GET":
+            return await self._write(method, path, params=params, json=json)
         data = await self._request(method, path, params=params, json=json)
         if data.get("type") == "result" and "result" in data:
             return data["result"]
@@ -105,8 +111,15 @@ class PbxCalls(PbxTransport):
         The wrapper differs by source (research §2.4): n8n reads `result.calls`, others
         top-level `calls`; a bare list is taken too.
         """
-        path = ROUTE_LIST_CALLS
-        answer = await self._call_control("GET", path, user=extension)
+        path = self._list_calls_route
+        try:
+            answer = await self._call_control("GET", path, user=extension)
+        except PbxRouteMissingError:
+            # Clients use the route with and without its trailing slash (research
+            # §2.4): after a 404 the other form is asked, and kept if it answers.
+            path = path.removesuffix("/") if path.endswith("/") else f"{path}/"
+            answer = await self._call_control("GET", path, user=extension)
+            self._list_calls_route = path
         if isinstance(answer, dict) and isinstance(answer.get("calls"), list):
             calls: list[Any] = answer["calls"]
         elif isinstance(answer, list):

@@ -1,8 +1,10 @@
 """PBX API: the directory of users (`/api/v1/PBX/Colleagues`)."""
 
+from contextlib import aclosing
 from dataclasses import dataclass
 
-from .pbx_transport import MAX_RECORDS, SEGMENT, PbxTransport, text_field
+from .pbx_transport import MAX_RECORDS, PbxTransport, text_field
+from .protocol import is_extension
 
 ROUTE_COLLEAGUES = "/api/v1/PBX/Colleagues"  # H: admin view, paged
 # M: the user view (canvacanva alarm.sh, get_mem_get_cal_set_group.php), same shape;
@@ -39,8 +41,12 @@ class Directory:
     colleagues: tuple[Colleague, ...]
     # The PBX's `total`; None when it gave none.
     total: int | None
-    # False when paging stopped at MAX_PAGES before `total` was reached.
+    # Whether the listing provably holds every user: False when paging stopped early
+    # (MAX_PAGES, MAX_RECORDS), pages repeated records (a PBX that ignores `start`), or
+    # fewer records came than `total` said.
     complete: bool
+    # Why it is not complete, for the log.
+    incomplete: str | None = None
 
 
 class PbxDirectory(PbxTransport):
@@ -56,28 +62,48 @@ class PbxDirectory(PbxTransport):
         self._records(route, result)
 
     async def async_get_colleagues(self) -> Directory:
-        """Return every user of the PBX, fetching all pages (at most MAX_PAGES).
+        """Return every user of the PBX, fetching all pages (at most MAX_RECORDS in all).
 
         Paging with `count` and `start` (H: n8n, 10x-media), see `PbxTransport._pages`.
+        Records without a usable extension are skipped; they count towards `total`.
         """
         path = self.colleagues_route
         colleagues: dict[str, Colleague] = {}
         total: int | None = None
-        complete = False
-        async for page in self._pages(path):
-            total = page.total
-            complete = page.last
-            for record in page.records[:MAX_RECORDS]:
-                colleague = self._colleague(record)
-                if colleague is None:
-                    continue
-                if colleague.extension in colleagues:
-                    self._deviation(
-                        path, f"extension {colleague.extension} listed twice"
-                    )
-                    continue
-                colleagues[colleague.extension] = colleague
-        return Directory(tuple(colleagues.values()), total, complete)
+        received = 0
+        incomplete: str | None = "paging stopped after the last page allowed"
+        async with aclosing(self._pages(path)) as pages:
+            async for page in pages:
+                total = page.total
+                if received + len(page.records) > MAX_RECORDS:
+                    incomplete = f"more than {MAX_RECORDS} records"
+                    break
+                received += len(page.records)
+                repeated = self._add_page(colleagues, page.records)
+                if repeated:
+                    incomplete = f"{repeated} records listed twice"
+                    break
+                if page.last:
+                    incomplete = None
+        if incomplete is None and total is not None and received < total:
+            incomplete = f"{received} records of the {total} announced"
+        return Directory(
+            tuple(colleagues.values()), total, incomplete is None, incomplete
+        )
+
+    def _add_page(self, colleagues: dict[str, Colleague], records: list[object]) -> int:
+        """Add a page's colleagues; return how many were listed already."""
+        repeated = 0
+        for record in records:
+            colleague = self._colleague(record)
+            if colleague is None:
+                continue
+            if colleague.extension in colleagues:
+                self._deviation(ROUTE_COLLEAGUES, "an extension listed twice")
+                repeated += 1
+                continue
+            colleagues[colleague.extension] = colleague
+        return repeated
 
     def _colleague(self, record: object) -> Colleague | None:
         """Return a directory record as a Colleague, or None without an extension."""
@@ -85,8 +111,9 @@ class PbxDirectory(PbxTransport):
         if not isinstance(record, dict):
             self._deviation(path, "a record that is not an object")
             return None
-        extension = text_field(record.get("extension"), 32)
-        if extension is None or not SEGMENT.fullmatch(extension):
+        # Read longer than the rule allows, so that a long one is skipped, never cut.
+        extension = text_field(record.get("extension"), 64)
+        if extension is None or not is_extension(extension):
             self._deviation(path, "a record without a usable `extension`")
             return None
         return Colleague(

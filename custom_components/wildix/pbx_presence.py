@@ -96,13 +96,13 @@ class PbxPresence(PbxTransport):
         }
         if until is not None:
             body["until"] = format_until(until)
-        await self._result("PUT", path, json=body)
+        await self._write("PUT", path, json=body)
 
     async def async_set_own_presence(
         self, status: PresenceStatus, message: str | None = None
     ) -> None:
         """Set the token owner's presence: `PUT /api/v1/Personal/Presence` (M: n8n live)."""
-        await self._result(
+        await self._write(
             "PUT",
             ROUTE_OWN_PRESENCE,
             json={

@@ -1,10 +1,10 @@
 """PBX API: dialplan switches (day/night, holiday) (`/api/v1/Dialplan/Switches`)."""
 
 from dataclasses import dataclass
+import re
 
 from .pbx_transport import (
     MAX_RECORDS,
-    SEGMENT,
     PbxTransport,
     flag_field,
     int_field,
@@ -14,6 +14,9 @@ from .pbx_transport import (
 
 ROUTE_SWITCHES = "/api/v1/Dialplan/Switches"  # M/H: canvacanva production, n8n live
 ROUTE_SWITCH = "/api/v1/Dialplan/Switches/{id}/"  # M/H: PUT with title and state
+# Switch ids are numbers (M/H: every source); only digits go into the write's path, so
+# that no id can lead a write off its route.
+_SWITCH_ID = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,11 @@ class PbxSwitches(PbxTransport):
                 continue
             switch_id = text_field(record.get("id"), 64)
             state = int_field(record.get("state"))
-            if switch_id is None or not SEGMENT.fullmatch(switch_id) or state is None:
+            if (
+                switch_id is None
+                or not _SWITCH_ID.fullmatch(switch_id)
+                or state is None
+            ):
                 self._deviation(path, "a switch without a usable `id` or `state`")
                 continue
             switches.append(
@@ -64,5 +71,7 @@ class PbxSwitches(PbxTransport):
             raise ValueError(f"a switch state is an integer from 0, not {state!r}")
         if not title:
             raise ValueError("a switch needs its title")
+        if not isinstance(switch_id, str) or not _SWITCH_ID.fullmatch(switch_id):
+            raise ValueError(f"not a switch id: {switch_id!r}")
         path = ROUTE_SWITCH.format(id=path_segment(switch_id, "switch id"))
-        await self._result("PUT", path, json={"title": title, "state": state})
+        await self._write("PUT", path, json={"title": title, "state": state})

@@ -51,8 +51,10 @@ then add the class to `PbxClient`'s bases and declare its feature in
   too large; resource modules raise it for a `result` of the wrong shape).
 """
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 import logging
 import re
 import ssl
@@ -75,6 +77,12 @@ MAX_PAGES = 50
 MAX_BODY = 4 * 1024 * 1024
 MAX_TEXT = 255
 MAX_RECORDS = PAGE_SIZE * MAX_PAGES
+# The longest wait a PBX's `Retry-After` may ask for, in seconds.
+MAX_RETRY_AFTER = 3600.0
+# Statuses that mean "busy, ask again later" (with `Retry-After`, when it says when).
+_BUSY = frozenset({429, 503})
+# What a PBX's error text may carry that the debug log must not: tokens, keys.
+_SECRETS = re.compile(r"(access_|wsk-v1-|Bearer\s+)[\x21-\x7e]+", re.IGNORECASE)
 
 SEGMENT = re.compile(r"[0-9A-Za-z_.@+-]{1,64}")
 _TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
@@ -82,7 +90,13 @@ _TRUE = frozenset({"1", "true", "yes", "on", "online"})
 
 
 class PbxError(Exception):
-    """The PBX API could not do what was asked."""
+    """The PBX API could not do what was asked.
+
+    `status` is the HTTP status the PBX answered (None without an answer). The PBX's
+    own error text is never part of the message: it went to the debug log, redacted.
+    """
+
+    status: int | None = None
 
 
 class PbxAuthError(PbxError):
@@ -90,13 +104,23 @@ class PbxAuthError(PbxError):
 
     def __init__(self, status: int, reason: str) -> None:
         """Keep the HTTP status and the PBX's reason."""
-        super().__init__(f"HTTP {status}: {reason}")
+        super().__init__(f"HTTP {status}")
         self.status = status
         self.reason = reason
 
 
 class PbxConnectionError(PbxError):
     """The PBX could not be reached: timeout, TLS, DNS, refused connection or 5xx."""
+
+
+class PbxBusyError(PbxConnectionError):
+    """The PBX answered 429 or 503: ask again later, after `retry_after` s if it said."""
+
+    def __init__(self, path: str, status: int, retry_after: float | None) -> None:
+        """Keep the status and how long the PBX asked to wait."""
+        super().__init__(f"{path}: HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
 
 
 class PbxNotWildixError(PbxError):
@@ -108,7 +132,8 @@ class PbxRouteMissingError(PbxError):
 
     def __init__(self, path: str, reason: str) -> None:
         """Keep the route and the PBX's reason."""
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{path}: HTTP 404")
+        self.status = 404
         self.path = path
         self.reason = reason
 
@@ -116,11 +141,14 @@ class PbxRouteMissingError(PbxError):
 class PbxRefusedError(PbxError):
     """The PBX answered `{type: "error", reason, code}`: it refused the request."""
 
-    def __init__(self, reason: str, code: int | None) -> None:
-        """Keep the PBX's reason and code."""
-        super().__init__(reason if code is None else f"{reason} (code {code})")
+    def __init__(
+        self, reason: str, code: int | None, status: int | None = None
+    ) -> None:
+        """Keep the PBX's reason and code, and the HTTP status."""
+        super().__init__(f"HTTP {status}" + ("" if code is None else f" (code {code})"))
         self.reason = reason
         self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +228,103 @@ def path_segment(value: str, what: str) -> str:
     return quote(value, safe="")
 
 
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Return the wait a `Retry-After` header asks for (seconds or a date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"[0-9]{1,10}", value):
+        seconds = float(value)
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def redact(text: str, token: str = "") -> str:
+    """Return a PBX's error text fit for the debug log: no token, no key, short."""
+    if token:
+        text = text.replace(token, "***")
+    return repr(_SECRETS.sub(r"\1***", text)[:200])
+
+
 def _reason(body: Mapping[str, Any], default: str) -> str:
     """Return the reason of an error answer (`reason`; v2 and OAuth use other keys)."""
     for key in ("reason", "message", "error_description", "error"):
         if reason := text_field(body.get(key), 500):
             return reason
     return default
+
+
+def _with_status[ErrorT: PbxError](err: ErrorT, status: int) -> ErrorT:
+    """Return an error that carries the HTTP status the PBX answered."""
+    err.status = status
+    return err
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """Read an answer's body, refusing more than MAX_BODY bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise PbxNotWildixError(f"answer larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_answer(path: str, status: int, body: bytes, *, write: bool) -> Any:
+    """Turn an answer into its JSON or the PbxError it stands for.
+
+    A `write` succeeds on any 2xx answer without the error envelope (an empty body,
+    `"Success"`, `{}`: clients saw each); it then returns `{}` for a body that is not
+    an object. The PBX's own text stays out of every error's message.
+    """
+    try:
+        data: Any = orjson.loads(body) if body.strip() else None
+    except orjson.JSONDecodeError:
+        data = None
+        is_json = False
+    else:
+        is_json = data is not None
+    error = data if isinstance(data, dict) and data.get("type") == "error" else None
+    if status in (401, 403):
+        reason = _reason(error or {}, "unauthorized" if status == 401 else "forbidden")
+        raise PbxAuthError(status, reason)
+    if status == 404:
+        raise PbxRouteMissingError(path, _reason(error or {}, "404 Not Found"))
+    if 300 <= status < 400:
+        raise _with_status(
+            PbxNotWildixError(f"{path}: HTTP {status} redirects elsewhere"), status
+        )
+    if status >= 500:
+        raise _with_status(PbxConnectionError(f"{path}: HTTP {status}"), status)
+    if error is not None:
+        # The documented error shape (10x-media, H-ish): {type, reason, code}.
+        raise PbxRefusedError(
+            _reason(error, "refused"), int_field(error.get("code")), status
+        )
+    if write and 200 <= status < 300:
+        return data if isinstance(data, dict) else {}
+    if not is_json or not isinstance(data, dict):
+        raise _with_status(
+            PbxNotWildixError(f"{path}: HTTP {status}, not a JSON object"), status
+        )
+    if status >= 400:
+        # A refusal without the error envelope: v2 answers `{message}` (M: n8n).
+        if "message" in data or "reason" in data:
+            raise PbxRefusedError(_reason(data, "refused"), status, status)
+        raise _with_status(
+            PbxNotWildixError(f"{path}: HTTP {status} without Wildix's envelope"),
+            status,
+        )
+    return data
 
 
 class PbxTransport:
@@ -235,6 +354,7 @@ class PbxTransport:
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",
         }
+        self._token = token
         self._ssl: bool = verify_ssl
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._on_deviation = on_deviation
@@ -253,8 +373,14 @@ class PbxTransport:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Mapping[str, Any] | None = None,
+        write: bool = False,
     ) -> Any:
-        """Send one request; return the answer's JSON or raise a PbxError."""
+        """Send one request; return the answer's JSON or raise a PbxError.
+
+        A `write` succeeds on any 2xx answer without the error envelope (an empty
+        body, `"Success"`, `{}`: clients saw each); it then returns `{}` for a body
+        that is not an object.
+        """
         try:
             async with self._session.request(
                 method,
@@ -267,63 +393,44 @@ class PbxTransport:
                 allow_redirects=False,
             ) as response:
                 status = response.status
-                body = await self._read(response)
-                location = response.headers.get("Location", "")
+                body = await _read_body(response)
+                retry_after = response.headers.get("Retry-After")
         except TimeoutError as err:
             raise PbxConnectionError(f"{path}: no answer in time") from err
         except (aiohttp.ClientSSLError, ssl.SSLError) as err:
             raise PbxConnectionError(f"{path}: TLS failed: {err}") from err
         except aiohttp.ClientError as err:
             raise PbxConnectionError(f"{path}: {err}") from err
-        return self._decode(path, status, body, location)
-
-    @staticmethod
-    async def _read(response: aiohttp.ClientResponse) -> bytes:
-        """Read the answer's body, refusing more than MAX_BODY bytes."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise PbxNotWildixError(f"answer larger than {MAX_BODY} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _decode(self, path: str, status: int, body: bytes, location: str) -> Any:
-        """Turn an answer into its JSON or the PbxError it stands for."""
         try:
-            data: Any = orjson.loads(body) if body.strip() else None
-        except orjson.JSONDecodeError:
-            data = None
-            is_json = False
-        else:
-            is_json = data is not None
-        error = data if isinstance(data, dict) and data.get("type") == "error" else None
-        if status in (401, 403):
-            reason = _reason(
-                error or {}, "unauthorized" if status == 401 else "forbidden"
-            )
-            raise PbxAuthError(status, reason)
-        if status == 404:
-            raise PbxRouteMissingError(path, _reason(error or {}, "404 Not Found"))
-        if 300 <= status < 400:
-            raise PbxNotWildixError(f"{path}: HTTP {status} redirects to {location!r}")
-        if status >= 500:
-            raise PbxConnectionError(
-                f"{path}: HTTP {status}: {_reason(error or {}, 'server error')}"
-            )
-        if error is not None:
-            # The documented error shape (10x-media, H-ish): {type, reason, code}.
-            raise PbxRefusedError(
-                _reason(error, "refused"), int_field(error.get("code"))
-            )
-        if not is_json or not isinstance(data, dict):
-            raise PbxNotWildixError(f"{path}: HTTP {status}, not a JSON object")
-        if status >= 400:
-            # A refusal without the error envelope: v2 answers `{message}` (M: n8n).
-            if "message" in data or "reason" in data:
-                raise PbxRefusedError(_reason(data, "refused"), status)
-            raise PbxNotWildixError(f"{path}: HTTP {status} without Wildix's envelope")
+            if status in _BUSY:
+                raise PbxBusyError(path, status, retry_after_seconds(retry_after))
+            return decode_answer(path, status, body, write=write)
+        except PbxError:
+            self._debug_reason(path, status, body)
+            raise
+
+    def _debug_reason(self, path: str, status: int, body: bytes) -> None:
+        """Log what the PBX said of a failure, redacted, at debug level only."""
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            text = body[:1000].decode("utf-8", "replace")
+            _LOGGER.debug("%s: HTTP %s: %s", path, status, redact(text, self._token))
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send a write; return its answer (`result` when wrapped), or raise.
+
+        Any 2xx without the error envelope is success: the PBX answers writes with
+        the envelope and `"Success"` (M/H), `{message}` (v2, M), `{}` or nothing.
+        """
+        data = await self._request(method, path, params=params, json=json, write=True)
+        if data.get("type") == "result" and "result" in data:
+            return data["result"]
         return data
 
     async def _result(
@@ -371,7 +478,7 @@ class PbxTransport:
         params: Mapping[str, str | int] | None = None,
         page_size: int | None = None,
         max_pages: int | None = None,
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncGenerator[Page]:
         """Yield every page of a list paged with `count` and `start` (H: n8n, 10x-media).
 
         The next page starts after the records received, so a PBX that caps `count`

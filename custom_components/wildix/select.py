@@ -1,6 +1,7 @@
 """Selects: the PBX's tree dialplan switches, whose state is one of several numbers."""
 
 from dataclasses import dataclass
+import logging
 from operator import attrgetter
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
@@ -22,6 +23,12 @@ PARALLEL_UPDATES = 1
 # reports. The options are the PBX's numbers, the same in every language; the PBX
 # refuses a state out of its range, and the select then shows the PBX's state again.
 TREE_STATES = 3
+# The most states a tree switch offers: a PBX that reports a higher state is not
+# believed (the select becomes unavailable, with one log line) rather than offering
+# an endless list.
+MAX_TREE_STATES = 16
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +56,23 @@ class WildixTreeSwitch(DialplanSwitchEntity, SelectEntity):
         "_attr_available", "_attr_name", "_attr_options", "_attr_current_option"
     )
 
+    _out_of_range = False
+
     def _show(self, state: int) -> None:
+        if not 0 <= state < MAX_TREE_STATES:
+            if not self._out_of_range:
+                _LOGGER.warning(
+                    "%s: the PBX reports state %d of the switch %s; a switch has at "
+                    "most %d states, so it is shown unavailable",
+                    self.hub.entry.title,
+                    state,
+                    self._attr_name,
+                    MAX_TREE_STATES,
+                )
+            self._out_of_range = True
+            self._attr_available = False
+            return
+        self._out_of_range = False
         self._attr_options = [str(n) for n in range(max(TREE_STATES, state + 1))]
         self._attr_current_option = str(state)
 

@@ -172,7 +172,8 @@ async def _act_for_each(
 
 async def _async_set_presence(call: ServiceCall) -> None:
     """Set the presence of one or more users."""
-    users = await _users(call, call.data[ATTR_DEVICE_ID])
+    # Each user once, however often the call lists them.
+    users = list(dict.fromkeys(await _users(call, call.data[ATTR_DEVICE_ID])))
     status = PresenceStatus(call.data[ATTR_STATUS])
     message: str | None = call.data.get(ATTR_MESSAGE)
     until: datetime | None = call.data.get(ATTR_UNTIL)
@@ -220,13 +221,9 @@ async def _async_call(call: ServiceCall) -> None:
             return
         if api.call_control is False:
             raise _failed("call_unsupported", entry=user.entry_title, user=user.name)
-        try:
-            await api.async_make_call(user.extension, number)
-        except PbxRouteMissingError as err:
-            _note_call_control_missing(api, err)
-            raise _failed(
-                "call_unsupported", entry=user.entry_title, user=user.name
-            ) from err
+        # A 404 is this call's error (the PBX may not know this user), never a sign
+        # that call control is off for everyone.
+        await api.async_make_call(user.extension, number)
         api.call_control = True
 
     await _act_for_each([user], place_call)
@@ -240,11 +237,7 @@ async def _async_hang_up(call: ServiceCall) -> None:
         api = user.api
         if api.call_control is False:
             raise _failed("hang_up_unsupported", entry=user.entry_title)
-        try:
-            calls = await api.client.async_list_calls(user.extension)
-        except PbxRouteMissingError as err:
-            _note_call_control_missing(api, err)
-            raise _failed("hang_up_unsupported", entry=user.entry_title) from err
+        calls = await api.client.async_list_calls(user.extension)
         api.call_control = True
         # No call in progress is not an error: the user's phone is free, as asked.
         for active in calls:
@@ -257,17 +250,6 @@ async def _async_hang_up(call: ServiceCall) -> None:
                 _LOGGER.debug("%s ended before it was hung up", active.sip_call_id)
 
     await _act_for_each([user], hang_up)
-
-
-def _note_call_control_missing(api: PbxApi, err: PbxRouteMissingError) -> None:
-    """Remember, with one log line, that the PBX lacks v2 call control."""
-    _LOGGER.warning(
-        "%s: the PBX has no call control (API v2) route (%s); "
-        "hang_up and calls for other users are not available",
-        api.hub.entry.title,
-        err,
-    )
-    api.call_control = False
 
 
 @callback

@@ -33,7 +33,7 @@ HTMLMediaElement.prototype.play = function (...args) {
 };
 """
 # Where the test also writes the documentation's picture, when asked:
-# `WILDIX_INBOX_SCREENSHOT=docs/images/inbox.png scripts/browser -k inbox`.
+# `scripts/screenshots inbox`.
 SCREENSHOT = os.environ.get("WILDIX_INBOX_SCREENSHOT")
 
 
