@@ -8,7 +8,6 @@ but asks the PBX for every contact: administrators and automations only.
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -20,6 +19,8 @@ from .pbx_transport import PbxError
 from .schema import vol
 
 SERVICE_REFRESH_PHONEBOOK: Final = "refresh_phonebook"
+# homeassistant.const has it only from 2025.5 on.
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 REFRESH_PHONEBOOK_SCHEMA: Final = vol.Schema(
     {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 )
