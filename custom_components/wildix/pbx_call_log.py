@@ -72,6 +72,9 @@ class PbxCallLog:
 
     def lookup(self, number: str) -> Contact | None:
         """Return the contact a number belongs to, if a phonebook has it."""
+        if not self.phonebook:
+            # Called for every call moment without a name: skip parsing the number.
+            return None
         return self.phonebook.get(self._history.number_key(number))
 
     async def async_refresh_phonebook(self) -> None:
