@@ -37,7 +37,6 @@ from .protocol import (
     verify_signature,
 )
 from .storage import ModelStorage, SeenDeliveries
-from .views import moment_data
 
 if TYPE_CHECKING:
     from .coordinator import PbxApi
@@ -358,7 +357,9 @@ class WildixHub:
                     "device_id": device_id,
                     "config_entry_id": self.entry.entry_id,
                     "extension": moment.extension,
-                    **moment_data(moment, self.show_remote, self.inbox.file_of),
+                    **self.call_history.names.moment_data(
+                        moment, self.show_remote, self.inbox.file_of
+                    ),
                 },
             )
 
