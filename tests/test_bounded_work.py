@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import (
     device_registry as dr,
@@ -351,3 +351,55 @@ async def test_ringing_and_on_call_render_only_when_they_may_change(
     )
     for extension in users:
         assert line(hass, extension) == ("idle", "off", "off")
+
+
+async def test_call_log_and_callbacks_write_only_what_changed(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """The calendar and the to-do list follow every call event, and show few of them.
+
+    They write their state only when what they show changed: before, the bench's mix
+    made them write about 0.7 times per delivery with nothing new to show.
+    """
+    users = ["201", "202", "203", "204"]
+    workload = Workload(
+        SECRET, users, seed=5, start_ms=int(START.timestamp() * 1000) + 60_000
+    )
+    for extension in users:
+        await wildix.post(_presence(extension), follow_clock=False)
+    await hass.async_block_till_done()
+    watched = {
+        entity
+        for entity in hass.states.async_entity_ids(("calendar", "todo"))
+        if entity.endswith(("_call_log", "_callbacks"))
+    }
+    assert len(watched) == 2 * len(users)
+    changed: Counter[str] = Counter()
+    reported: Counter[str] = Counter()
+
+    @callback
+    def ours(event_data: Any) -> bool:
+        return event_data["entity_id"] in watched
+
+    @callback
+    def count(counter: Counter[str], event: Event) -> None:
+        counter[event.data["entity_id"].split(".", 1)[0]] += 1
+
+    hass.bus.async_listen(
+        EVENT_STATE_CHANGED, lambda event: count(changed, event), event_filter=ours
+    )
+    hass.bus.async_listen(
+        EVENT_STATE_REPORTED, lambda event: count(reported, event), event_filter=ours
+    )
+    for delivery in workload.mix(300):
+        response = await wildix.client.post(
+            f"/api/webhook/{WEBHOOK_ID}",
+            data=delivery.body,
+            headers={"x-signature": delivery.signature},
+        )
+        assert response.status == 200
+    await hass.async_block_till_done()
+
+    assert changed["calendar"] > 20
+    assert changed["todo"] > 0
+    assert reported == Counter()

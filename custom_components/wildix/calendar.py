@@ -52,19 +52,25 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
 
     def _update_event(self) -> bool:
         """Work out the event to show; return whether it differs from the one shown."""
-        event, live = self._current_call()
+        event = self._current_call()
+        # What the state and its attributes show: times to the second.
         shown = (
             None
             if event is None
-            else (event.uid, event.start, event.summary, event.description, live)
+            else (
+                event.summary,
+                event.description,
+                int(event.start_datetime_local.timestamp()),
+                int(event.end_datetime_local.timestamp()),
+            )
         )
         if shown == self._shown:
             return False
         self._current, self._shown = event, shown
         return True
 
-    def _current_call(self) -> tuple[CalendarEvent | None, bool]:
-        """Return the call in progress (and True), else the last finished call."""
+    def _current_call(self) -> CalendarEvent | None:
+        """Return the call in progress, else the last finished call."""
         history = self.hub.call_history
         if (user := self.user) is not None and (leg := user.phone().leg) is not None:
             record = leg.record
@@ -74,15 +80,14 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
             party = history.render().party(
                 record.remote_number, record.remote_name, record.remote_local
             )
-            event = CalendarEvent(
+            return CalendarEvent(
                 start=start,
                 end=max(end, dt_util.utcnow() + timedelta(minutes=1)),
                 summary=history.texts["call_with"].format(party=party),
                 uid=record.call_id,
             )
-            return event, True
         latest = history.log(self.extension).latest()
-        return (None if latest is None else self._event(latest)), False
+        return None if latest is None else self._event(latest)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
