@@ -106,7 +106,7 @@ async def take(out: Path, config_dir: Path) -> None:
                 await settle(page)
                 await dialog.get_by_role("button", name="Menu").click()
                 await page.get_by_role("menuitem", name="Details").click()
-                await dialog.get_by_text("Remote name").wait_for()
+                await dialog.get_by_text("Remote name", exact=True).wait_for()
                 await settle(page)
                 await _save(page, out / "call-details.png")
 
