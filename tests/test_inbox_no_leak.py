@@ -243,6 +243,7 @@ async def test_the_pass_through_carries_no_pbx_file_url(
     pbx: FakePbx,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
+    *,
     shape: str,
 ) -> None:
     """wildix_webhook keeps Wildix's data but drops every link to the PBX's files."""
