@@ -313,6 +313,11 @@ class FakePbx:
                 for method, pattern, handler in self.inbox.routes()
             ),
             ("GET", re.compile(r"/api/v1/pbx/callhistory"), self._call_history),
+            (
+                "GET",
+                re.compile(r"/api/v1/user/(?P<ext>[^/]+)/callhistory"),
+                self._user_call_history,
+            ),
             ("GET", re.compile(r"/api/v1/contacts"), self._contacts),
         ]
 
@@ -566,16 +571,41 @@ class FakePbx:
     ) -> web.Response:
         """`GET /api/v1/PBX/CallHistory/`: CDR rows, filtered on local `start` (§1.2)."""
         rows = self.history
+        return self._paged(request, self._filtered(request, rows))
+
+    def _filtered(
+        self, request: web.Request, rows: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
+        """Return the rows whose local `start` is in the query's filter, if applied."""
         since = request.query.get("filter[start][from]")
         until = request.query.get("filter[start][to]")
-        if self.history_filters:
-            rows = [
-                row
-                for row in rows
-                if (since is None or row["start"] >= since)
-                and (until is None or row["start"] <= until)
-            ]
-        return self._paged(request, rows)
+        if not self.history_filters:
+            return rows
+        return [
+            row
+            for row in rows
+            if (since is None or row["start"] >= since)
+            and (until is None or row["start"] <= until)
+        ]
+
+    async def _user_call_history(
+        self, request: web.Request, match: dict[str, str]
+    ) -> web.Response:
+        """`GET /api/v1/User/{ext}/CallHistory/`: that user's CDR rows (§1.1, M).
+
+        Same shape and filter as the PBX's history. Assumed (§6 item 6, open): a
+        user's token reads its own user's history and gets 403 for another's.
+        """
+        extension = match["ext"]
+        if not self._may_act_for(extension):
+            return _error(403, "Forbidden")
+        rows = [
+            row
+            for row in self.history
+            if extension in (row.get("from_number"), row.get("to_number"))
+            or row.get("channel", "").startswith(f"SIP/{extension}-")
+        ]
+        return self._paged(request, self._filtered(request, rows))
 
     async def _contacts(self, request: web.Request, _: dict[str, str]) -> web.Response:
         """`GET /api/v1/Contacts/`: every phonebook's contacts, values strings (§4)."""

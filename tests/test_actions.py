@@ -121,6 +121,7 @@ async def test_actions_exist_without_any_entry(hass: HomeAssistant) -> None:
         "hang_up": {"device_id"},
         "mark_voicemail_read": {"media_content_id", "device_id", "message_id"},
         "delete_voicemail": {"media_content_id", "device_id", "message_id"},
+        "refresh_phonebook": {"config_entry_id"},
     }
 
 

@@ -1,12 +1,14 @@
 """A buggy or compromised PBX with the secret cannot make one entry grow, stall or freeze."""
 
+from collections import Counter
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import (
     device_registry as dr,
     entity_platform,
@@ -19,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.wildix.binary_sensor import WildixBinarySensor
 from custom_components.wildix.diagnostics import async_get_config_entry_diagnostics
 from custom_components.wildix.model import (
     DEFAULT_MAX_USERS,
@@ -31,8 +34,19 @@ from custom_components.wildix.model import (
 from custom_components.wildix.persistence import model_as_dict
 from custom_components.wildix.protocol import parse_event
 
-from .common import ENTRY_ID, WildixSender, event_time, line, load_event, user_state
+from .common import (
+    ENTRY_ID,
+    SECRET,
+    START,
+    WEBHOOK_ID,
+    WildixSender,
+    event_time,
+    line,
+    load_event,
+    user_state,
+)
 from .test_options import DEFAULTS
+from .workload import Workload
 
 STORE = f"wildix.{ENTRY_ID}"
 
@@ -281,3 +295,59 @@ async def test_state_saved_before_these_checks_is_made_sane(
     hub.async_receive(parse_event(payload), "restored")
     await hass.async_block_till_done()
     assert user_state(hass, "202", "presence").state == "available"
+
+
+async def test_ringing_and_on_call_render_only_when_they_may_change(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone changes with nearly every call event; its ringing and on-call rarely.
+
+    The hub signals the binary sensors only when whether the phone rings or what
+    state it is in changed, so most call events render neither (before, both
+    rendered on every change of the phone: 3 to 4 times as often as now).
+    """
+    users = ["201", "202", "203", "204"]
+    workload = Workload(
+        SECRET, users, seed=3, start_ms=int(START.timestamp() * 1000) + 60_000
+    )
+    for extension in users:
+        await wildix.post(_presence(extension), follow_clock=False)
+    renders: Counter[str] = Counter()
+    original = WildixBinarySensor._async_update_attrs
+
+    def counted(entity: WildixBinarySensor) -> None:
+        renders[entity.entity_description.key] += 1
+        original(entity)
+
+    monkeypatch.setattr(WildixBinarySensor, "_async_update_attrs", counted)
+    changes: Counter[str] = Counter()
+
+    @callback
+    def changed(event: Event) -> None:
+        entity = event.data["entity_id"]
+        if entity.startswith("binary_sensor.") and entity.endswith(
+            ("_ringing", "_on_call")
+        ):
+            changes[entity.rsplit("_", 1)[-1]] += 1
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+
+    deliveries = workload.mix(300)
+    for delivery in deliveries:
+        response = await wildix.client.post(
+            f"/api/webhook/{WEBHOOK_ID}",
+            data=delivery.body,
+            headers={"x-signature": delivery.signature},
+        )
+        assert response.status == 200
+    await hass.async_block_till_done()
+
+    # Each sensor still shows every change of what it shows...
+    assert changes["ringing"] > 20
+    assert changes["call"] > 20
+    # ... and renders at most about twice per change it shows.
+    assert renders["ringing"] + renders["on_call"] <= 2.2 * (
+        changes["ringing"] + changes["call"]
+    )
+    for extension in users:
+        assert line(hass, extension) == ("idle", "off", "off")

@@ -2,13 +2,23 @@
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.wildix import coordinator
+from custom_components.wildix.const import DOMAIN, EVENT_CALL
 
 from .calls import INBOUND_MISSED
 from .common import (
@@ -139,6 +149,32 @@ async def test_the_calendar_shows_calls_from_before_home_assistant(
     assert item["description"].startswith("+4940555777888: 2 missed")
 
 
+async def test_a_users_token_reads_its_own_users_history(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A user's token may not read the PBX's history: its user's own route serves it."""
+    with patch.object(coordinator, "API_TIMEOUT", 0.5):
+        async with FakePbx(profile="user") as pbx:
+            pbx.history = [*YESTERDAY, TODAY_LIVE]
+            wildix = await _office(hass, pbx, freezer, hass_client_no_auth)
+            await wildix.post_all(*INBOUND_MISSED)
+            events = await _events(hass, _calendar(hass), "2025-03-03")
+            assert [event["summary"] for event in events] == [
+                "Call with +4930555010203",
+                "Missed call from +4940555777888",
+                "Missed call from +4940555777888",
+            ]
+            fetched = {
+                request[1].lower().rstrip("/") for request in _history_fetches(pbx)
+            }
+            assert fetched == {"/api/v1/user/201/callhistory"}
+            assert not ir.async_get(hass).async_get_issue(
+                "wildix", f"missing_permission_{ENTRY_ID}_call_history"
+            )
+
+
 async def test_a_pbx_that_ignores_the_date_filter(
     hass: HomeAssistant,
     pbx: FakePbx,
@@ -177,17 +213,80 @@ async def test_names_come_from_the_phonebooks(
         {"id": "18", "name": "", "phone": "+4930555010203"},
     ]
     wildix = await _office(hass, pbx, freezer, hass_client_no_auth)
+    moments = async_capture_events(hass, EVENT_CALL)
     await wildix.post_all(*INBOUND_MISSED)
     events = await _events(hass, _calendar(hass), "2025-03-04")
     assert [event["summary"] for event in events] == [
         "Missed call from Noor Haddad (Haddad Logistik)"
     ]
+    # The moments on the bus (and so the logbook) and the Calls event entity too.
+    assert moments
+    for moment in moments:
+        assert moment.data["remote_name"] == "Noor Haddad (Haddad Logistik)"
+        assert moment.data["remote_name_source"] == "phonebook"
+    calls = hass.states.get(entity_id(hass, "event", f"{ENTRY_ID}_201_calls"))
+    assert calls is not None
+    assert calls.attributes["remote_name"] == "Noor Haddad (Haddad Logistik)"
+    assert calls.attributes["remote_name_source"] == "phonebook"
     (item,) = await _items(hass, _todo(hass))
     assert item["summary"] == "Call back Noor Haddad (Haddad Logistik)"
     last_call = hass.states.get(entity_id(hass, "sensor", f"{ENTRY_ID}_201_last_call"))
     assert last_call is not None
     assert last_call.attributes["remote_name"] == "Noor Haddad (Haddad Logistik)"
     assert last_call.attributes["remote_name_source"] == "phonebook"
+
+
+async def test_the_phonebooks_are_read_again_on_demand(
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    hass_read_only_user: MockUser,
+) -> None:
+    """`wildix.refresh_phonebook` brings a contact added on the PBX since setup at once."""
+    wildix = await _office(hass, pbx, freezer, hass_client_no_auth)
+    await wildix.post_all(*INBOUND_MISSED)
+    pbx.contacts = [{"id": "17", "name": "Noor Haddad", "mobile": "040 555 777888"}]
+    summaries = [
+        event["summary"] for event in await _events(hass, _calendar(hass), "2025-03-04")
+    ]
+    assert summaries == ["Missed call from +4940555777888"]
+    refresh = {"config_entry_id": ENTRY_ID}
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "refresh_phonebook",
+            refresh,
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    await hass.services.async_call(DOMAIN, "refresh_phonebook", refresh, blocking=True)
+    summaries = [
+        event["summary"] for event in await _events(hass, _calendar(hass), "2025-03-04")
+    ]
+    assert summaries == ["Missed call from Noor Haddad"]
+    (item,) = await _items(hass, _todo(hass))
+    assert item["summary"] == "Call back Noor Haddad"
+
+    with pytest.raises(ServiceValidationError) as invalid:
+        await hass.services.async_call(
+            DOMAIN, "refresh_phonebook", {"config_entry_id": "nope"}, blocking=True
+        )
+    assert invalid.value.translation_key == "unknown_entry"
+    # A PBX that now refuses the phonebooks: the action says so and turns them off.
+    pbx.failing["/api/v1/contacts"] = 403
+    for _ in range(2):
+        with pytest.raises(HomeAssistantError) as refused:
+            await hass.services.async_call(
+                DOMAIN, "refresh_phonebook", refresh, blocking=True
+            )
+        assert refused.value.translation_key == "missing_permission"
+    assert ir.async_get(hass).async_get_issue(
+        "wildix", f"missing_permission_{ENTRY_ID}_contacts"
+    )
+    # The names read before stay.
+    (item,) = await _items(hass, _todo(hass))
+    assert item["summary"] == "Call back Noor Haddad"
 
 
 async def test_refused_features_turn_off_alone(

@@ -17,6 +17,10 @@ from custom_components.wildix.api_entities import (
 )
 from custom_components.wildix.binary_sensor import BINARY_SENSORS
 from custom_components.wildix.calendar import CALL_LOG
+from custom_components.wildix.call_log_services import (
+    REFRESH_PHONEBOOK_SCHEMA,
+    SERVICE_REFRESH_PHONEBOOK,
+)
 from custom_components.wildix.daily_stats import DAILY_SENSORS
 from custom_components.wildix.devices import USER_MODEL
 from custom_components.wildix.event import CALLS
@@ -199,6 +203,7 @@ SCHEMAS = {
     SERVICE_HANG_UP: HANG_UP_SCHEMA,
     SERVICE_MARK_VOICEMAIL_READ: MARK_READ_SCHEMA,
     SERVICE_DELETE_VOICEMAIL: DELETE_SCHEMA,
+    SERVICE_REFRESH_PHONEBOOK: REFRESH_PHONEBOOK_SCHEMA,
 }
 
 
@@ -236,6 +241,8 @@ def test_services_are_the_registered_ones() -> None:
 def test_device_fields_offer_only_wildix_users() -> None:
     """Every device_id field picks devices of this integration whose model is a user's."""
     for service, spec in SERVICES.items():
+        if "device_id" not in spec["fields"]:
+            continue
         selector = spec["fields"]["device_id"]["selector"]["device"]
         assert selector["filter"] == {"integration": "wildix", "model": USER_MODEL}
         assert selector.get("multiple", False) is (service == SERVICE_SET_PRESENCE)

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -22,7 +23,17 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .calls import INBOUND_ANSWERED, INBOUND_MISSED, INTERNAL, OUTBOUND
-from .common import ENTRY_ID, START, WildixSender, load_event
+from .common import (
+    ENTRY_ID,
+    SECRET,
+    START,
+    WEBHOOK_ID,
+    WildixSender,
+    add_entry,
+    entry_data,
+    load_event,
+)
+from .fake_pbx import FakePbx
 from .inbox_events import voicemail_completed
 from .moments import BOB, device_id, flow, live_event
 
@@ -238,4 +249,36 @@ async def test_a_voicemail(
     await wildix.post(voicemail_completed(None, shape="flag", time_ms=1741082600000))
     assert (await logbook())[-1:] == [
         "Alice Example: got a voicemail from +4940555777888"
+    ]
+
+
+async def test_numbers_get_names_from_the_phonebooks(
+    logbook: Logbook,  # first: the recorder starts before the integration
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A caller the event does not name is told by the name a phonebook gives it."""
+    pbx.contacts = [
+        {
+            "id": "17",
+            "name": "Noor Haddad",
+            "organization": "Haddad Logistik",
+            "mobile": "040 555 777888",
+        }
+    ]
+    hass.config.country = "DE"
+    assert await async_setup_component(hass, "webhook", {})
+    await add_entry(hass, pbx, **entry_data())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    sender = WildixSender(
+        hass, await hass_client_no_auth(), freezer, WEBHOOK_ID, SECRET
+    )
+    await sender.post_all(*INBOUND_MISSED)
+    caller = "Noor Haddad (Haddad Logistik) (+4940555777888)"
+    assert await logbook() == [
+        f"Alice Martin: incoming call from {caller}",
+        f"Alice Martin: missed a call from {caller}",
+        f"Alice Martin: call with {caller} ended unanswered",
     ]

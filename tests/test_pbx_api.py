@@ -251,7 +251,7 @@ async def test_diagnostics_show_the_connection_never_the_token(
                 "feature": "call_history",
                 "usable": "✔",
                 "why": "readable",
-                "needs": "an admin's token",
+                "needs": "any user's token (own user)",
             },
             {
                 "feature": "contacts",

@@ -51,7 +51,8 @@ FEATURES = (
 ADMIN = "✔✔✔✔✔✔✔✔✔✔✔"
 EXPECTED = {
     "admin": ADMIN,
-    "user": "✔✘✘✘✔✘✔✘✘✘✔",
+    # A user's token reads its own user's call history (/User/{ext}/CallHistory/).
+    "user": "✔✘✘✘✔✘✔✘✘✔✔",
     "legacy": "✔✔✔✔✔✔✔✘✔✔✔",
     # A key with the directory, presence and call-control scopes only.
     "company_key": "✔✘✘✔✔✔✔✔✘✘✘",

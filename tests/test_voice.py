@@ -12,6 +12,7 @@ from homeassistant.helpers import (
     llm,
 )
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
@@ -20,6 +21,8 @@ from custom_components.wildix.const import CONF_SHOW_REMOTE, DOMAIN
 from .calls import BUSY_MORNING, INBOUND_MISSED
 from .common import ENTRY_ID, WildixSender, add_entry, entry_data
 from .fake_pbx import FakePbx
+from .test_call_log import alice_calls_back
+from .test_call_log_pbx import cdr
 
 INTENTS = {
     "WildixWhoIsOnThePhone",
@@ -193,6 +196,51 @@ async def test_missed_calls_of_the_speaker(
     # Bob missed nothing; an administrator may ask about anyone.
     assert await ask(hass, "qui a appelé bob", "fr", user=hass_admin_user) == (
         "Bob Example n'a aucun appel manqué depuis 00:00."
+    )
+
+
+async def test_missed_calls_from_earlier_today_after_a_restart(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """A call missed this morning counts after a restart: the call log keeps it."""
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    await wildix.post_all(*INBOUND_MISSED)
+    # Alice's last call is a later one: the model keeps only that one's details.
+    await wildix.post(alice_calls_back(int(dt_util.utcnow().timestamp() * 1000)))
+    entry = entry_of(hass)
+    link(hass, entry, alice, "201")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await ask(hass, "Who called me?", user=alice) == (
+        "Missed calls for Alice Example since 00:00: 1. Last from: +4940555777888."
+    )
+
+
+async def test_missed_calls_from_the_pbx_history_with_names_first(
+    hass: HomeAssistant, office: MockConfigEntry, pbx: FakePbx
+) -> None:
+    """With the PBX API: a call missed before Home Assistant knew the PBX, named.
+
+    The caller's number is in a phonebook; the PBX's history reported no name.
+    """
+    pbx.contacts = [{"id": "17", "name": "Noor Haddad", "mobile": "+4940555777888"}]
+    # 08:05 in Berlin; the tests start at 11:02 there.
+    pbx.history = [
+        cdr(
+            "9100",
+            "2025-03-04 08:05:00",
+            "2025-03-04 08:05:20",
+            from_number="+4940555777888",
+            from_name="+4940555777888",
+        )
+    ]
+    alice = MockUser(name="Alice").add_to_hass(hass)
+    link(hass, office, alice, "201")
+    await hass.services.async_call(
+        DOMAIN, "refresh_phonebook", {"config_entry_id": office.entry_id}, blocking=True
+    )
+    assert await ask(hass, "Who called me?", user=alice) == (
+        "Missed calls for Alice Martin since 00:00: 1. Last from: Noor Haddad."
     )
 
 

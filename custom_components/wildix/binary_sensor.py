@@ -28,7 +28,7 @@ class WildixBinarySensorDescription(
     """Describes a binary sensor of a PBX user."""
 
     is_on_fn: Callable[[User], bool]
-    aspects: frozenset[Aspect] = frozenset({Aspect.PHONE})
+    aspects: frozenset[Aspect] = frozenset({Aspect.RINGING_ON_CALL})
 
 
 BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (

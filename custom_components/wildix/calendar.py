@@ -41,10 +41,30 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
     """A user's finished calls as events; the call in progress as the current one."""
 
     extension: str
+    # The event shown and what it was made of: a change that leaves it alone writes nothing.
+    _current: CalendarEvent | None = None
+    _shown: tuple[object, ...] | None = None
 
     @property
     def event(self) -> CalendarEvent | None:
         """Return the call in progress, else the last finished call."""
+        return self._current
+
+    def _update_event(self) -> bool:
+        """Work out the event to show; return whether it differs from the one shown."""
+        event, live = self._current_call()
+        shown = (
+            None
+            if event is None
+            else (event.uid, event.start, event.summary, event.description, live)
+        )
+        if shown == self._shown:
+            return False
+        self._current, self._shown = event, shown
+        return True
+
+    def _current_call(self) -> tuple[CalendarEvent | None, bool]:
+        """Return the call in progress (and True), else the last finished call."""
         history = self.hub.call_history
         if (user := self.user) is not None and (leg := user.phone().leg) is not None:
             record = leg.record
@@ -54,14 +74,15 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
             party = history.render().party(
                 record.remote_number, record.remote_name, record.remote_local
             )
-            return CalendarEvent(
+            event = CalendarEvent(
                 start=start,
                 end=max(end, dt_util.utcnow() + timedelta(minutes=1)),
                 summary=history.texts["call_with"].format(party=party),
                 uid=record.call_id,
             )
+            return event, True
         latest = history.log(self.extension).latest()
-        return None if latest is None else self._event(latest)
+        return (None if latest is None else self._event(latest)), False
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -75,6 +96,7 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
 
     async def async_added_to_hass(self) -> None:
         """Follow the user's phone and call log."""
+        self._update_event()
         await super().async_added_to_hass()
         for signal in (
             self.hub.signal_user(self.extension, Aspect.PHONE),
@@ -86,7 +108,8 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
 
     @callback
     def _async_changed(self) -> None:
-        self.async_write_ha_state()
+        if self._update_event():
+            self.async_write_ha_state()
 
     def _event(self, call: LoggedCall) -> CalendarEvent:
         render = self.hub.call_history.render()

@@ -3,8 +3,9 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .model import PbxModel
+from .model import CallMoment, PbxModel
 from .pbx_contacts import Contact
+from .views import FileLookup, moment_data
 
 if TYPE_CHECKING:
     from .pbx_call_log import PbxCallLog
@@ -52,6 +53,13 @@ class CallNames:
         elif number and (contact := self._lookup(number)) is not None:
             name, source = contact_name(contact), "phonebook"
         return attributes | {"remote_name": name, "remote_name_source": source}
+
+    def moment_data(
+        self, moment: CallMoment, show_remote: bool, find: FileLookup
+    ) -> dict[str, Any]:
+        """Return what automations see of a call moment, with a phonebook name."""
+        data = moment_data(moment, show_remote, find)
+        return self.with_remote_name(data) or data
 
     def _lookup(self, number: str) -> Contact | None:
         phonebook = self._phonebook()

@@ -15,6 +15,9 @@ class Aspect(StrEnum):
     IDENTITY = "identity"  # name, email, department, group, user_id (device data)
     PRESENCE = "presence"  # presence status, message, until, location
     PHONE = "phone"  # phone state, ringing, the call shown, telephony status
+    # Whether the phone rings and whether the user is on a call: the part of PHONE
+    # the binary sensors show, signalled by the hub only when it changed.
+    RINGING_ON_CALL = "ringing_on_call"
     LAST_CALL = "last_call"  # the record of the user's last call
     MISSED_CALLS = "missed_calls"  # the missed-call count
 

@@ -77,11 +77,13 @@ class DeliveryLog:
                 self.async_raise(Issue.SIGNATURE_REJECTED)
 
     @callback
-    def async_verified(self, event_type: str, outcome: Outcome) -> None:
-        """Count a delivery whose signature was right."""
+    def async_verified(
+        self, event_type: str, outcome: Outcome, received: datetime
+    ) -> None:
+        """Count a delivery whose signature was right, received at the hub's clock read."""
         self.counters["received"] += 1
         self.counters[outcome] += 1
-        self.recent.append(Delivery(dt_util.utcnow(), event_type, outcome))
+        self.recent.append(Delivery(received, event_type, outcome))
         self._async_signature_accepted()
         if outcome is Outcome.ACCEPTED:
             self.async_clear(Issue.NO_EVENTS)

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .entity import WildixEntity, async_add_user_entities
 from .hub import WildixConfigEntry
 from .model import CallMoment, MomentType
-from .views import CALL_UNRECORDED, moment_data
+from .views import CALL_UNRECORDED
 
 PARALLEL_UPDATES = 0
 
@@ -50,7 +50,9 @@ class WildixCallsEvent(WildixEntity, EventEntity):
 
     @callback
     def _async_moment(self, moment: CallMoment) -> None:
-        data = moment_data(moment, self.hub.show_remote, self.hub.inbox.file_of)
+        data = self.hub.call_history.names.moment_data(
+            moment, self.hub.show_remote, self.hub.inbox.file_of
+        )
         kind = data.pop("type")
         self._trigger_event(kind, data)
         self.async_write_ha_state()

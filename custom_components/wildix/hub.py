@@ -26,7 +26,7 @@ from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .inbox_hub import WildixInbox
 from .issues import Issue
-from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel
+from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel, PhoneState, User
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
@@ -38,7 +38,6 @@ from .protocol import (
     without_file_urls,
 )
 from .storage import ModelStorage, SeenDeliveries
-from .views import moment_data
 
 if TYPE_CHECKING:
     from .coordinator import PbxApi
@@ -89,6 +88,8 @@ class WildixHub:
         self.pass_through = options.pass_through
         self._secret = self.secret
         self._clock_ahead_logged = False
+        # What the ringing and on-call sensors of each user were last told.
+        self._ringing_on_call: dict[str, tuple[bool, PhoneState]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         prefix = f"{DOMAIN}_{entry.entry_id}"
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
@@ -215,11 +216,12 @@ class WildixHub:
     @callback
     def async_receive(self, event: WildixEvent, key: str) -> Outcome:
         """Take a verified event; `key` identifies its exact bytes."""
-        received = dt_util.utcnow().timestamp()
+        now = dt_util.utcnow()
+        received = now.timestamp()
         if not self.seen.add(key, received):
-            self.deliveries.async_verified(event.type, Outcome.DUPLICATE)
+            self.deliveries.async_verified(event.type, Outcome.DUPLICATE, now)
             return Outcome.DUPLICATE
-        self.deliveries.async_verified(event.type, Outcome.ACCEPTED)
+        self.deliveries.async_verified(event.type, Outcome.ACCEPTED, now)
         self._async_fire_webhook_event(event)
         if event.problem is not None:
             _LOGGER.warning(
@@ -244,6 +246,7 @@ class WildixHub:
     def async_forget_user(self, extension: str) -> None:
         """Forget a user whose device was deleted."""
         self.model.forget_user(extension)
+        self._ringing_on_call.pop(extension, None)
         self.inbox.async_forget([extension])
         self.devices.async_forget(extension)
         self.storage.async_schedule_save()
@@ -277,6 +280,7 @@ class WildixHub:
             return
         for extension in extensions:
             self.model.forget_user(extension)
+            self._ringing_on_call.pop(extension, None)
         self.inbox.async_forget(extensions)
         self.devices.async_remove(extensions)
         self.storage.async_schedule_save()
@@ -314,6 +318,8 @@ class WildixHub:
                     async_dispatcher_send(
                         self.hass, self.signal_user(extension, aspect)
                     )
+                    if aspect is Aspect.PHONE:
+                        self._async_ringing_on_call(user)
         for pbx_aspect in changes.pbx:
             if pbx_aspect is PbxAspect.DEVICE:
                 self.devices.async_setup_pbx(self.model.pbx_serial)
@@ -322,6 +328,21 @@ class WildixHub:
         if changes.moments:
             self._async_fire_moments(changes.moments)
         self.storage.async_schedule_save()
+
+    @callback
+    def _async_ringing_on_call(self, user: User) -> None:
+        """Tell the ringing and on-call sensors, only when their inputs changed.
+
+        Most changes of a phone (a call's progress, the line's status) leave both
+        as they were: their entities need not render.
+        """
+        phone = user.phone()
+        shown = (phone.ringing, phone.state)
+        if self._ringing_on_call.get(user.extension) != shown:
+            self._ringing_on_call[user.extension] = shown
+            async_dispatcher_send(
+                self.hass, self.signal_user(user.extension, Aspect.RINGING_ON_CALL)
+            )
 
     @callback
     def _async_fire_moments(self, moments: list[CallMoment]) -> None:
@@ -339,7 +360,9 @@ class WildixHub:
                     "device_id": device_id,
                     "config_entry_id": self.entry.entry_id,
                     "extension": moment.extension,
-                    **moment_data(moment, self.show_remote, self.inbox.file_of),
+                    **self.call_history.names.moment_data(
+                        moment, self.show_remote, self.inbox.file_of
+                    ),
                 },
             )
 

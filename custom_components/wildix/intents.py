@@ -13,9 +13,10 @@ from homeassistant.exceptions import HomeAssistantError, Unauthorized
 from homeassistant.helpers import config_validation as cv, entity_registry as er, intent
 from homeassistant.util import dt as dt_util
 
+from .call_log import LoggedCall
 from .calls import PhoneState
 from .const import DOMAIN
-from .missed_calls import missed_calls
+from .missed_calls import async_missed_calls
 from .model import CallRecord
 from .schema import vol
 from .services import SERVICE_CALL, SERVICE_SET_PRESENCE
@@ -103,8 +104,11 @@ class _WildixIntent(intent.IntentHandler):
         """Return the answer to the intent."""
 
 
-def _party(person: Person, record: CallRecord, speech: Speech) -> str:
-    """Return how an answer names the other party of a call, privacy applied."""
+def _party(person: Person, record: CallRecord | LoggedCall, speech: Speech) -> str:
+    """Return how an answer names the other party of a call, privacy applied.
+
+    Names first: a colleague's, the PBX's, a phonebook's; else the number.
+    """
     if record.remote_local:
         colleague = person.hub.model.users.get(record.remote_number or "")
         if colleague is not None:
@@ -113,7 +117,9 @@ def _party(person: Person, record: CallRecord, speech: Speech) -> str:
             record.remote_name or record.remote_number or speech.say("voice_colleague")
         )
     if person.hub.show_remote and (record.remote_name or record.remote_number):
-        return record.remote_name or record.remote_number or ""
+        names = person.hub.call_history.names
+        name = names.find(record.remote_number, record.remote_name, local=False)
+        return name or record.remote_number or ""
     return speech.say("voice_outside_caller")
 
 
@@ -196,7 +202,7 @@ class MissedCallsIntent(_WildixIntent):
             if (asked := parse_time(text, future=False)) is None:
                 raise VoiceRefusal("voice_invalid_time", time=text)
             since = asked
-        records = missed_calls(person.hub.model, person.extension, since)
+        records = await async_missed_calls(person.hub, person.extension, since)
         callers = list(dict.fromkeys(_party(person, r, speech) for r in records))
         data = {
             "name": person.name,

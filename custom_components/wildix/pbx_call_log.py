@@ -1,12 +1,14 @@
 """With the PBX API: calls from before Home Assistant knew the PBX, and names from its phonebooks.
 
 The history is fetched once per day the calendar asks for and kept in the call log;
-the phonebooks are indexed by number (E.164) and read again every six hours. A
+the phonebooks are indexed by number (E.164) and read again every six hours and on
+the action `wildix.refresh_phonebook` (call_log_services.py). A
 feature the PBX refuses (403) or lacks (404) turns off alone (capabilities.py: one log
 line and a `missing_permission` repair issue).
 """
 
 import asyncio
+import contextlib
 from datetime import date, datetime, timedelta
 import logging
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from .call_log import from_history
 from .capabilities import EntryCapabilities
-from .pbx_capabilities import why_not
+from .pbx_capabilities import NotGrantedError, why_not
 from .pbx_client import PbxClient
 from .pbx_contacts import Contact
 from .pbx_transport import PbxError
@@ -70,17 +72,31 @@ class PbxCallLog:
 
     def lookup(self, number: str) -> Contact | None:
         """Return the contact a number belongs to, if a phonebook has it."""
+        if not self.phonebook:
+            # Called for every call moment without a name: skip parsing the number.
+            return None
         return self.phonebook.get(self._history.number_key(number))
 
     async def async_refresh_phonebook(self) -> None:
-        """Index every contact by its numbers, normalised."""
+        """Read the phonebooks again; a feature the PBX refuses turns off alone."""
+        with contextlib.suppress(PbxError):
+            await self.async_read_phonebook()
+
+    async def async_read_phonebook(self) -> int:
+        """Index every contact by its numbers, normalised; return how many were read.
+
+        Raises NotGrantedError when the phonebooks are off (now or before), else
+        what the PBX raised.
+        """
         if self._features.usable(CONTACTS) is False:
-            return
+            raise NotGrantedError("the phonebooks are off", CONTACTS)
         try:
             contacts = await self._client.async_get_contacts()
         except PbxError as err:
             self._failed(CONTACTS, err)
-            return
+            if self._features.usable(CONTACTS) is False:
+                raise NotGrantedError(str(err), CONTACTS) from err
+            raise
         self._features.async_learnt_usable(CONTACTS)
         index: dict[str, Contact] = {}
         for contact in contacts:
@@ -88,6 +104,7 @@ class PbxCallLog:
                 index.setdefault(self._history.number_key(number), contact)
         self.phonebook = index
         self._history.async_names_changed()
+        return len(contacts)
 
     async def async_backfill(self, start: datetime, end: datetime) -> None:
         """Fetch the history of the days of a window not fetched before."""

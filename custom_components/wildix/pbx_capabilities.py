@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from .pbx_client import PbxClient
 from .pbx_directory import ROUTE_COLLEAGUES, ROUTE_USER_COLLEAGUES
+from .pbx_history import ROUTE_PBX_HISTORY, user_history_route
 from .pbx_info import PersonalInfo
 from .pbx_transport import (
     PbxAuthError,
@@ -181,9 +182,16 @@ async def _voicemail(ctx: ProbeContext) -> str:
 
 
 async def _call_history(ctx: ProbeContext) -> str:
-    ctx.needs_admin()
-    await ctx.client.async_probe_history()
-    return "readable"
+    """Read the whole PBX's history; a user's token reads its own user's."""
+    client = ctx.client
+    if ctx.company_key or ctx.admin is not False:
+        await client.async_probe_history()
+        client.history_route = ROUTE_PBX_HISTORY
+        return "readable"
+    route = user_history_route(ctx.extension)
+    await client.async_probe_history(route)
+    client.history_route = route
+    return f"own user ({route})"
 
 
 async def _contacts(ctx: ProbeContext) -> str:
@@ -205,7 +213,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("call_control_others", ADMIN_TOKEN, "callcontrol:*", _call_control_others),
     Feature("voicemail", ADMIN_TOKEN, "pbx:* (assumed)", _voicemail),
     # Which scope of a Company API key covers the call history is not published (L).
-    Feature("call_history", ADMIN_TOKEN, "pbx:read", _call_history),
+    # A user's token reads its own user's history (/User/{ext}/CallHistory/, M).
+    Feature("call_history", "any user's token (own user)", "pbx:read", _call_history),
     Feature("contacts", "any user's token", "phonebooks:read", _contacts),
 )
 FEATURES_BY_KEY = {feature.key: feature for feature in FEATURES}

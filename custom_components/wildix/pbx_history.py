@@ -1,4 +1,4 @@
-"""PBX API: the call history (CDR) of the whole PBX, for a window of time.
+"""PBX API: the call history (CDR) of the whole PBX, or of one user, for a window of time.
 
 Shapes from the research notes on call history (PBX-API-HISTORY.md §1): every value
 is a string, numbers included; times are PBX-local `YYYY-MM-DD HH:MM:SS` with the
@@ -13,6 +13,9 @@ from .pbx_transport import PbxTransport, int_field, text_field
 
 # H: official manual, n8n live test (admin token), 10x-media live.
 ROUTE_PBX_HISTORY = "/api/v1/PBX/CallHistory/"
+# M: an admin token live (n8n); one client reads it with each user's own token
+# (10x-media). The one history a user's token can read: its own user's.
+ROUTE_USER_HISTORY = "/api/v1/User/{extension}/CallHistory/"
 # At most this many records per window: 50 pages of 100.
 MAX_HISTORY_PAGES = 50
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
@@ -91,20 +94,27 @@ def parse_record(record: object, local: tzinfo) -> HistoryRecord | None:
     )
 
 
-class PbxHistory(PbxTransport):
-    """The PBX's call history."""
+def user_history_route(extension: str) -> str:
+    """Return the route of one user's call history."""
+    return ROUTE_USER_HISTORY.format(extension=extension)
 
-    async def async_probe_history(self) -> None:
-        """Read one record of the history: whether the credential may read it."""
-        self._records(
-            ROUTE_PBX_HISTORY,
-            await self._result("GET", ROUTE_PBX_HISTORY, params={"count": 1}),
-        )
+
+class PbxHistory(PbxTransport):
+    """The PBX's call history: the whole PBX's, or one user's (`history_route`)."""
+
+    history_route = ROUTE_PBX_HISTORY
+
+    async def async_probe_history(self, route: str = ROUTE_PBX_HISTORY) -> None:
+        """Read one record of a history: whether the credential may read it."""
+        self._records(route, await self._result("GET", route, params={"count": 1}))
 
     async def async_get_history(
         self, start: datetime, end: datetime, local: tzinfo
     ) -> list[HistoryRecord]:
         """Return the calls that began in a window, asked for in PBX-local time.
+
+        Read from `history_route`: the whole PBX's history, or for a user's token its
+        own user's (the capability probe chooses).
 
         The filter's format is not documented (L); records use `YYYY-MM-DD HH:MM:SS`,
         so that is what is sent. The PBX reads it in its own zone, which may not be
@@ -122,12 +132,13 @@ class PbxHistory(PbxTransport):
             "dir": "ASC",
         }
         calls: list[HistoryRecord] = []
+        route = self.history_route
         async for page in self._pages(
-            ROUTE_PBX_HISTORY, params=params, max_pages=MAX_HISTORY_PAGES
+            route, params=params, max_pages=MAX_HISTORY_PAGES
         ):
             for item in page.records:
                 if (call := parse_record(item, local)) is None:
-                    self._deviation(ROUTE_PBX_HISTORY, "a record without id or start")
+                    self._deviation(route, "a record without id or start")
                 elif start <= call.start < end:
                     calls.append(call)
         return calls

@@ -14,6 +14,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from .call_log_services import async_setup_call_log_services
 from .const import DOMAIN
 from .coordinator import PbxApi
 from .devices import find_user
@@ -261,3 +262,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_HANG_UP, _async_hang_up, schema=HANG_UP_SCHEMA
     )
+    async_setup_call_log_services(hass)

@@ -100,13 +100,14 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
 
     @callback
     def _async_changed(self) -> None:
-        self._async_update_items()
-        self.async_write_ha_state()
+        if self._async_update_items():
+            self.async_write_ha_state()
 
     @callback
-    def _async_update_items(self) -> None:
+    def _async_update_items(self) -> bool:
+        """Render the callbacks; return whether they differ from the ones shown."""
         render = self.hub.call_history.render()
-        self._attr_todo_items = [
+        items = [
             TodoItem(
                 summary=render.callback_summary(item),
                 uid=item.uid,
@@ -119,3 +120,7 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
                 self.extension
             ).items.values()
         ]
+        if items == self._attr_todo_items:
+            return False
+        self._attr_todo_items = items
+        return True

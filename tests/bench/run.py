@@ -30,6 +30,7 @@ from typing import Any
 import aiohttp
 from homeassistant.const import __version__ as HA_VERSION
 
+from custom_components.wildix.model import MAX_USERS
 from tests.workload import CALL_SPACING_MS, Delivery, Workload
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,6 +66,10 @@ TARGETS = {
 # the bench's entry keeps the moments of events up to three hours old
 # (wildix_bench's MAX_EVENT_AGE_MINUTES), so nothing is lost to their age either.
 TRAFFIC_START_AGO_MS = 150 * 60 * 1000
+# The enabled entities of a user (tests/test_bounded_work.py counts 13 per device):
+# the model's sensors, binary sensors and calls event, the call log's calendar,
+# callbacks to-do list and daily statistics, and the voicemail sensor.
+USER_ENTITIES = 13
 MODEL_CLOCK_AHEAD_MS = 3600 * 1000
 
 
@@ -367,7 +372,7 @@ class Bench:
     async def add_users(self, workload: Workload, concurrency: int) -> float:
         """Introduce every user of a workload with a presence event; return seconds until all have entities."""
         stats = await self.hass.stats(self.session)
-        wanted = stats["entities"] + 7 * len(workload.extensions)
+        wanted = stats["entities"] + USER_ENTITIES * len(workload.extensions)
         at = workload.next_ms
         deliveries = [
             workload.delivery(workload.presence(extension, "available", at + number))
@@ -523,8 +528,10 @@ class Bench:
             if counters != {"received": self.sent, "accepted": self.sent}:
                 self.problems.append(f"counters {counters} after {self.sent} events")
             self.hass.stop()
-            # Seven entities a user, the PBX's active calls (its Last event is disabled).
-            seconds, stats = await self.hass.start(self.session, entities=7 * known + 1)
+            # Every user's entities, the PBX's active calls (its Last event is disabled).
+            seconds, stats = await self.hass.start(
+                self.session, entities=USER_ENTITIES * known + 1
+            )
             self.results["startup"] = {
                 "known_users": known,
                 "seconds_to_entities": seconds,
@@ -1167,7 +1174,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=5000, help="deliveries per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument(
-        "--new-users", type=int, default=1000, help="users added at once"
+        "--new-users",
+        type=int,
+        help="users added at once (default: up to the entry's limit, MAX_USERS"
+        f" = {MAX_USERS}, with --users)",
     )
     parser.add_argument(
         "--rate",
@@ -1206,6 +1216,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.users, args.events, args.rounds = 10, 150, 2
         args.new_users, args.memory_events, args.concurrency = 30, 500, 4
         args.rate, args.rate_events = 200, 100
+    if args.new_users is None:
+        # The large scenario: as many users as one entry may have.
+        args.new_users = max(MAX_USERS - args.users, 0)
     return args
 
 

@@ -790,11 +790,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         await hass.config_entries.flow.async_configure(
             flow["flow_id"], {"transport": "webhook", "secret": secret}
         )
-        # The restart scenario knows 1,100 users, more than the default limit.
+        # The large scenario knows as many users as the entry may have
+        # (`MAX_USERS`), more than the default limit.
+        model = importlib.import_module(f"custom_components.{WILDIX}.model")
         entry = hass.config_entries.async_entries(WILDIX)[0]
         hass.config_entries.async_update_entry(
             entry,
-            options={"max_users": 1200, "max_event_age": MAX_EVENT_AGE_MINUTES},
+            options={
+                "max_users": model.MAX_USERS,
+                "max_event_age": MAX_EVENT_AGE_MINUTES,
+            },
         )
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, add_entry)
