@@ -171,8 +171,6 @@ async def test_two_messages_of_one_caller_stay_two(
 ) -> None:
     """Two calls, a minute apart, each leave a message: two items, two moments."""
     wildix, moments = await setup(hass, pbx, hass_client_no_auth, freezer)
-    pbx.inbox.add_voicemail("201", CALLER, LEFT)
-    pbx.inbox.add_voicemail("201", CALLER, LEFT + 60)
     await wildix.post(voicemail_completed(None, shape="flag"))
     await wildix.post(
         voicemail_completed(
@@ -182,7 +180,12 @@ async def test_two_messages_of_one_caller_stay_two(
             time_ms=1741082640000,
         )
     )
+    pbx.inbox.add_voicemail("201", CALLER, LEFT, duration=7)
+    pbx.inbox.add_voicemail("201", CALLER, LEFT + 60, duration=9)
     await poll(hass, freezer)
+    # Each listing joined one of the two messages, in one poll.
+    lengths = sorted(item.title[-4:] for item in await voicemails(hass))
+    assert lengths == ["0:07", "0:09"]
     await restart(hass)
     await poll(hass, freezer)
 

@@ -6,6 +6,7 @@ voicemail list; the same message reported twice is one item.
 """
 
 from collections import OrderedDict
+from collections.abc import Container
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 import hashlib
@@ -144,13 +145,16 @@ class Inbox:
         """Return one item of a user."""
         return self.users.get(extension, {}).get(item_id)
 
-    def same_voicemail(self, item: InboxItem) -> InboxItem | None:
+    def same_voicemail(
+        self, item: InboxItem, taken: Container[str] = ()
+    ) -> InboxItem | None:
         """Return the known voicemail an item reports again, from the event or the list.
 
         The same id, call, PBX message id or file name is the same message. Without
         those, a message only the call event reported and one only the list named are
         one when they are of the same caller and close in time (SAME_MESSAGE_MS,
-        modulo a zone where the list's time was text).
+        modulo a zone where the list's time was text), the closest one not `taken`
+        (by another record of the same list).
         """
         items = self.users.get(item.extension, {})
         if (known := items.get(item.id)) is not None:
@@ -168,8 +172,9 @@ class Inbox:
         best: tuple[int, InboxItem] | None = None
         for known in voicemails:
             if (
+                known.id in taken
                 # One side only from a call event, the other only from the list.
-                (known.message_id is None) is not listed
+                or (known.message_id is None) is not listed
                 or (known.call_id is None) is (item.call_id is None)
                 or (name is not None and _file(known) is not None)
                 or not _same_caller(known.remote_number, item.remote_number)

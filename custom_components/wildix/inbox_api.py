@@ -102,11 +102,15 @@ class InboxApi:
         api.features.async_learnt_usable(FEATURE)
         users = self.hub.model.users
         self._waiting = {r.extension for r in records if r.extension not in users}
-        self.hub.inbox.async_add(
-            [self._item(record) for record in records if record.extension in users]
-        )
+        taken: set[str] = set()
+        items: list[InboxItem] = []
+        for record in records:
+            if record.extension in users:
+                items.append(item := self._item(record, taken))
+                taken.add(item.id)
+        self.hub.inbox.async_add(items)
 
-    def _item(self, record: PbxVoicemailRecord) -> InboxItem:
+    def _item(self, record: PbxVoicemailRecord, taken: set[str]) -> InboxItem:
         """Return the inbox item of a listed voicemail (the call event's, if known)."""
         listed = InboxItem(
             id=item_id(Kind.VOICEMAIL, record.extension, f"pbx:{record.id}"),
@@ -125,7 +129,7 @@ class InboxApi:
             message_id=record.id,
             time_zone_free=record.time_zone_free,
         )
-        known = self.hub.inbox.inbox.same_voicemail(listed)
+        known = self.hub.inbox.inbox.same_voicemail(listed, taken)
         if known is None:
             return listed
         return InboxItem(
