@@ -13,7 +13,9 @@ L one untested source). What no source settles is a knob (§6, items 7 and 8):
   "plain" (`id`, `extension`, `caller`, `time` epoch s, `duration`, `url`, and the read
   flag under `read_flag`, None for no flag), "asterisk" (`msgId`, `mailbox`,
   `callerid`, `origtime`, `duration`, `file`, `folder` INBOX/Old) or "dated"
-  (`messageId`, `user`, `callerNumber`, `date` as UTC text, `length`, `link`, `unread`);
+  (`messageId`, `user`, `callerNumber`, `date` as text, `length`, `link`, `unread`);
+  `date_offset_hours`: the UTC offset of that text (0: UTC; else PBX-local time without
+  a zone, as the CDR's times are, §3 `timezone`; no source says which the list uses);
 - `PUT /api/v1/VoiceMail/{id}` marks read, `DELETE /api/v1/VoiceMail/{ids}/` deletes
   comma-separated ids (L); `voicemail_missing` makes the list and writes 404;
 - `write_answer`, what both writes answer (issue 20: no source settles it): "envelope"
@@ -79,6 +81,7 @@ class FakeInbox:
         self.redirect: str | None = None
         self.content_type: str | None = None
         self.record_style = "plain"
+        self.date_offset_hours = 0
         self.read_flag: str | None = "read"
         self.voicemail_missing = False
         self.write_answer = "envelope"
@@ -129,9 +132,9 @@ class FakeInbox:
                 "messageId": voicemail["id"],
                 "user": voicemail["extension"],
                 "callerNumber": voicemail["caller"],
-                "date": datetime.fromtimestamp(voicemail["time"], UTC).strftime(
-                    "%Y-%m-%d %H:%M:%S"
-                ),
+                "date": datetime.fromtimestamp(
+                    voicemail["time"] + self.date_offset_hours * 3600, UTC
+                ).strftime("%Y-%m-%d %H:%M:%S"),
                 "length": voicemail["duration"],
                 "link": url,
                 "unread": not voicemail["read"],

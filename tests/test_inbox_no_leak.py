@@ -235,3 +235,55 @@ async def test_the_list_gives_a_webhook_voicemail_its_length(
     (item,) = await voicemails(hass)
     assert item.title.endswith("· 0:07")
     assert voicemail_sensor(hass).attributes["last_duration"] == 7
+
+
+@pytest.mark.parametrize("shape", ["nested", "deprecated", "flat"])
+async def test_the_pass_through_carries_no_pbx_file_url(
+    hass: HomeAssistant,
+    pbx: FakePbx,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    *,
+    shape: str,
+) -> None:
+    """wildix_webhook keeps Wildix's data but drops every link to the PBX's files."""
+    wildix = await setup(hass, pbx, hass_client_no_auth, freezer)
+    raw = async_capture_events(hass, "wildix_webhook")
+    _, voicemail = pbx.inbox.add_voicemail("201", "+4940555777888", 1741082545)
+    recording = pbx.inbox.add_recording(RECORDING)
+    sent = [
+        await wildix.post(voicemail_completed(voicemail, shape=shape)),
+        await wildix.post(recorded_completed(recording, RECORDING)),
+    ]
+
+    assert len(raw) == 2
+    passed = dumped([event.data["data"] for event in raw])
+    assert pbx.inbox.url not in passed
+    assert "/spoolview/" not in passed
+    # The rest came as it was: the flags, the deprecated type, the file name, owner, times.
+    voicemail_flow = raw[0].data["data"]["flows"][0]
+    sent_flow = sent[0]["data"]["flows"][0]
+    assert voicemail_flow.get("flags") == sent_flow.get("flags")
+    assert voicemail_flow.get("attachmentType") == sent_flow.get("attachmentType")
+    assert "attachment" not in voicemail_flow
+    if shape == "nested":
+        assert voicemail_flow["attachments"] == [
+            {
+                "voicemail": {
+                    "owner": "callee",
+                    "destinations": [{"email": "alice@example.com"}],
+                }
+            }
+        ]
+    (recorded,) = raw[1].data["data"]["flows"][0]["attachments"]
+    assert recorded == {
+        "recording": {
+            "fileName": RECORDING,
+            "start": 1741079706274,
+            "end": 1741079762140,
+            "owner": "callee",
+            "pauses": [],
+        }
+    }
+    # The files still play through Home Assistant.
+    assert len(await voicemails(hass)) == 1

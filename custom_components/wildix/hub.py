@@ -35,6 +35,7 @@ from .protocol import (
     is_extension,
     redact_outside_parties,
     verify_signature,
+    without_file_urls,
 )
 from .storage import ModelStorage, SeenDeliveries
 
@@ -264,9 +265,11 @@ class WildixHub:
                 "pbx": event.pbx,
                 "company": event.company,
                 "integration_id": event.integration_id,
-                "data": event.data
-                if self.show_remote
-                else redact_outside_parties(event.data),
+                "data": without_file_urls(
+                    event.data
+                    if self.show_remote
+                    else redact_outside_parties(event.data)
+                ),
             },
         )
 

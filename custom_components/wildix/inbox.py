@@ -6,10 +6,13 @@ voicemail list; the same message reported twice is one item.
 """
 
 from collections import OrderedDict
+from collections.abc import Container
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 import hashlib
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .protocol import Attachment, CallEvent, CallFlow, Party
 
@@ -18,6 +21,17 @@ MAX_RECORDINGS = 200
 DEFAULT_RETENTION_DAYS = 30
 # Voicemails announced, remembered so that none is announced twice.
 MAX_ANNOUNCED = 4096
+# A call event's voicemail and a listed one, of the same user and caller, without a
+# file name or id to compare, are one message when their times are at most this far
+# apart: the event gives the call's start, the list when the message was left
+# (after the ringing), so seconds to a minute apart; two messages of one caller
+# within two minutes are rare, and each keeps its own file name once the list has it.
+SAME_MESSAGE_MS = 2 * 60_000
+# The list may give its time as PBX-local text without a zone (PBX-API-HISTORY.md §3,
+# `timezone` beside local times): then it may be off by the PBX's UTC offset, whole
+# quarter hours up to 14 hours.
+_ZONE_STEP_MS = 15 * 60_000
+_MAX_ZONE_MS = 14 * 3_600_000
 
 
 class Kind(StrEnum):
@@ -50,6 +64,8 @@ class InboxItem:
     message_id: str | None = None
     # Why the PBX would not serve the file without the API connection.
     unplayable: str | None = None
+    # time_ms came from the list as text, perhaps PBX-local (its zone unknown).
+    time_zone_free: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Return the item as JSON-serialisable data."""
@@ -79,6 +95,38 @@ def attachment_item_id(
     return None
 
 
+def file_name(url: str | None) -> str | None:
+    """Return the file name at the end of a file's URL."""
+    if url is None:
+        return None
+    return urlsplit(url).path.rsplit("/", 1)[-1] or None
+
+
+def _file(item: InboxItem) -> str | None:
+    return item.name or file_name(item.url)
+
+
+def _digits(number: str | None) -> str:
+    return re.sub(r"\D", "", number or "").lstrip("0")
+
+
+def _same_caller(first: str | None, second: str | None) -> bool:
+    """Tell whether two numbers are the same caller (`+49…` and `0049…` are)."""
+    one, two = _digits(first), _digits(second)
+    if not one or not two:
+        return not one and not two
+    short, long = sorted((one, two), key=len)
+    return long.endswith(short) and (short == long or len(short) >= 6)
+
+
+def _close(first_ms: int, second_ms: int, zone_free: bool) -> int | None:
+    """Return how far apart two times are, if within SAME_MESSAGE_MS (modulo a zone)."""
+    apart = abs(first_ms - second_ms)
+    if zone_free and apart <= _MAX_ZONE_MS + SAME_MESSAGE_MS:
+        apart = abs(apart - round(apart / _ZONE_STEP_MS) * _ZONE_STEP_MS)
+    return apart if apart <= SAME_MESSAGE_MS else None
+
+
 class Inbox:
     """The inboxes of one PBX's users."""
 
@@ -97,6 +145,54 @@ class Inbox:
         """Return one item of a user."""
         return self.users.get(extension, {}).get(item_id)
 
+    def same_voicemail(
+        self, item: InboxItem, taken: Container[str] = ()
+    ) -> InboxItem | None:
+        """Return the known voicemail an item reports again, from the event or the list.
+
+        The same id, call, PBX message id or file name is the same message. Without
+        those, a message only the call event reported and one only the list named are
+        one when they are of the same caller and close in time (SAME_MESSAGE_MS,
+        modulo a zone where the list's time was text), the closest one not `taken`
+        (by another record of the same list).
+        """
+        items = self.users.get(item.extension, {})
+        if (known := items.get(item.id)) is not None:
+            return known
+        voicemails = [i for i in items.values() if i.kind is Kind.VOICEMAIL]
+        name = _file(item)
+        for known in voicemails:
+            if (
+                (item.call_id is not None and known.call_id == item.call_id)
+                or (item.message_id is not None and known.message_id == item.message_id)
+                or (name is not None and _file(known) == name)
+            ):
+                return known
+        listed = item.message_id is not None
+        best: tuple[int, InboxItem] | None = None
+        for known in voicemails:
+            if (
+                known.id in taken
+                # One side only from a call event, the other only from the list.
+                or (known.message_id is None) is not listed
+                or (known.call_id is None) is (item.call_id is None)
+                or (name is not None and _file(known) is not None)
+                or not _same_caller(known.remote_number, item.remote_number)
+            ):
+                continue
+            zone_free = item.time_zone_free or known.time_zone_free
+            apart = _close(known.time_ms, item.time_ms, zone_free)
+            if apart is not None and (best is None or apart < best[0]):
+                best = (apart, known)
+        return None if best is None else best[1]
+
+    def by_call(self, extension: str, call_id: str) -> InboxItem | None:
+        """Return the voicemail a call left a user."""
+        for item in self.users.get(extension, {}).values():
+            if item.kind is Kind.VOICEMAIL and item.call_id == call_id:
+                return item
+        return None
+
     def unread(self, extension: str) -> int:
         """Return how many voicemails of a user are unread."""
         return sum(
@@ -111,6 +207,11 @@ class Inbox:
             return False
         items = self.users.setdefault(item.extension, {})
         if (known := items.get(item.id)) is not None:
+            if known.call_id is None and item.call_id is not None:
+                # The call event's time is UTC; a listed one may be PBX-local.
+                known.call_id, known.time_ms = item.call_id, item.time_ms
+                known.time_zone_free = False
+            known.remote_name = known.remote_name or item.remote_name
             known.url = known.url or item.url
             known.name = known.name or item.name
             known.message_id = known.message_id or item.message_id

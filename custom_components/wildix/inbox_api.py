@@ -7,14 +7,13 @@ turns it off with one log line, and the webhook-fed inbox goes on without it.
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .inbox import InboxItem, Kind, item_id
+from .inbox import InboxItem, Kind, file_name, item_id
 from .pbx_capabilities import why_not
 from .pbx_transport import (
     PbxAuthError,
@@ -32,12 +31,6 @@ _LOGGER = logging.getLogger(__name__)
 
 POLL_INTERVAL = timedelta(minutes=5)
 FEATURE = "voicemail"  # its key in pbx_capabilities.FEATURES
-
-
-def _file_name(url: str | None) -> str | None:
-    if url is None:
-        return None
-    return urlsplit(url).path.rsplit("/", 1)[-1] or None
 
 
 class InboxApi:
@@ -109,37 +102,24 @@ class InboxApi:
         api.features.async_learnt_usable(FEATURE)
         users = self.hub.model.users
         self._waiting = {r.extension for r in records if r.extension not in users}
-        self.hub.inbox.async_add(
-            [self._item(record) for record in records if record.extension in users]
-        )
+        taken: set[str] = set()
+        items: list[InboxItem] = []
+        for record in records:
+            if record.extension in users:
+                items.append(item := self._item(record, taken))
+                taken.add(item.id)
+        self.hub.inbox.async_add(items)
 
-    def _item(self, record: PbxVoicemailRecord) -> InboxItem:
-        """Return the inbox item of a listed voicemail (the webhook's, if known)."""
-        inbox = self.hub.inbox.inbox
-        name = _file_name(record.url)
-        for known in inbox.items(record.extension, Kind.VOICEMAIL):
-            if known.message_id == record.id or (
-                name is not None and _file_name(known.url) == name
-            ):
-                return InboxItem(
-                    id=known.id,
-                    kind=Kind.VOICEMAIL,
-                    extension=known.extension,
-                    time_ms=known.time_ms,
-                    read=known.read if record.read is None else record.read,
-                    message_id=record.id,
-                    url=record.url,
-                    # Call events give no voicemail length; the list may (add keeps it).
-                    duration=record.duration,
-                )
-        return InboxItem(
+    def _item(self, record: PbxVoicemailRecord, taken: set[str]) -> InboxItem:
+        """Return the inbox item of a listed voicemail (the call event's, if known)."""
+        listed = InboxItem(
             id=item_id(Kind.VOICEMAIL, record.extension, f"pbx:{record.id}"),
             kind=Kind.VOICEMAIL,
             extension=record.extension,
             # Without a time from the PBX, the message is as new as its first listing.
             time_ms=record.time_ms or int(dt_util.utcnow().timestamp() * 1000),
             url=record.url,
-            name=name,
+            name=file_name(record.url),
             remote_number=record.caller,
             remote_name=record.caller_name,
             remote_local=record.caller is not None
@@ -147,6 +127,22 @@ class InboxApi:
             duration=record.duration,
             read=bool(record.read),
             message_id=record.id,
+            time_zone_free=record.time_zone_free,
+        )
+        known = self.hub.inbox.inbox.same_voicemail(listed, taken)
+        if known is None:
+            return listed
+        return InboxItem(
+            id=known.id,
+            kind=Kind.VOICEMAIL,
+            extension=known.extension,
+            time_ms=known.time_ms,
+            read=known.read if record.read is None else record.read,
+            message_id=record.id,
+            url=record.url,
+            name=file_name(record.url),
+            # Call events give no voicemail length; the list may (add keeps it).
+            duration=record.duration,
         )
 
     async def async_mark_read(self, item: InboxItem) -> None:

@@ -5,6 +5,7 @@ each change is saved (quietly, after SAVE_DELAY) and signalled to the user's sen
 """
 
 from collections.abc import Container
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -77,7 +78,13 @@ class WildixInbox:
     ) -> tuple[str, int] | None:
         """Return where the inbox plays a call's file (its media id) and the file's time."""
         key = attachment_item_id(extension, call_id, attachment)
-        if key is None or (item := self.inbox.get(extension, key)) is None:
+        if key is None:
+            return None
+        item = self.inbox.get(extension, key)
+        if item is None and attachment.type == Kind.VOICEMAIL:
+            # Merged into the message the PBX's list named first.
+            item = self.inbox.by_call(extension, call_id)
+        if item is None:
             return None
         return media_content_id(item, self.entry_id), item.time_ms
 
@@ -93,15 +100,16 @@ class WildixInbox:
             if item.extension not in users:
                 continue
             known = self.inbox.get(item.extension, item.id)
-            before = None if known is None else (known.url, known.name, known.duration)
+            if known is None and item.kind is Kind.VOICEMAIL:
+                # The list may have named it first (inbox.same_voicemail).
+                known = self.inbox.same_voicemail(item)
+                if known is not None:
+                    item = replace(item, id=known.id)
+            before = None if known is None else _reported(known)
             if self.inbox.add(item, now_ms):
                 changed.add(item.extension)
                 known = item
-            elif known is not None and before != (
-                known.url,
-                known.name,
-                known.duration,
-            ):
+            elif known is not None and before != _reported(known):
                 changed.add(item.extension)
             if (
                 known is not None
@@ -121,8 +129,8 @@ class WildixInbox:
             known = self.inbox.get(item.extension, item.id)
             before = None if known is None else _listed(known)
             if self.inbox.add(item, now_ms):
-                # Listed, not delivered: the PBX's own list does not announce.
-                self.inbox.announce(item)
+                # Listed, not delivered: the list never announces; the call event
+                # does when it comes (merged into this item), even after the list.
                 changed.add(item.extension)
             elif known is not None:
                 known.read = item.read
@@ -184,6 +192,11 @@ class WildixInbox:
             duration=item.duration,
             media_content_id=media_content_id(item, self.entry_id),
         )
+
+
+def _reported(item: InboxItem) -> tuple[object, ...]:
+    """Return what a call event may change of a known item."""
+    return (item.url, item.name, item.duration, item.call_id, item.time_ms)
 
 
 def _listed(item: InboxItem) -> tuple[object, ...]:

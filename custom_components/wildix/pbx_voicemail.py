@@ -53,6 +53,8 @@ class PbxVoicemailRecord:
     duration: float | None
     url: str | None
     read: bool | None
+    # The time came as text: PBX-local perhaps (no source says), read as UTC.
+    time_zone_free: bool = False
 
 
 def _first(record: dict[str, object], keys: tuple[str, ...]) -> object:
@@ -108,16 +110,18 @@ class PbxVoicemail(PbxTransport):
                 continue
             duration = int_field(_first(raw, _DURATION_KEYS))
             url = _first(raw, _URL_KEYS)
+            time = _first(raw, _TIME_KEYS)
             found.append(
                 PbxVoicemailRecord(
                     id=message_id,
                     extension=extension.split("@")[0],
-                    time_ms=_time_ms(_first(raw, _TIME_KEYS)),
+                    time_ms=_time_ms(time),
                     caller=text_field(_first(raw, _CALLER_KEYS)),
                     caller_name=text_field(_first(raw, _NAME_KEYS)),
                     duration=None if duration is None else float(duration),
                     url=url if isinstance(url, str) and len(url) <= 2048 else None,
                     read=_read(raw),
+                    time_zone_free=int_field(time) is None and time is not None,
                 )
             )
         return found

@@ -291,6 +291,42 @@ def parse_event(payload: object) -> WildixEvent:
     )
 
 
+def without_file_urls(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return event data without the PBX's links to call files, the rest as it came.
+
+    The links lead to the PBX (some serve files without a token), and browsers never
+    get them (issue 21): `url` leaves every element of `attachments[]` (flat or with a
+    nested `voicemail`/`recording`/`fax`) and `recordingsData[]`, and the deprecated
+    `attachment` (a bare URL) leaves its flow; `attachmentType`, file names, owners and
+    times stay. The inbox plays the files by their media content id instead.
+    """
+
+    def strip(node: Mapping[str, Any]) -> dict[str, Any]:
+        result = {key: value for key, value in node.items() if key != "attachment"}
+        for key in ("attachments", "recordingsData"):
+            if isinstance(items := result.get(key), list):
+                result[key] = [_without_url(item) for item in items]
+        return result
+
+    result = strip(data)
+    if isinstance(flows := result.get("flows"), list):
+        result["flows"] = [
+            strip(flow) if isinstance(flow, Mapping) else flow for flow in flows
+        ]
+    return result
+
+
+def _without_url(item: Any) -> Any:
+    """Return an attachment element without `url`, also inside its nested kind."""
+    if not isinstance(item, Mapping):
+        return item
+    return {
+        key: _without_url(value) if key in _ATTACHMENT_KINDS else value
+        for key, value in item.items()
+        if key != "url"
+    }
+
+
 def redact_outside_parties(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return event data without the numbers and names of parties outside the PBX.
 
