@@ -260,7 +260,7 @@ def test_presence_statuses_are_the_clients_and_translated() -> None:
 def test_action_errors_are_translated() -> None:
     """Every error key services.py raises has a message in strings.json."""
     source = (COMPONENT / "services.py").read_text(encoding="utf-8")
-    keys = set(re.findall(r'_(?:invalid|failed)\(\s*"(\w+)"', source))
+    keys = set(re.findall(r'\b(?:invalid|failed)\(\s*"(\w+)"', source))
     assert len(keys) >= 10, keys
     for key in keys:
         assert STRINGS["exceptions"][key]["message"], key

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from .action_errors import failed
 from .capabilities import EntryCapabilities
 from .const import DOMAIN
 from .pbx_capabilities import (
@@ -174,7 +175,7 @@ class PbxApiWrites:
         """
         entry = self.hub.entry.title
         if isinstance(err, NotGrantedError) and err.feature is not None:
-            return _failed(
+            return failed(
                 "missing_permission",
                 entry=entry,
                 feature=err.feature,
@@ -189,32 +190,23 @@ class PbxApiWrites:
                     "wildix check the PBX API token",
                 )
             if err.status == 403 and switch:
-                return _failed("switch_forbidden", entry=entry, switch=subject)
+                return failed("switch_forbidden", entry=entry, switch=subject)
             if err.status == 403:
-                return _failed("pbx_admin_needed", entry=entry, user=subject)
-            return _failed("pbx_token_refused", entry=entry)
+                return failed("pbx_admin_needed", entry=entry, user=subject)
+            return failed("pbx_token_refused", entry=entry)
         if isinstance(err, PbxRouteMissingError) and switch:
-            return _failed(
+            return failed(
                 "switch_not_found", entry=entry, route=err.path, switch=subject
             )
         if isinstance(err, PbxRouteMissingError):
-            return _failed(
+            return failed(
                 "pbx_not_supported", entry=entry, route=err.path, user=subject
             )
         if isinstance(err, PbxConnectionError):
-            return _failed("pbx_cannot_connect", entry=entry)
+            return failed("pbx_cannot_connect", entry=entry)
         # The PBX's own text is never shown: only its status (the text went to the
         # debug log, redacted).
         status = "?" if err.status is None else str(err.status)
         if isinstance(err, PbxRefusedError):
-            return _failed("pbx_refused", entry=entry, user=subject, status=status)
-        return _failed("pbx_unexpected_answer", entry=entry, status=status)
-
-
-def _failed(key: str, **placeholders: str) -> HomeAssistantError:
-    """Return the translated error for something the PBX did not do."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
+            return failed("pbx_refused", entry=entry, user=subject, status=status)
+        return failed("pbx_unexpected_answer", entry=entry, status=status)

@@ -7,14 +7,12 @@ but asks the PBX for every contact: administrators and automations only.
 
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service import async_register_admin_service
 
+from .action_errors import invalid, loaded_entry
 from .const import DOMAIN
-from .hub import WildixConfigEntry
 from .pbx_transport import PbxError
 from .schema import vol
 
@@ -26,31 +24,17 @@ REFRESH_PHONEBOOK_SCHEMA: Final = vol.Schema(
 )
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-
-
-def _loaded_entry(hass: HomeAssistant, entry_id: str) -> WildixConfigEntry:
-    """Return a loaded Wildix entry, or raise why the action cannot use it."""
-    entry: WildixConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise _invalid("unknown_entry", entry_id=entry_id)
-    if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("entry_not_loaded", entry=entry.title)
-    return entry
-
-
 async def _async_refresh_phonebook(call: ServiceCall) -> None:
     """Read an entry's phonebooks now; say why when the PBX does not answer them."""
-    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    entry = loaded_entry(
+        call.hass,
+        entry_id := call.data[ATTR_CONFIG_ENTRY_ID],
+        invalid("unknown_entry", entry_id=entry_id),
+    )
     hub = entry.runtime_data
     api, phonebook = hub.pbx_api, hub.call_history.pbx
     if api is None or phonebook is None:
-        raise _invalid("no_pbx_connection", entry=entry.title)
+        raise invalid("no_pbx_connection", entry=entry.title)
     try:
         await phonebook.async_read_phonebook()
     except PbxError as err:

@@ -7,12 +7,12 @@ automations and administrators, others only for the Wildix user linked to them.
 
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 
+from .action_errors import invalid, loaded_entry
 from .const import DOMAIN
 from .devices import find_user
 from .hub import WildixConfigEntry
@@ -35,23 +35,6 @@ MARK_READ_SCHEMA: Final = vol.Schema(_TARGET)
 DELETE_SCHEMA: Final = vol.Schema(_TARGET)
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-
-
-def _loaded_entry(hass: HomeAssistant, entry_id: str) -> WildixConfigEntry:
-    entry: WildixConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise _invalid("voicemail_not_found", message=entry_id)
-    if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("entry_not_loaded", entry=entry.title)
-    return entry
-
-
 async def _target(
     call: ServiceCall, *, whole_inbox: bool
 ) -> tuple[WildixConfigEntry, str, InboxItem | None]:
@@ -61,19 +44,25 @@ async def _target(
     if (content_id := call.data.get(ATTR_MEDIA_CONTENT_ID)) is not None:
         parts = content_id.removeprefix(f"{MEDIA_SOURCE_SCHEME}{DOMAIN}/").split("/")
         if len(parts) != 4 or parts[2] != Kind.VOICEMAIL:
-            raise _invalid("voicemail_not_found", message=content_id)
-        entry = _loaded_entry(hass, parts[0])
+            raise invalid("voicemail_not_found", message=content_id)
+        entry = loaded_entry(
+            hass, parts[0], invalid("voicemail_not_found", message=parts[0])
+        )
         extension, message_id = parts[1], parts[3]
     elif (device_id := call.data.get(ATTR_DEVICE_ID)) is not None:
         device = dr.async_get(hass).async_get(device_id)
         if device is None:
-            raise _invalid("unknown_device", device_id=device_id)
+            raise invalid("unknown_device", device_id=device_id)
         if (found := find_user(hass, device.identifiers)) is None:
-            raise _invalid("not_a_user", device=device.name or device_id)
-        entry = _loaded_entry(hass, found[0].entry_id)
+            raise invalid("not_a_user", device=device.name or device_id)
+        entry = loaded_entry(
+            hass,
+            found[0].entry_id,
+            invalid("voicemail_not_found", message=found[0].entry_id),
+        )
         extension = found[1]
     else:
-        raise _invalid("voicemail_target_missing")
+        raise invalid("voicemail_target_missing")
     user = (
         None
         if call.context.user_id is None
@@ -83,7 +72,7 @@ async def _target(
     if message_id is None:
         if whole_inbox:
             return entry, extension, None
-        raise _invalid("voicemail_target_missing")
+        raise invalid("voicemail_target_missing")
     inbox = entry.runtime_data.inbox.inbox
     item = inbox.get(extension, message_id) or next(
         (
@@ -94,7 +83,7 @@ async def _target(
         None,
     )
     if item is None or item.kind is not Kind.VOICEMAIL:
-        raise _invalid("voicemail_not_found", message=message_id)
+        raise invalid("voicemail_not_found", message=message_id)
     return entry, extension, item
 
 

@@ -10,10 +10,10 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from .action_errors import failed, invalid
 from .call_log_services import async_setup_call_log_services
 from .const import DOMAIN
 from .coordinator import PbxApi
@@ -82,24 +82,6 @@ class _User:
         return self.api.hub.entry.options
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return the translated error for input an action cannot take."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-
-
-def _failed(key: str, **placeholders: str) -> HomeAssistantError:
-    """Return the translated error for an action the PBX did not carry out."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-
-
 async def _users(call: ServiceCall, device_ids: list[str]) -> list[_User]:
     """Return the PBX users of devices, once the caller may act for every one of them.
 
@@ -117,16 +99,16 @@ def _user(hass: HomeAssistant, device_id: str) -> _User:
     """Return the PBX user of a device, or raise why an action cannot act for it."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
-        raise _invalid("unknown_device", device_id=device_id)
+        raise invalid("unknown_device", device_id=device_id)
     name = device.name_by_user or device.name or device_id
     if (found := find_user(hass, device.identifiers)) is None:
-        raise _invalid("not_a_user", device=name)
+        raise invalid("not_a_user", device=name)
     entry, extension = found
     if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("entry_not_loaded", entry=entry.title)
+        raise invalid("entry_not_loaded", entry=entry.title)
     api: PbxApi | None = entry.runtime_data.pbx_api
     if api is None:
-        raise _invalid("no_pbx_connection", entry=entry.title)
+        raise invalid("no_pbx_connection", entry=entry.title)
     return _User(api, extension, name)
 
 
@@ -150,15 +132,15 @@ async def _act_for_each(
             )
     except TimeoutError as err:
         titles = ", ".join(sorted({user.entry_title for user in users}))
-        raise _failed("pbx_cannot_connect", entry=titles) from err
+        raise failed("pbx_cannot_connect", entry=titles) from err
     failures: list[tuple[_User, Exception, Exception]] = []
     for user, result in zip(users, results, strict=True):
         if isinstance(result, PbxError):
             failures.append((user, result, user.api.refusal(result, user.name)))
         elif isinstance(result, ValueError):
             # An extension from events that the API cannot address (e.g. with `*`).
-            invalid = _invalid("invalid_extension", extension=user.extension)
-            failures.append((user, result, invalid))
+            refused = invalid("invalid_extension", extension=user.extension)
+            failures.append((user, result, refused))
         elif isinstance(result, Exception):
             failures.append((user, result, result))
         elif isinstance(result, BaseException):
@@ -181,7 +163,7 @@ async def _async_set_presence(call: ServiceCall) -> None:
         # A time without a zone is Home Assistant's local time.
         until = dt_util.as_utc(until)
         if until <= dt_util.utcnow():
-            raise _invalid(
+            raise invalid(
                 "until_in_past",
                 until=dt_util.as_local(until).isoformat(sep=" ", timespec="minutes"),
             )
@@ -201,12 +183,12 @@ async def _async_call(call: ServiceCall) -> None:
     try:
         number = normalize_number(call.data[ATTR_NUMBER])
     except ValueError as err:
-        raise _invalid("invalid_number", number=call.data[ATTR_NUMBER]) from err
+        raise invalid("invalid_number", number=call.data[ATTR_NUMBER]) from err
     prefixes = dial_prefixes(user.options)
     # Internal numbers: the users with devices, and the directory's users the filter left out.
     internal = user.api.hub.model.users.keys() | user.api.book.colleagues.keys()
     if (refusal := dial_refusal(number, prefixes, internal)) is not None:
-        raise _invalid(
+        raise invalid(
             refusal,
             number=call.data[ATTR_NUMBER],
             entry=user.entry_title,
@@ -220,7 +202,7 @@ async def _async_call(call: ServiceCall) -> None:
             await api.async_originate(number)
             return
         if api.call_control is False:
-            raise _failed("call_unsupported", entry=user.entry_title, user=user.name)
+            raise failed("call_unsupported", entry=user.entry_title, user=user.name)
         # A 404 is this call's error (the PBX may not know this user), never a sign
         # that call control is off for everyone.
         await api.async_make_call(user.extension, number)
@@ -236,7 +218,7 @@ async def _async_hang_up(call: ServiceCall) -> None:
     async def hang_up(user: _User) -> None:
         api = user.api
         if api.call_control is False:
-            raise _failed("hang_up_unsupported", entry=user.entry_title)
+            raise failed("hang_up_unsupported", entry=user.entry_title)
         calls = await api.client.async_list_calls(user.extension)
         api.call_control = True
         # No call in progress is not an error: the user's phone is free, as asked.
