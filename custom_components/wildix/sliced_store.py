@@ -15,13 +15,17 @@ from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 import inspect
+import logging
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
+import orjson
 
 from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
 
 # What is saved is a snapshot (encoded pieces and plain values), so Home Assistant may
 # serialise it in its executor: older releases (2025.4 among them) always do, newer
@@ -31,6 +35,24 @@ OFF_THE_LOOP: dict[str, Any] = (
     if "serialize_in_event_loop" in inspect.signature(Store.__init__).parameters
     else {}
 )
+
+
+def encode_all(kind: str, items: list[Any]) -> orjson.Fragment:
+    """Return items (dataclasses, lists...) as one JSON array, leaving out any JSON cannot hold.
+
+    One bad value must not make every save fail and lose everything else.
+    """
+    try:
+        return orjson.Fragment(orjson.dumps(items))
+    except TypeError:
+        pass
+    kept = []
+    for item in items:
+        try:
+            kept.append(orjson.Fragment(orjson.dumps(item)))
+        except TypeError as err:
+            _LOGGER.warning("Not saving a %s that cannot be stored: %s", kind, err)
+    return orjson.Fragment(orjson.dumps(kept))
 
 
 async def in_slices[T](
