@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -22,13 +23,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.wildix import call_log_store, inbox_store
-from custom_components.wildix.call_log import UserCallLog
+from custom_components.wildix.call_log import LoggedCall, UserCallLog
 from custom_components.wildix.call_log_store import SAVE_DELAY as CALL_LOG_DELAY
 from custom_components.wildix.const import DOMAIN, SAVE_DELAY
 from custom_components.wildix.inbox import Inbox
 from custom_components.wildix.sliced_store import encode_all
 
-from .common import ENTRY_ID, START, WildixSender, hub_of
+from .common import ENTRY_ID, START, WildixSender, entity_id, hub_of
 from .inbox_events import voicemail_completed
 
 CALL_LOG = f"{DOMAIN}.{ENTRY_ID}.call_log"
@@ -77,26 +78,26 @@ def voicemail(number: int) -> dict[str, Any]:
     )
 
 
-def saved_call(extension: str, number: int) -> dict[str, Any]:
-    """Return a call as version 1 of the call log saved it: one every 10 minutes back."""
+def saved_call(extension: str, number: int) -> list[Any]:
+    """Return a call as the call log stores it (a row): one every 10 minutes back."""
     started = START_MS - (number + 1) * 600_000
-    return {
-        "call_id": f"de_w204518_{started // 1000}.{extension}{number}",
-        "direction": "inbound",
-        "outgoing": False,
-        "remote_number": "+4940555777888",
-        "remote_name": None,
-        "remote_local": False,
-        "started_ms": started,
-        "ended_ms": started + 60_000,
-        "answered": True,
-        "missed": False,
-        "talk_seconds": 55.0,
-        "answered_by": extension,
-        "voicemail": False,
-        "recording": False,
-        "source": "live",
-    }
+    return [
+        f"de_w204518_{started // 1000}.{extension}{number}",  # call id
+        "inbound",  # direction
+        False,  # outgoing
+        "+4940555777888",  # remote number
+        None,  # remote name
+        False,  # remote is local
+        started,
+        started + 60_000,  # ended
+        True,  # answered
+        False,  # missed
+        55.0,  # talk seconds
+        extension,  # answered by
+        False,  # voicemail
+        False,  # recording
+        "live",  # source
+    ]
 
 
 def saved_item(extension: str, number: int) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def saved_logs(hass_storage: dict[str, Any]) -> list[str]:
     """Save full call logs of users, enough for a save in several slices."""
     extensions = [str(300 + number) for number in range(LOG_USERS)]
     hass_storage[CALL_LOG] = {
-        "version": 1,
+        "version": 2,
         "minor_version": 1,
         "key": CALL_LOG,
         "data": {
@@ -331,3 +332,225 @@ async def test_a_call_json_cannot_hold_loses_only_itself(
     assert "de_w204518_1741082520.0" in str(calls)
     assert "unstorable" not in str(calls)
     assert "Not saving a logged call that cannot be stored" in caplog.text
+
+
+def version_1_call(extension: str, number: int) -> dict[str, Any]:
+    """Return a call as version 1 of the call log stored it: a dict of its fields."""
+    started = START_MS - (number + 1) * 600_000
+    return {
+        "call_id": f"de_w204518_{started // 1000}.{extension}{number}",
+        "direction": "inbound",
+        "outgoing": False,
+        "remote_number": "+4940555777888",
+        "remote_name": None,
+        "remote_local": False,
+        "started_ms": started,
+        "ended_ms": started + 60_000,
+        "answered": True,
+        "missed": False,
+        "talk_seconds": 55.0,
+        "answered_by": extension,
+        "voicemail": False,
+        "recording": False,
+        "source": "live",
+    }
+
+
+MISSED_AT_8 = START_MS - 3_600_000
+
+
+@pytest.fixture
+def version_1_log(hass_storage: dict[str, Any]) -> None:
+    """Save Alice as a user, and her call log and callbacks as version 1 did."""
+    hass_storage[f"{DOMAIN}.{ENTRY_ID}"] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": f"{DOMAIN}.{ENTRY_ID}",
+        "data": {"users": [{"extension": "201", "name": "Alice Example"}]},
+    }
+    missed = {
+        "call_id": "de_w204518_1741075990.3001",
+        "direction": "inbound",
+        "outgoing": False,
+        "remote_number": "+4940555777888",
+        "remote_name": "Max Mustermann",
+        "remote_local": False,
+        "started_ms": MISSED_AT_8,
+        "ended_ms": MISSED_AT_8 + 30_000,
+        "answered": False,
+        "missed": True,
+        "talk_seconds": 0.0,
+        "answered_by": None,
+        "voicemail": True,
+        "recording": False,
+        "source": "history",
+    }
+    # What version 1 read without: these keys had defaults.
+    internal = {
+        "call_id": "de_w204518_1741077790.3002",
+        "direction": "internal",
+        "outgoing": True,
+        "remote_number": "202",
+        "remote_name": "Bob Example",
+        "remote_local": True,
+        "started_ms": MISSED_AT_8 + 1_800_000,
+        "ended_ms": MISSED_AT_8 + 1_860_000,
+        "answered": True,
+        "missed": False,
+        "talk_seconds": 42.5,
+    }
+    hass_storage[CALL_LOG] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": CALL_LOG,
+        "data": {
+            "calls": {
+                "201": [
+                    missed,
+                    {"call_id": "no start", "direction": "inbound"},
+                    internal,
+                ]
+            },
+            "callbacks": {
+                "201": [
+                    {
+                        "uid": "4b1d5f0c9e2a4f6b8d7c3a1e0f9b2c4d",
+                        "key": "+4940555777888",
+                        "number": "+4940555777888",
+                        "name": "Max Mustermann",
+                        "remote_local": False,
+                        "first_ms": MISSED_AT_8,
+                        "last_ms": MISSED_AT_8,
+                        "attempts": 1,
+                        "calls": ["de_w204518_1741075990.3001"],
+                        "completed_ms": None,
+                        "summary": None,
+                    }
+                ]
+            },
+        },
+    }
+
+
+@pytest.mark.usefixtures("version_1_log")
+async def test_a_call_log_of_version_1_is_migrated(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Version 1 kept a dict per call: its calls and callbacks come back, now stored as rows."""
+    calendar = entity_id(hass, "calendar", f"{ENTRY_ID}_201_call_log")
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"start_date_time": "2025-03-04T00:00:00+00:00", "duration": {"hours": 24}},
+        target={"entity_id": calendar},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    events: list[dict[str, Any]] = response[calendar]["events"]  # type: ignore[index,assignment]
+    assert [event["start"] for event in events] == [
+        "2025-03-04T08:14:00+00:00",
+        "2025-03-04T08:44:00+00:00",
+    ]
+    todo = entity_id(hass, "todo", f"{ENTRY_ID}_201_callbacks")
+    assert hass.states.get(todo).state == "1"  # type: ignore[union-attr]
+
+    stored = hass_storage[CALL_LOG]
+    assert (stored["version"], stored["minor_version"]) == (2, 1)
+    assert stored["data"]["calls"]["201"] == [
+        [
+            "de_w204518_1741075990.3001",
+            "inbound",
+            False,
+            "+4940555777888",
+            "Max Mustermann",
+            False,
+            MISSED_AT_8,
+            MISSED_AT_8 + 30_000,
+            False,
+            True,
+            0.0,
+            None,
+            True,
+            False,
+            "history",
+        ],
+        [
+            "de_w204518_1741077790.3002",
+            "internal",
+            True,
+            "202",
+            "Bob Example",
+            True,
+            MISSED_AT_8 + 1_800_000,
+            MISSED_AT_8 + 1_860_000,
+            True,
+            False,
+            42.5,
+            None,
+            False,
+            False,
+            "live",
+        ],
+    ]
+    assert stored["data"]["callbacks"]["201"][0]["number"] == "+4940555777888"
+
+
+async def test_a_call_log_of_version_1_is_migrated_a_few_users_at_a_time(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
+) -> None:
+    """Migrating reads at most SAVE_SLICE calls before others get a turn."""
+    extensions = [str(300 + number) for number in range(LOG_USERS)]
+    hass_storage[CALL_LOG] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": CALL_LOG,
+        "data": {
+            "calls": {
+                extension: [version_1_call(extension, n) for n in range(LOG_CALLS)]
+                for extension in extensions
+            },
+            "callbacks": {},
+        },
+    }
+    turns = LoopTurns(hass)
+    read_in_turn: Counter[int] = Counter()
+    from_dict = LoggedCall.from_dict
+
+    def counting(data: dict[str, Any]) -> LoggedCall:
+        read_in_turn[turns.count] += 1
+        return from_dict(data)
+
+    assert await async_setup_component(hass, "webhook", {})
+    with turns.counting(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LoggedCall, "from_dict", counting)
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+
+    stored = hass_storage[CALL_LOG]
+    assert stored["version"] == 2
+    assert {len(stored["data"]["calls"][extension]) for extension in extensions} == {
+        LOG_CALLS
+    }
+    history = hub_of(hass).call_history
+    assert {len(history.log(extension)) for extension in extensions} == {LOG_CALLS}
+    assert sum(read_in_turn.values()) == LOG_USERS * LOG_CALLS
+    assert max(read_in_turn.values()) <= call_log_store.SAVE_SLICE
+
+
+async def test_a_call_log_of_a_newer_version_is_left_alone(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
+) -> None:
+    """A call log stored by a newer version is neither read nor overwritten."""
+    newer = {
+        "version": 3,
+        "minor_version": 1,
+        "key": CALL_LOG,
+        "data": {"calls": {"201": "as a newer version keeps them"}},
+    }
+    hass_storage[CALL_LOG] = newer
+    assert await async_setup_component(hass, "webhook", {})
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert hass_storage[CALL_LOG] == newer

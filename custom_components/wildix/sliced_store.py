@@ -13,7 +13,7 @@ Unloading, and Home Assistant's final write, save everything at once.
 
 from abc import ABC, abstractmethod
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 import inspect
 import logging
 from typing import Any
@@ -53,6 +53,13 @@ def encode_all(kind: str, items: list[Any]) -> orjson.Fragment:
         except TypeError as err:
             _LOGGER.warning("Not saving a %s that cannot be stored: %s", kind, err)
     return orjson.Fragment(orjson.dumps(kept))
+
+
+def lists_by_key(value: Any) -> dict[str, list[Any]]:
+    """Return what was stored by key (say, each user's calls), leaving out what is no list."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(key): item for key, item in value.items() if isinstance(item, list)}
 
 
 async def in_slices[T](
