@@ -5,7 +5,6 @@ and a restore reads a few at a time (sliced_store.py), so neither holds the even
 loop for long.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -14,7 +13,7 @@ import orjson
 
 from .const import DOMAIN, SAVE_DELAY
 from .inbox import Inbox, InboxItem
-from .sliced_store import OFF_THE_LOOP, SlicedStore, encode_all, in_slices
+from .sliced_store import OFF_THE_LOOP, SlicedStore, encode_all, in_slices, lists_by_key
 
 STORAGE_VERSION = 1
 # Items a save encodes, or a restore reads, before the event loop gets a turn: a
@@ -48,22 +47,22 @@ class InboxStore(SlicedStore[UserItems, orjson.Fragment]):
         """Restore the saved inbox, a few users at a time."""
         if (stored := await self.store.async_load()) is None:
             return
-        users = stored.get("users")
-        if isinstance(users, Mapping):
-            valid = [
-                (str(extension), items)
-                for extension, items in users.items()
-                if isinstance(items, list)
-            ]
-            async for chunk in in_slices(valid, lambda user: len(user[1]), SAVE_SLICE):
-                for extension, items in chunk:
-                    self._inbox.restore_user(extension, items, now_ms)
-        announced = stored.get("announced")
-        if isinstance(announced, list):
+        users = lists_by_key(stored.get("users"))
+        if isinstance(announced := stored.get("announced"), list):
             self._inbox.restore_announced(announced)
+        # Each user's items are let go once read, so that they are not held twice
+        # (unless Home Assistant still holds what it loaded, to write it when stopping).
+        del stored
+
+        def weight(extension: str) -> int:
+            return len(users[extension])
+
+        async for extensions in in_slices(list(users), weight, SAVE_SLICE):
+            for extension in extensions:
+                self._inbox.restore_user(extension, users.pop(extension), now_ms)
 
     def _parts(self) -> list[UserItems]:
-        return [(extension, items) for extension, items in self._inbox.users.items()]
+        return list(self._inbox.users.items())
 
     def _weight(self, part: UserItems) -> int:
         return len(part[1])
