@@ -35,9 +35,10 @@ from .inbox_events import voicemail_completed
 CALL_LOG = f"{DOMAIN}.{ENTRY_ID}.call_log"
 INBOX = f"{DOMAIN}.{ENTRY_ID}.inbox"
 START_MS = int(START.timestamp() * 1000)
-# Enough calls for a save in several slices: three users' logs fit in one.
+# Enough calls for a save in several slices (three users' logs fit in one), and for
+# a restore one user at a time.
 LOG_USERS = 7
-LOG_CALLS = call_log_store.SAVE_SLICE * 3 // 10
+LOG_CALLS = 1500
 # Enough items for a save in two slices: a full inbox, 100 voicemails and 200 recordings.
 INBOX_USERS = 7
 INBOX_ITEMS = 300
@@ -232,7 +233,7 @@ async def test_a_call_log_save_lets_the_event_loop_run_between_a_few_users(
 async def test_a_call_log_restore_lets_the_event_loop_run_between_a_few_users(
     hass: HomeAssistant, saved_logs: list[str], config_entry: MockConfigEntry
 ) -> None:
-    """Setting up reads at most SAVE_SLICE calls before others get a turn."""
+    """Setting up reads at most RESTORE_SLICE calls before others get a turn."""
     turns = LoopTurns(hass)
     restored_in_turn: Counter[int] = Counter()
     restore = UserCallLog.restore
@@ -249,7 +250,7 @@ async def test_a_call_log_restore_lets_the_event_loop_run_between_a_few_users(
     history = hub_of(hass).call_history
     assert {len(history.log(extension)) for extension in saved_logs} == {LOG_CALLS}
     assert sum(restored_in_turn.values()) == LOG_USERS * LOG_CALLS
-    assert max(restored_in_turn.values()) <= call_log_store.SAVE_SLICE
+    assert max(restored_in_turn.values()) <= call_log_store.RESTORE_SLICE
 
 
 async def test_an_inbox_save_lets_the_event_loop_run_between_a_few_users(
@@ -501,7 +502,7 @@ async def test_a_call_log_of_version_1_is_migrated(
 async def test_a_call_log_of_version_1_is_migrated_a_few_users_at_a_time(
     hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
 ) -> None:
-    """Migrating reads at most SAVE_SLICE calls before others get a turn."""
+    """Migrating reads at most RESTORE_SLICE calls before others get a turn."""
     extensions = [str(300 + number) for number in range(LOG_USERS)]
     hass_storage[CALL_LOG] = {
         "version": 1,
@@ -536,7 +537,7 @@ async def test_a_call_log_of_version_1_is_migrated_a_few_users_at_a_time(
     history = hub_of(hass).call_history
     assert {len(history.log(extension)) for extension in extensions} == {LOG_CALLS}
     assert sum(read_in_turn.values()) == LOG_USERS * LOG_CALLS
-    assert max(read_in_turn.values()) <= call_log_store.SAVE_SLICE
+    assert max(read_in_turn.values()) <= call_log_store.RESTORE_SLICE
 
 
 async def test_a_call_log_of_a_newer_version_is_left_alone(

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
 STORAGE_VERSION = 2
 SAVE_DELAY = 30.0
-# Calls and callbacks a save encodes, or a restore reads, before the event loop
-# gets a turn: a few milliseconds.
+# Calls and callbacks a save encodes before the event loop gets a turn, and a
+# restore or migration reads (four times the work per call): a few milliseconds.
 SAVE_SLICE = 5000
+RESTORE_SLICE = 2000
 
 type Encoded = tuple[orjson.Fragment | None, orjson.Fragment | None]
 
@@ -45,7 +46,7 @@ class _Store(Store[dict[str, Any]]):
                 return len(calls[extension])
 
             rows: dict[str, list[list[Any]]] = {}
-            async for extensions in in_slices(list(calls), weight, SAVE_SLICE):
+            async for extensions in in_slices(list(calls), weight, RESTORE_SLICE):
                 for extension in extensions:
                     rows[extension] = _rows_of_dicts(calls.pop(extension))
             old_data["calls"] = rows
@@ -101,7 +102,7 @@ class CallLogStore(SlicedStore[str, Encoded]):
             return len(calls.get(extension, ())) + len(callbacks.get(extension, ()))
 
         users = list(dict.fromkeys([*calls, *callbacks]))
-        async for extensions in in_slices(users, weight, SAVE_SLICE):
+        async for extensions in in_slices(users, weight, RESTORE_SLICE):
             for extension in extensions:
                 if (rows := calls.pop(extension, None)) is not None:
                     history.log(extension).restore(rows, now_ms)
