@@ -13,7 +13,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wildix import calendar, call_log, phone_numbers
+from custom_components.wildix import calendar, call_log, phone_numbers, todo
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, load_event
 from .workload import Workload
@@ -138,3 +138,84 @@ async def test_a_days_totals_are_added_up_once_per_change(
 
     assert changes["today"] > 20  # sensor.*_calls_today
     assert 20 < added <= logs_changed
+
+
+async def test_the_latest_call_is_found_once_per_change_of_the_log(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The calendar shows a user's latest call whenever their phone changes.
+
+    The log remembers which call that is until it changes; before, every change of
+    the phone went through the whole log (up to 2,000 calls) to find it.
+    """
+    await _add_users(hass, wildix)
+    scans = 0
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal scans
+        scans += "key" in kwargs  # a search of the log, not a max of two times
+        return max(*args, **kwargs)
+
+    monkeypatch.setattr(call_log, "max", counted, raising=False)
+    history = setup_integration.runtime_data.call_history
+    logs_changed = 0
+
+    @callback
+    def log_changed() -> None:
+        nonlocal logs_changed
+        logs_changed += 1
+
+    for extension in USERS:
+        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+    await _drive(hass, wildix, seed=10)
+
+    assert logs_changed > 20
+    assert scans <= logs_changed
+
+
+async def test_the_callbacks_are_rendered_only_when_they_changed(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every finished call changes its user's call log; few change their callbacks.
+
+    The to-do list renders its items (a summary and a description each) only when
+    the callbacks, or the way they are shown, changed; before, at every change of
+    the call log.
+    """
+    await _add_users(hass, wildix)
+    built = 0
+    real = todo.TodoItem
+
+    def counted(**fields: Any) -> Any:
+        nonlocal built
+        built += 1
+        return real(**fields)
+
+    monkeypatch.setattr(todo, "TodoItem", counted)
+    history = setup_integration.runtime_data.call_history
+    shown: dict[str, tuple[object, ...]] = {}
+    items_changed = 0
+
+    def follow(extension: str) -> None:
+        @callback
+        def log_changed() -> None:
+            nonlocal items_changed
+            items = tuple(history.callback_list(extension).items.values())
+            if items != shown.get(extension, ()):
+                shown[extension] = items
+                items_changed += len(items)
+
+        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+
+    for extension in USERS:
+        follow(extension)
+    changes = await _drive(hass, wildix, seed=11)
+
+    assert changes["log"] > 20
+    assert 0 < built <= items_changed

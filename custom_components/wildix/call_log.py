@@ -126,8 +126,10 @@ class UserCallLog:
         self.max_days = max_days
         self.max_calls = max_calls
         self._calls: dict[str, LoggedCall] = {}
-        # The last totals asked for (the daily sensors ask three times a change).
+        # The last totals asked for (the daily sensors ask three times a change),
+        # and the latest call (the calendar asks at every change of the phone).
         self._totals: tuple[int, DayTotals] | None = None
+        self._latest: LoggedCall | None = None
 
     def __len__(self) -> int:
         """Return how many calls are logged."""
@@ -176,7 +178,7 @@ class UserCallLog:
         if len(keep) == len(self._calls):
             return False
         self._calls = {call.call_id: call for call in keep}
-        self._totals = None
+        self._totals = self._latest = None
         return True
 
     def between(self, start_ms: int, end_ms: int) -> list[LoggedCall]:
@@ -192,7 +194,9 @@ class UserCallLog:
 
     def latest(self) -> LoggedCall | None:
         """Return the call that began last."""
-        return max(self._calls.values(), key=lambda call: call.started_ms, default=None)
+        if self._latest is None and self._calls:
+            self._latest = max(self._calls.values(), key=lambda call: call.started_ms)
+        return self._latest
 
     def totals_since(self, start_ms: int) -> DayTotals:
         """Return what the calls that began at or after a time add up to."""
@@ -222,19 +226,19 @@ class UserCallLog:
             except (KeyError, TypeError, ValueError):
                 continue
             self._calls[call.call_id] = call
-        self._totals = None
+        self._totals = self._latest = None
         self.prune(now_ms)
 
     def _put(self, call: LoggedCall) -> bool:
         if self._calls.get(call.call_id) == call:
             return False
         self._calls[call.call_id] = call
-        self._totals = None
+        self._totals = self._latest = None
         return True
 
     def _remove(self, call_id: str) -> None:
         del self._calls[call_id]
-        self._totals = None
+        self._totals = self._latest = None
 
     def _same_live_call(self, call: LoggedCall) -> LoggedCall | None:
         return self._match(call, Source.LIVE)
