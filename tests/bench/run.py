@@ -1079,7 +1079,17 @@ class Bench:
                 for sample in samples
             )
         )
+        heap = (await self.hass.command(self.session, action="heap"))["heap"]
+        self.say(
+            f"  a full collection of the garbage collector: {heap['full_collection_ms']:.0f} ms"
+            f" (thread CPU) through {heap['tracked'] / 1000:.0f} thousand objects that may"
+            f" hold others; wildix's state (model, call logs, callbacks, inbox, deliveries"
+            f" seen) {heap['wildix_model'] / 1000:.1f} thousand of them"
+            f" ({heap['wildix_model'] / heap['tracked']:.1%}); the rest is Home Assistant's,"
+            f" most of it for the {heap['wildix_entities']} entities"
+        )
         return {
+            "collection": heap,
             "samples": samples,
             "growth_mib_after_first_tenth": growth,
             "growth_mib_last_half": half,
