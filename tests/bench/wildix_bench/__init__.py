@@ -753,6 +753,9 @@ class StatsView(HomeAssistantView):
             }
         return self.json(data)
 
+    def _profile(self) -> cProfile.Profile | None:
+        return self.profile or _start_profile()
+
     async def post(self, request: Request) -> Response:
         """Switch accounting or the profiler on or off."""
         command: dict[str, Any] = await request.json()
@@ -764,9 +767,9 @@ class StatsView(HomeAssistantView):
             case "profile":
                 self.profile = cProfile.Profile()
                 self.profile.enable()
-            case "unprofile" if self.profile is not None:
-                self.profile.disable()
-                self.profile.dump_stats(command["path"])
+            case "unprofile" if (profile := self._profile()) is not None:
+                profile.disable()
+                profile.dump_stats(command["path"])
                 self.profile = None
             case "trace":
                 tracemalloc.start(command.get("frames", 1))
@@ -792,6 +795,15 @@ _NOT_STATE = (
     types.ModuleType,
     functools.partial,
 )
+
+
+def _start_profile() -> cProfile.Profile | None:
+    """Return the profile the launcher started with Home Assistant (tests/bench/hass.py)."""
+    main = sys.modules.get("__main__")
+    profile: cProfile.Profile | None = getattr(main, "PROFILE", None)
+    if profile is not None:
+        setattr(main, "PROFILE", None)
+    return profile
 
 
 def _collection(hass: HomeAssistant) -> dict[str, Any]:
