@@ -424,6 +424,9 @@ class HubClock:
     def _timed(
         self, original: Callable[..., Any], part: str, outermost: bool
     ) -> Callable[..., Any]:
+        # As the original: Home Assistant runs a function marked @callback in the
+        # event loop, and any other in its executor.
+        @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
             if not (outermost or self._inside):
                 return original(*args, **kwargs)
