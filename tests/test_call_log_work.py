@@ -219,3 +219,27 @@ async def test_the_callbacks_are_rendered_only_when_they_changed(
 
     assert changes["log"] > 20
     assert 0 < built <= items_changed
+
+
+async def test_the_calendar_looks_only_when_the_call_shown_may_have_changed(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most changes of a phone (a call's progress, the line's status) keep its call.
+
+    The hub tells the calendar when the call a phone shows, or its other party,
+    changed, and the call log when a call ended; before, the calendar looked at
+    every change of the phone: more than three looks per change it showed.
+    """
+    looks = 0
+    real = calendar.WildixCallLogCalendar._update_event
+
+    def counted(entity: calendar.WildixCallLogCalendar) -> bool:
+        nonlocal looks
+        looks += 1
+        return real(entity)
+
+    monkeypatch.setattr(calendar.WildixCallLogCalendar, "_update_event", counted)
+    changes = await _drive(hass, wildix, seed=12)
+
+    assert changes["log"] > 20
+    assert looks <= 2 * changes["log"]

@@ -106,7 +106,7 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
         self._update_event()
         await super().async_added_to_hass()
         for signal in (
-            self.hub.signal_user(self.extension, Aspect.PHONE),
+            self.hub.signal_user(self.extension, Aspect.CURRENT_CALL),
             self.hub.call_history.signal_changed(self.extension),
         ):
             self.async_on_remove(
