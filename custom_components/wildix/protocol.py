@@ -3,11 +3,12 @@
 This module knows the Wildix wire format and nothing of Home Assistant.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 import hmac
+from operator import attrgetter
 import re
 from typing import Any
 
@@ -112,6 +113,11 @@ class PresenceStatus(StrEnum):
 _LEG_STATUSES = {status.value: status for status in LegStatus}
 _ANSWERED = (LegStatus.TALKING, LegStatus.HOLD)
 _DIRECTIONS = {direction.value: direction for direction in Direction}
+_FLOW_INDEX = attrgetter("index")
+# The words as Wildix sends them, found without cleaning them up first.
+_DIRECTION_WORDS = _DIRECTIONS | {
+    direction.value.upper(): direction for direction in Direction
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,33 +264,36 @@ def parse_event(payload: object) -> WildixEvent:
     """Turn a decoded JSON delivery into an event; raise ProtocolError if it is none."""
     if not isinstance(payload, dict):
         raise ProtocolError("the body is not a JSON object")
-    event_type = payload.get("type")
+    get = payload.get
+    event_type = get("type")
     if not isinstance(event_type, str) or not event_type:
         raise ProtocolError("the event has no type")
-    event_id = payload.get("id")
+    event_id = get("id")
     if not isinstance(event_id, str) or not event_id:
         raise ProtocolError("the event has no id")
-    time = _epoch_ms(payload.get("time"))
-    if time is None and event_type in EventType:
+    time = _epoch_ms(get("time"))
+    parse = _BODY_PARSERS.get(event_type)
+    if time is None and parse is not None:
         # Other types are only passed through: refusing them would make Wildix
         # retry, forever, something this integration never uses.
         raise ProtocolError("the event has no valid time")
-    data = payload.get("data", {})
+    data = get("data", {})
     if not isinstance(data, dict):
         raise ProtocolError("the event data is not an object")
     body: EventBody | None = None
     problem: str | None = None
-    try:
-        body = _parse_body(event_type, event_id, data)
-    except ProtocolError as err:
-        problem = str(err)
+    if parse is not None:
+        try:
+            body = parse(event_type, event_id, data)
+        except ProtocolError as err:
+            problem = str(err)
     return WildixEvent(
         id=event_id,
         type=event_type,
         time=time,
-        pbx=_text(payload.get("pbx")),
-        company=_text(payload.get("company")),
-        integration_id=_text(payload.get("integrationId")),
+        pbx=_text(get("pbx")),
+        company=_text(get("company")),
+        integration_id=_text(get("integrationId")),
         data=data,
         body=body,
         problem=problem,
@@ -402,34 +411,25 @@ def _deeper_than(value: object, limit: int) -> bool:
     return False
 
 
-def _parse_body(
-    event_type: str, event_id: str, data: dict[str, Any]
-) -> EventBody | None:
-    match event_type:
-        case EventType.CALL_START | EventType.CALL_UPDATE | EventType.CALL_END:
-            return _legacy_call(event_type, event_id, data)
-        case (
-            EventType.CALL_LIVE_PROGRESS
-            | EventType.CALL_LIVE_COMPLETED
-            | EventType.CALL_LIVE_INTERRUPTED
-        ):
-            phase = (
-                CallPhase.PROGRESS
-                if event_type == EventType.CALL_LIVE_PROGRESS
-                else CallPhase.END
-            )
-            return _flows_call(CallFamily.LIVE, phase, event_id, data)
-        case EventType.CALL_COMPLETED:
-            return _flows_call(CallFamily.ANALYTICS, CallPhase.HISTORY, event_id, data)
-        case EventType.PRESENCE_USER:
-            return _presence(data)
-        case EventType.PRESENCE_TELEPHONY:
-            return UserTelephony(
-                extension=_required_extension(data.get("extension")),
-                email=_text(data.get("email")),
-                status=_text(data.get("status")) or "",
-            )
-    return None
+def _live_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
+    phase = (
+        CallPhase.PROGRESS
+        if event_type == EventType.CALL_LIVE_PROGRESS
+        else CallPhase.END
+    )
+    return _flows_call(CallFamily.LIVE, phase, event_id, data)
+
+
+def _stored_call(_event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
+    return _flows_call(CallFamily.ANALYTICS, CallPhase.HISTORY, event_id, data)
+
+
+def _telephony(_event_type: str, _event_id: str, data: dict[str, Any]) -> UserTelephony:
+    return UserTelephony(
+        extension=_required_extension(data.get("extension")),
+        email=_text(data.get("email")),
+        status=_text(data.get("status")) or "",
+    )
 
 
 def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
@@ -469,7 +469,7 @@ def _flows_call(
                 flows.append(
                     _flow(position, raw, stored=family is CallFamily.ANALYTICS)
                 )
-    flows.sort(key=lambda flow: flow.index)
+    flows.sort(key=_FLOW_INDEX)
     return CallEvent(
         call_id=_text(data.get("id")) or event_id,
         family=family,
@@ -511,7 +511,7 @@ def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFl
     )
 
 
-def _presence(data: dict[str, Any]) -> UserPresence:
+def _presence(_event_type: str, _event_id: str, data: dict[str, Any]) -> UserPresence:
     return UserPresence(
         extension=_required_extension(data.get("extension")),
         email=_text(data.get("email")),
@@ -529,11 +529,12 @@ def _end_cause(data: dict[str, Any]) -> str | None:
 def _party(raw: object) -> Party | None:
     if not isinstance(raw, dict):
         return None
-    phone = _text(raw.get("phone"))
-    name = _text(raw.get("name"))
+    get = raw.get
+    phone = _text(get("phone"))
+    name = _text(get("name"))
     extension = None
-    if _text(raw.get("type")) == "LOCAL":
-        extension = _extension(raw.get("userExtension")) or _extension(phone)
+    if isinstance(kind := get("type"), str) and kind.strip() == "LOCAL":
+        extension = _extension(get("userExtension")) or _extension(phone)
     if extension is None:
         # Only the PBX's users are learnt about: an outside party is a number and a name.
         return Party(local=False, phone=phone, name=name)
@@ -542,10 +543,10 @@ def _party(raw: object) -> Party | None:
         phone=phone,
         name=name,
         extension=extension,
-        email=_text(raw.get("email")),
-        user_id=_text(raw.get("userId")),
-        department=_text(raw.get("userDepartment")),
-        group=_text(raw.get("groupName")),
+        email=_text(get("email")),
+        user_id=_text(get("userId")),
+        department=_text(get("userDepartment")),
+        group=_text(get("groupName")),
     )
 
 
@@ -585,26 +586,26 @@ def _remote_phone(caller: Party | None, callee: Party | None) -> str | None:
 def _location(raw: object) -> Location | None:
     if not isinstance(raw, dict):
         return None
-    location = Location(
-        address=_text(raw.get("address")),
-        latitude=_coordinate(raw.get("lat"), 90),
-        longitude=_coordinate(raw.get("lng"), 180),
-    )
-    if location == Location(None, None, None):
+    address = _text(raw.get("address"))
+    latitude = _coordinate(raw.get("lat"), 90)
+    longitude = _coordinate(raw.get("lng"), 180)
+    if address is None and latitude is None and longitude is None:
         return None
-    return location
+    return Location(address=address, latitude=latitude, longitude=longitude)
 
 
 def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
-    names: list[str] = []
     data = raw.get("recordingsData")
+    plain = raw.get("recordings")
+    if not isinstance(data, list) and not isinstance(plain, list):
+        return ()  # most flows have no recording
+    names: list[str] = []
     if isinstance(data, list):
         names.extend(
             name
             for item in data
             if isinstance(item, dict) and (name := _text(item.get("fileName")))
         )
-    plain = raw.get("recordings")
     if not names and isinstance(plain, list):
         names.extend(name for item in plain if (name := _text(item)))
     return tuple(names)
@@ -618,6 +619,13 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
     `type`; `recordingsData[]` lists recordings; the deprecated `attachment` is one
     URL whose kind `attachmentType` names (PBX-API-HISTORY.md §5).
     """
+    get = raw.get
+    if (
+        not isinstance(get("attachments"), list)
+        and not isinstance(get("recordingsData"), list)
+        and not isinstance(get("attachment"), str)
+    ):
+        return ()  # most flows have no file
     found: list[Attachment] = []
 
     def add(item: dict[str, Any], kind: str) -> None:
@@ -663,15 +671,22 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
 def _voicemail_flag(raw: dict[str, Any]) -> bool:
     """Tell whether a flow says it ended in voicemail (`flags`, `attachmentType`)."""
     flags = raw.get("flags")
-    if isinstance(flags, list) and any(
-        isinstance(flag, str) and flag.strip().lower() == "voicemail"
-        for flag in flags[:MAX_ATTACHMENTS]
+    if (
+        isinstance(flags, list)
+        and flags
+        and any(
+            isinstance(flag, str) and flag.strip().lower() == "voicemail"
+            for flag in flags[:MAX_ATTACHMENTS]
+        )
     ):
         return True
-    return (_text(raw.get("attachmentType")) or "").lower() == "voicemail"
+    kind = raw.get("attachmentType")
+    return kind is not None and (_text(kind) or "").lower() == "voicemail"
 
 
 def _leg_status(raw: object) -> LegStatus:
+    if isinstance(raw, str) and (status := _LEG_STATUSES.get(raw)) is not None:
+        return status
     text = _text(raw)
     if text is None:
         return LegStatus.UNKNOWN
@@ -679,6 +694,8 @@ def _leg_status(raw: object) -> LegStatus:
 
 
 def _direction(raw: object) -> Direction | None:
+    if isinstance(raw, str) and (direction := _DIRECTION_WORDS.get(raw)) is not None:
+        return direction
     text = _text(raw)
     if text is None:
         return None
@@ -687,6 +704,9 @@ def _direction(raw: object) -> Direction | None:
 
 def is_extension(text: str) -> bool:
     """Tell whether a string can be a Wildix extension."""
+    # Nearly every extension is ASCII letters and digits: no regular expression.
+    if len(text) <= 32 and text.isascii() and text.isalnum():
+        return True
     return _EXTENSION.fullmatch(text) is not None
 
 
@@ -703,6 +723,13 @@ def _required_extension(raw: object) -> str:
 
 
 def _extension(raw: object) -> str | None:
+    if (
+        isinstance(raw, str)
+        and len(raw) <= 32
+        and raw.isascii()
+        and raw.isalnum()  # nothing to strip, and an extension
+    ):
+        return raw
     text = _text(raw)
     if text is None or not is_extension(text):
         return None
@@ -730,6 +757,8 @@ def _url(raw: object) -> str | None:
 
 def _integer(raw: object, maximum: int) -> int | None:
     """Return a whole number from 0 to maximum; None for anything else."""
+    if type(raw) is int:  # what JSON holds nearly always
+        return raw if 0 <= raw <= maximum else None
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
     if not 0 <= raw <= maximum:  # also refuses NaN
@@ -738,6 +767,8 @@ def _integer(raw: object, maximum: int) -> int | None:
 
 
 def _epoch_ms(raw: object) -> int | None:
+    if type(raw) is int and 0 <= raw <= MAX_EPOCH_MS:
+        return raw
     return _integer(raw, MAX_EPOCH_MS)
 
 
@@ -771,3 +802,17 @@ def _iso_ms(raw: object) -> int | None:
     if value is None:
         return None
     return _epoch_ms(round(value.timestamp() * 1000))
+
+
+# One look-up instead of a match over every type; a modelled type is one listed here.
+_BODY_PARSERS: dict[str, Callable[[str, str, dict[str, Any]], EventBody]] = {
+    EventType.CALL_START: _legacy_call,
+    EventType.CALL_UPDATE: _legacy_call,
+    EventType.CALL_END: _legacy_call,
+    EventType.CALL_LIVE_PROGRESS: _live_call,
+    EventType.CALL_LIVE_COMPLETED: _live_call,
+    EventType.CALL_LIVE_INTERRUPTED: _live_call,
+    EventType.CALL_COMPLETED: _stored_call,
+    EventType.PRESENCE_USER: _presence,
+    EventType.PRESENCE_TELEPHONY: _telephony,
+}
