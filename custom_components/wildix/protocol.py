@@ -311,7 +311,11 @@ def without_file_urls(data: Mapping[str, Any]) -> dict[str, Any]:
     nested `voicemail`/`recording`/`fax`) and `recordingsData[]`, and the deprecated
     `attachment` (a bare URL) leaves its flow; `attachmentType`, file names, owners and
     times stay. The inbox plays the files by their media content id instead.
+    Data without such keys is returned as it is, not copied: most deliveries carry
+    no file, and nothing changes the data once it is decoded.
     """
+    if isinstance(data, dict) and not _holds_files(data):
+        return data
 
     def strip(node: Mapping[str, Any]) -> dict[str, Any]:
         result = {key: value for key, value in node.items() if key != "attachment"}
@@ -326,6 +330,22 @@ def without_file_urls(data: Mapping[str, Any]) -> dict[str, Any]:
             strip(flow) if isinstance(flow, Mapping) else flow for flow in flows
         ]
     return result
+
+
+def _holds_files(data: dict[str, Any]) -> bool:
+    """Tell whether event data or one of its flows has a key that may link a file."""
+    if "attachment" in data or "attachments" in data or "recordingsData" in data:
+        return True
+    flows = data.get("flows")
+    if isinstance(flows, list):
+        for flow in flows:
+            if isinstance(flow, Mapping) and (
+                "attachment" in flow
+                or "attachments" in flow
+                or "recordingsData" in flow
+            ):
+                return True
+    return False
 
 
 def _without_url(item: Any) -> Any:
