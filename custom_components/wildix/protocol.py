@@ -546,7 +546,11 @@ def _presence(_event_type: str, _event_id: str, data: dict[str, Any]) -> UserPre
 
 
 def _end_cause(data: dict[str, Any]) -> str | None:
-    return _text(data.get("endCauseStr")) or _text(data.get("endCause"))
+    words = data.get("endCauseStr")
+    code = data.get("endCause")
+    if words is None and code is None:  # a call that goes on
+        return None
+    return _text(words) or _text(code)
 
 
 def _party(raw: object) -> Party | None:
