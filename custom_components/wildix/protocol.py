@@ -613,7 +613,7 @@ def _location(raw: object) -> Location | None:
     longitude = _coordinate(raw.get("lng"), 180)
     if address is None and latitude is None and longitude is None:
         return None
-    return Location(address=address, latitude=latitude, longitude=longitude)
+    return Location(address, latitude, longitude)
 
 
 def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
@@ -655,14 +655,10 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
         name = _text(item.get("fileName")) or _text(item.get("name"))
         if url is None and name is None:
             return
-        attachment = Attachment(
-            type=kind.lower(),
-            url=url,
-            name=name,
-            owner=(_text(item.get("owner")) or "").lower() or None,
-            start_ms=_epoch_ms(item.get("start")),
-            end_ms=_epoch_ms(item.get("end")),
-        )
+        owner = (_text(item.get("owner")) or "").lower() or None
+        start_ms = _epoch_ms(item.get("start"))
+        end_ms = _epoch_ms(item.get("end"))
+        attachment = Attachment(kind.lower(), url, name, owner, start_ms, end_ms)
         if all(url != other.url or name != other.name for other in found):
             found.append(attachment)
 
