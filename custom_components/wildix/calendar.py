@@ -1,6 +1,6 @@
 """Calendars: each user's call log, every finished call an event, on during a call."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from homeassistant.components.calendar import (
     CalendarEntity,
@@ -21,6 +21,9 @@ from .views import timestamp
 PARALLEL_UPDATES = 0
 
 CALL_LOG = CalendarEntityDescription(key="call_log", translation_key="call_log")
+
+# An event as shown: summary, description, start and end (epoch ms), uid.
+type Shown = tuple[str, str | None, int, int, str]
 
 
 async def async_setup_entry(
@@ -51,43 +54,42 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
         return self._current
 
     def _update_event(self) -> bool:
-        """Work out the event to show; return whether it differs from the one shown."""
-        event = self._current_call()
+        """Work out the event to show; return whether it differs from the one shown.
+
+        What it shows is compared first (texts, times to the second); Home
+        Assistant's validated `CalendarEvent` is built only when that changed.
+        """
+        shown = self._shown_now()
         # What the state and its attributes show: times to the second.
-        shown = (
-            None
-            if event is None
-            else (
-                event.summary,
-                event.description,
-                int(event.start_datetime_local.timestamp()),
-                int(event.end_datetime_local.timestamp()),
-            )
+        key = (
+            None if shown is None else (*shown[:2], shown[2] // 1000, shown[3] // 1000)
         )
-        if shown == self._shown:
+        if key == self._shown:
             return False
-        self._current, self._shown = event, shown
+        self._shown = key
+        self._current = None if shown is None else _calendar_event(*shown)
         return True
 
-    def _current_call(self) -> CalendarEvent | None:
-        """Return the call in progress, else the last finished call."""
+    def _shown_now(self) -> Shown | None:
+        """Return the call in progress, else the last finished call, as shown."""
         history = self.hub.call_history
         if (user := self.user) is not None and (leg := user.phone().leg) is not None:
             record = leg.record
-            start = timestamp(record.started_ms)
+            start = record.started_ms
             # Calls without news end at the stale-call timeout: so does the event.
-            end = start + timedelta(seconds=self.hub.model.stale_call_timeout)
+            end = start + int(self.hub.model.stale_call_timeout * 1000)
             party = history.render().party(
                 record.remote_number, record.remote_name, record.remote_local
             )
-            return CalendarEvent(
-                start=start,
-                end=max(end, dt_util.utcnow() + timedelta(minutes=1)),
-                summary=history.texts["call_with"].format(party=party),
-                uid=record.call_id,
+            return (
+                history.texts["call_with"].format(party=party),
+                None,
+                start,
+                max(end, int(dt_util.utcnow().timestamp() * 1000) + 60_000),
+                record.call_id,
             )
         latest = history.log(self.extension).latest()
-        return None if latest is None else self._event(latest)
+        return None if latest is None else self._shown_call(latest)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -104,7 +106,7 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
         self._update_event()
         await super().async_added_to_hass()
         for signal in (
-            self.hub.signal_user(self.extension, Aspect.PHONE),
+            self.hub.signal_user(self.extension, Aspect.CURRENT_CALL),
             self.hub.call_history.signal_changed(self.extension),
         ):
             self.async_on_remove(
@@ -117,13 +119,29 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
             self.async_write_ha_state()
 
     def _event(self, call: LoggedCall) -> CalendarEvent:
+        return _calendar_event(*self._shown_call(call))
+
+    def _shown_call(self, call: LoggedCall) -> Shown:
+        """Return a finished call as its event shows it (times in epoch ms)."""
         render = self.hub.call_history.render()
-        start = timestamp(call.started_ms)
-        return CalendarEvent(
-            start=start,
+        start = call.started_ms
+        return (
+            render.summary(call),
+            render.description(call, self.hub.call_history.names.user_name),
+            start,
             # A calendar event lasts; a call that never rang shows as one second.
-            end=max(timestamp(call.ended_ms), start + timedelta(seconds=1)),
-            summary=render.summary(call),
-            description=render.description(call, self.hub.call_history.names.user_name),
-            uid=call.call_id,
+            max(call.ended_ms, start + 1000),
+            call.call_id,
         )
+
+
+def _calendar_event(
+    summary: str, description: str | None, start_ms: int, end_ms: int, uid: str
+) -> CalendarEvent:
+    return CalendarEvent(
+        start=timestamp(start_ms),
+        end=timestamp(end_ms),
+        summary=summary,
+        description=description,
+        uid=uid,
+    )

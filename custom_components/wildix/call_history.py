@@ -46,6 +46,8 @@ class CallHistory:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._followed: dict[str, list[CALLBACK_TYPE]] = {}
         self.texts = ENGLISH
+        # Counts the changes of how calls are shown (names, privacy) for every user.
+        self.generation = 0
         # The PBX's history and phonebooks, with the PBX API (pbx_call_log.py).
         self.pbx: PbxCallLog | None = None
         self.names = CallNames(hub.model, lambda: self.pbx)
@@ -88,6 +90,7 @@ class CallHistory:
     @callback
     def async_names_changed(self) -> None:
         """Show calls and callbacks again: the phonebooks changed."""
+        self.generation += 1
         for extension in {*self.logs, *self.callbacks}:
             async_dispatcher_send(self.hass, self.signal_changed(extension))
 

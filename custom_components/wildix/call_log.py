@@ -182,6 +182,10 @@ class UserCallLog:
         self.max_days = max_days
         self.max_calls = max_calls
         self._calls: dict[str, LoggedCall] = {}
+        # The last totals asked for (the daily sensors ask three times a change),
+        # and the latest call (the calendar asks at every change of the phone).
+        self._totals: tuple[int, DayTotals] | None = None
+        self._latest: LoggedCall | None = None
 
     def __len__(self) -> int:
         """Return how many calls are logged."""
@@ -211,12 +215,12 @@ class UserCallLog:
                 return self._put(merged)
         elif (backfilled := self._same_history_call(call)) is not None:
             # Logged from the history before its events arrived: the live one wins.
-            del self._calls[backfilled.call_id]
+            self._remove(backfilled.call_id)
         changed = self._put(call)
         if len(self._calls) > self.max_calls:
             # One over the bound: the oldest goes (older days go in prune, daily).
             oldest = min(self._calls.values(), key=lambda logged: logged.started_ms)
-            del self._calls[oldest.call_id]
+            self._remove(oldest.call_id)
             changed = oldest is not call
         return changed
 
@@ -230,6 +234,7 @@ class UserCallLog:
         if len(keep) == len(self._calls):
             return False
         self._calls = {call.call_id: call for call in keep}
+        self._totals = self._latest = None
         return True
 
     def between(self, start_ms: int, end_ms: int) -> list[LoggedCall]:
@@ -245,10 +250,14 @@ class UserCallLog:
 
     def latest(self) -> LoggedCall | None:
         """Return the call that began last."""
-        return max(self._calls.values(), key=lambda call: call.started_ms, default=None)
+        if self._latest is None and self._calls:
+            self._latest = max(self._calls.values(), key=lambda call: call.started_ms)
+        return self._latest
 
     def totals_since(self, start_ms: int) -> DayTotals:
         """Return what the calls that began at or after a time add up to."""
+        if self._totals is not None and self._totals[0] == start_ms:
+            return self._totals[1]
         calls = missed = 0
         talk = 0.0
         for call in self._calls.values():
@@ -257,7 +266,9 @@ class UserCallLog:
             calls += 1
             missed += call.missed
             talk += call.talk_seconds
-        return DayTotals(calls, missed, talk)
+        totals = DayTotals(calls, missed, talk)
+        self._totals = (start_ms, totals)
+        return totals
 
     def as_rows(self) -> list[list[Any]]:
         """Return the log as stored: a row per call (LoggedCall.as_row), oldest first."""
@@ -271,13 +282,19 @@ class UserCallLog:
             except (TypeError, ValueError):
                 continue
             self._calls[call.call_id] = call
+        self._totals = self._latest = None
         self.prune(now_ms)
 
     def _put(self, call: LoggedCall) -> bool:
         if self._calls.get(call.call_id) == call:
             return False
         self._calls[call.call_id] = call
+        self._totals = self._latest = None
         return True
+
+    def _remove(self, call_id: str) -> None:
+        del self._calls[call_id]
+        self._totals = self._latest = None
 
     def _same_live_call(self, call: LoggedCall) -> LoggedCall | None:
         return self._match(call, Source.LIVE)

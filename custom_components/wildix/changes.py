@@ -18,6 +18,9 @@ class Aspect(StrEnum):
     # Whether the phone rings and whether the user is on a call: the part of PHONE
     # the binary sensors show, signalled by the hub only when it changed.
     RINGING_ON_CALL = "ringing_on_call"
+    # The call the phone shows and its other party: the part of PHONE the call log
+    # calendar shows, signalled by the hub only when it changed.
+    CURRENT_CALL = "current_call"
     LAST_CALL = "last_call"  # the record of the user's last call
     MISSED_CALLS = "missed_calls"  # the missed-call count
 

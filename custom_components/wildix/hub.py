@@ -88,8 +88,11 @@ class WildixHub:
         self.pass_through = options.pass_through
         self._secret = self.secret
         self._clock_ahead_logged = False
-        # What the ringing and on-call sensors of each user were last told.
-        self._ringing_on_call: dict[str, tuple[bool, PhoneState]] = {}
+        # What the ringing and on-call sensors and the call log calendar of each
+        # user were last told: ringing, the phone's state, the call shown.
+        self._phone_parts: dict[
+            str, tuple[bool, PhoneState, tuple[object, ...] | None]
+        ] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         prefix = f"{DOMAIN}_{entry.entry_id}"
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
@@ -175,7 +178,7 @@ class WildixHub:
             self.show_remote = options.show_remote
             # Callers are shown in the phone's current call and in the last call.
             for extension in self.model.users:
-                for aspect in (Aspect.PHONE, Aspect.LAST_CALL):
+                for aspect in (Aspect.PHONE, Aspect.CURRENT_CALL, Aspect.LAST_CALL):
                     async_dispatcher_send(
                         self.hass, self.signal_user(extension, aspect)
                     )
@@ -246,7 +249,7 @@ class WildixHub:
     def async_forget_user(self, extension: str) -> None:
         """Forget a user whose device was deleted."""
         self.model.forget_user(extension)
-        self._ringing_on_call.pop(extension, None)
+        self._phone_parts.pop(extension, None)
         self.inbox.async_forget([extension])
         self.devices.async_forget(extension)
         self.storage.async_schedule_save()
@@ -280,7 +283,7 @@ class WildixHub:
             return
         for extension in extensions:
             self.model.forget_user(extension)
-            self._ringing_on_call.pop(extension, None)
+            self._phone_parts.pop(extension, None)
         self.inbox.async_forget(extensions)
         self.devices.async_remove(extensions)
         self.storage.async_schedule_save()
@@ -331,17 +334,38 @@ class WildixHub:
 
     @callback
     def _async_ringing_on_call(self, user: User) -> None:
-        """Tell the ringing and on-call sensors, only when their inputs changed.
+        """Tell the entities that show part of the phone, only when that part changed.
 
-        Most changes of a phone (a call's progress, the line's status) leave both
-        as they were: their entities need not render.
+        Most changes of a phone (a call's progress, the line's status) leave whether
+        it rings, its state and the call it shows as they were: the ringing and
+        on-call sensors and the call log calendar need not look.
         """
         phone = user.phone()
-        shown = (phone.ringing, phone.state)
-        if self._ringing_on_call.get(user.extension) != shown:
-            self._ringing_on_call[user.extension] = shown
+        record = None if phone.leg is None else phone.leg.record
+        shown = (
+            phone.ringing,
+            phone.state,
+            None
+            if record is None
+            else (
+                record.call_id,
+                record.started_ms,
+                record.remote_number,
+                record.remote_name,
+                record.remote_local,
+            ),
+        )
+        before = self._phone_parts.get(user.extension)
+        if before == shown:
+            return
+        self._phone_parts[user.extension] = shown
+        if before is None or before[:2] != shown[:2]:
             async_dispatcher_send(
                 self.hass, self.signal_user(user.extension, Aspect.RINGING_ON_CALL)
+            )
+        if before is None or before[2] != shown[2]:
+            async_dispatcher_send(
+                self.hass, self.signal_user(user.extension, Aspect.CURRENT_CALL)
             )
 
     @callback

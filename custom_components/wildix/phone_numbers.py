@@ -4,6 +4,8 @@ No Home Assistant imports. Webhooks report outside numbers as `+4930…`, the PB
 call history the dialled string (`0049…`, `030…`), phonebooks whatever was typed.
 """
 
+from functools import lru_cache
+
 import phonenumbers
 
 from .protocol import is_internal_number
@@ -11,6 +13,9 @@ from .protocol import is_internal_number
 _SEPARATORS = str.maketrans("", "", " ()-./\u00a0")
 
 
+# Parsing a number is the dearest step of following a call (callbacks, phonebook
+# names); the same few numbers come back again and again.
+@lru_cache(maxsize=4096)
 def number_key(number: str, region: str | None) -> str:
     """Return a number in E.164 when it can be read as one, else its digits.
 

@@ -3,11 +3,12 @@
 This module knows the Wildix wire format and nothing of Home Assistant.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 import hmac
+from operator import attrgetter
 import re
 from typing import Any
 
@@ -112,9 +113,20 @@ class PresenceStatus(StrEnum):
 _LEG_STATUSES = {status.value: status for status in LegStatus}
 _ANSWERED = (LegStatus.TALKING, LegStatus.HOLD)
 _DIRECTIONS = {direction.value: direction for direction in Direction}
+_FLOW_INDEX = attrgetter("index")
+# The words as Wildix sends them, found without cleaning them up first.
+_DIRECTION_WORDS = _DIRECTIONS | {
+    direction.value.upper(): direction for direction in Direction
+}
 
 
-@dataclass(frozen=True, slots=True)
+# What a delivery becomes is built anew for each one and never changed afterwards, but
+# is not frozen: a frozen dataclass sets every field through object.__setattr__, which
+# made building them nearly a quarter of decoding a delivery. Nothing hashes them.
+# Decoding builds them with positional arguments, named as the fields where it can: a
+# class called with keywords goes through a dict (CPython specialises only positional
+# calls), three times the cost.
+@dataclass(slots=True)
 class Party:
     """One end of a call flow."""
 
@@ -141,7 +153,7 @@ class Attachment:
     end_ms: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallFlow:
     """One leg of a call: who calls whom and in which state."""
 
@@ -165,7 +177,7 @@ class CallFlow:
     voicemail: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallEvent:
     """A call started, changed, ended, or was stored in the call history."""
 
@@ -187,7 +199,7 @@ class Location:
     longitude: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserPresence:
     """A user's presence changed (available, away, do not disturb...)."""
 
@@ -199,7 +211,7 @@ class UserPresence:
     location: Location | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserTelephony:
     """A user's phone line changed state (idle, ringing, talking)."""
 
@@ -211,7 +223,7 @@ class UserTelephony:
 type EventBody = CallEvent | UserPresence | UserTelephony
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WildixEvent:
     """A verified Wildix delivery: the envelope and, for modelled types, its body."""
 
@@ -258,36 +270,34 @@ def parse_event(payload: object) -> WildixEvent:
     """Turn a decoded JSON delivery into an event; raise ProtocolError if it is none."""
     if not isinstance(payload, dict):
         raise ProtocolError("the body is not a JSON object")
-    event_type = payload.get("type")
+    get = payload.get
+    event_type = get("type")
     if not isinstance(event_type, str) or not event_type:
         raise ProtocolError("the event has no type")
-    event_id = payload.get("id")
+    event_id = get("id")
     if not isinstance(event_id, str) or not event_id:
         raise ProtocolError("the event has no id")
-    time = _epoch_ms(payload.get("time"))
-    if time is None and event_type in EventType:
+    time = _epoch_ms(get("time"))
+    parse = _BODY_PARSERS.get(event_type)
+    if time is None and parse is not None:
         # Other types are only passed through: refusing them would make Wildix
         # retry, forever, something this integration never uses.
         raise ProtocolError("the event has no valid time")
-    data = payload.get("data", {})
+    data = get("data", {})
     if not isinstance(data, dict):
         raise ProtocolError("the event data is not an object")
     body: EventBody | None = None
     problem: str | None = None
-    try:
-        body = _parse_body(event_type, event_id, data)
-    except ProtocolError as err:
-        problem = str(err)
+    if parse is not None:
+        try:
+            body = parse(event_type, event_id, data)
+        except ProtocolError as err:
+            problem = str(err)
+    pbx = _text(get("pbx"))
+    company = _text(get("company"))
+    integration_id = _text(get("integrationId"))
     return WildixEvent(
-        id=event_id,
-        type=event_type,
-        time=time,
-        pbx=_text(payload.get("pbx")),
-        company=_text(payload.get("company")),
-        integration_id=_text(payload.get("integrationId")),
-        data=data,
-        body=body,
-        problem=problem,
+        event_id, event_type, time, pbx, company, integration_id, data, body, problem
     )
 
 
@@ -299,7 +309,11 @@ def without_file_urls(data: Mapping[str, Any]) -> dict[str, Any]:
     nested `voicemail`/`recording`/`fax`) and `recordingsData[]`, and the deprecated
     `attachment` (a bare URL) leaves its flow; `attachmentType`, file names, owners and
     times stay. The inbox plays the files by their media content id instead.
+    Data without such keys is returned as it is, not copied: most deliveries carry
+    no file, and nothing changes the data once it is decoded.
     """
+    if isinstance(data, dict) and not _holds_files(data):
+        return data
 
     def strip(node: Mapping[str, Any]) -> dict[str, Any]:
         result = {key: value for key, value in node.items() if key != "attachment"}
@@ -314,6 +328,22 @@ def without_file_urls(data: Mapping[str, Any]) -> dict[str, Any]:
             strip(flow) if isinstance(flow, Mapping) else flow for flow in flows
         ]
     return result
+
+
+def _holds_files(data: dict[str, Any]) -> bool:
+    """Tell whether event data or one of its flows has a key that may link a file."""
+    if "attachment" in data or "attachments" in data or "recordingsData" in data:
+        return True
+    flows = data.get("flows")
+    if isinstance(flows, list):
+        for flow in flows:
+            if isinstance(flow, Mapping) and (
+                "attachment" in flow
+                or "attachments" in flow
+                or "recordingsData" in flow
+            ):
+                return True
+    return False
 
 
 def _without_url(item: Any) -> Any:
@@ -402,60 +432,55 @@ def _deeper_than(value: object, limit: int) -> bool:
     return False
 
 
-def _parse_body(
-    event_type: str, event_id: str, data: dict[str, Any]
-) -> EventBody | None:
-    match event_type:
-        case EventType.CALL_START | EventType.CALL_UPDATE | EventType.CALL_END:
-            return _legacy_call(event_type, event_id, data)
-        case (
-            EventType.CALL_LIVE_PROGRESS
-            | EventType.CALL_LIVE_COMPLETED
-            | EventType.CALL_LIVE_INTERRUPTED
-        ):
-            phase = (
-                CallPhase.PROGRESS
-                if event_type == EventType.CALL_LIVE_PROGRESS
-                else CallPhase.END
-            )
-            return _flows_call(CallFamily.LIVE, phase, event_id, data)
-        case EventType.CALL_COMPLETED:
-            return _flows_call(CallFamily.ANALYTICS, CallPhase.HISTORY, event_id, data)
-        case EventType.PRESENCE_USER:
-            return _presence(data)
-        case EventType.PRESENCE_TELEPHONY:
-            return UserTelephony(
-                extension=_required_extension(data.get("extension")),
-                email=_text(data.get("email")),
-                status=_text(data.get("status")) or "",
-            )
-    return None
+def _live_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
+    phase = (
+        CallPhase.PROGRESS
+        if event_type == EventType.CALL_LIVE_PROGRESS
+        else CallPhase.END
+    )
+    return _flows_call(CallFamily.LIVE, phase, event_id, data)
+
+
+def _stored_call(_event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
+    return _flows_call(CallFamily.ANALYTICS, CallPhase.HISTORY, event_id, data)
+
+
+def _telephony(_event_type: str, _event_id: str, data: dict[str, Any]) -> UserTelephony:
+    extension = _required_extension(data.get("extension"))
+    email = _text(data.get("email"))
+    return UserTelephony(extension, email, _text(data.get("status")) or "")
 
 
 def _legacy_call(event_type: str, event_id: str, data: dict[str, Any]) -> CallEvent:
-    caller = _party(data.get("caller"))
-    callee = _party(data.get("callee"))
-    destination = _text(data.get("destination"))
-    status = _leg_status(data.get("status"))
+    get = data.get
+    caller = _party(get("caller"))
+    callee = _party(get("callee"))
+    destination = _text(get("destination"))
+    status = _leg_status(get("status"))
+    direction = _legacy_direction(caller, callee, destination, data)
+    remote_phone = _remote_phone(caller, callee)
+    # Positional, in the order of the fields (see CallFlow).
     flow = CallFlow(
-        index=0,
-        caller=caller,
-        callee=callee,
-        status=status,
-        direction=_legacy_direction(caller, callee, destination, data),
-        answered=status in _ANSWERED,
-        remote_phone=_remote_phone(caller, callee),
-        destination=destination,
-        attachments=_attachments(data),
-        voicemail=_voicemail_flag(data),
+        0,  # index
+        caller,
+        callee,
+        status,
+        direction,
+        status in _ANSWERED,  # answered
+        remote_phone,
+        destination,
+        None,  # talk_time_ms
+        None,  # duration_ms
+        None,  # start_ms
+        None,  # end_ms
+        None,  # missed
+        (),  # recordings
+        _attachments(data),
+        _voicemail_flag(data),
     )
-    return CallEvent(
-        call_id=_text(data.get("id")) or event_id,
-        family=CallFamily.LEGACY,
-        phase=CallPhase.END if event_type == EventType.CALL_END else CallPhase.PROGRESS,
-        flows=(flow,),
-        end_cause=_end_cause(data),
-    )
+    call_id = _text(get("id")) or event_id
+    phase = CallPhase.END if event_type == EventType.CALL_END else CallPhase.PROGRESS
+    return CallEvent(call_id, CallFamily.LEGACY, phase, (flow,), None, _end_cause(data))
 
 
 def _flows_call(
@@ -469,84 +494,82 @@ def _flows_call(
                 flows.append(
                     _flow(position, raw, stored=family is CallFamily.ANALYTICS)
                 )
-    flows.sort(key=lambda flow: flow.index)
-    return CallEvent(
-        call_id=_text(data.get("id")) or event_id,
-        family=family,
-        phase=phase,
-        flows=tuple(flows),
-        start_ms=_iso_ms(data.get("start")),
-        end_cause=_end_cause(data),
-    )
+    flows.sort(key=_FLOW_INDEX)
+    call_id = _text(data.get("id")) or event_id
+    start_ms = _iso_ms(data.get("start"))
+    end_cause = _end_cause(data)
+    return CallEvent(call_id, family, phase, tuple(flows), start_ms, end_cause)
 
 
 def _flow(position: int, raw: dict[str, Any], *, stored: bool = False) -> CallFlow:
-    caller = _party(raw.get("caller"))
-    callee = _party(raw.get("callee"))
-    call_status = _text(raw.get("callStatus"))
-    index = _integer(raw.get("flowIndex"), MAX_FLOW_INDEX)
+    get = raw.get
+    caller = _party(get("caller"))
+    callee = _party(get("callee"))
+    call_status = _text(get("callStatus"))
+    index = _integer(get("flowIndex"), MAX_FLOW_INDEX)
     status = (
         LegStatus.ENDED
-        if stored and raw.get("status") is None
-        else _leg_status(raw.get("status"))
+        if stored and get("status") is None
+        else _leg_status(get("status"))
     )
-    talk_time_ms = _integer(raw.get("talkTime"), MAX_DURATION_MS)
+    talk_time_ms = _integer(get("talkTime"), MAX_DURATION_MS)
+    # Positional, in the order of the fields (see CallFlow).
     return CallFlow(
-        index=position if index is None else index,
-        caller=caller,
-        callee=callee,
-        status=status,
-        direction=_direction(raw.get("direction")),
-        answered=status in _ANSWERED or bool(talk_time_ms),
-        remote_phone=_text(raw.get("remotePhone")) or _remote_phone(caller, callee),
-        destination=_text(raw.get("destination")),
-        talk_time_ms=talk_time_ms,
-        duration_ms=_integer(raw.get("duration"), MAX_DURATION_MS),
-        start_ms=_epoch_ms(raw.get("startTime")),
-        end_ms=_epoch_ms(raw.get("endTime")),
-        missed=None if call_status is None else call_status.upper() == "MISSED",
-        recordings=_recordings(raw),
-        attachments=_attachments(raw),
-        voicemail=_voicemail_flag(raw),
+        position if index is None else index,  # index
+        caller,
+        callee,
+        status,
+        _direction(get("direction")),
+        status in _ANSWERED or bool(talk_time_ms),  # answered
+        _text(get("remotePhone")) or _remote_phone(caller, callee),
+        _text(get("destination")),
+        talk_time_ms,
+        _integer(get("duration"), MAX_DURATION_MS),
+        _epoch_ms(get("startTime")),  # start_ms
+        _epoch_ms(get("endTime")),  # end_ms
+        None if call_status is None else call_status.upper() == "MISSED",  # missed
+        _recordings(raw),
+        _attachments(raw),
+        _voicemail_flag(raw),
     )
 
 
-def _presence(data: dict[str, Any]) -> UserPresence:
-    return UserPresence(
-        extension=_required_extension(data.get("extension")),
-        email=_text(data.get("email")),
-        status=(_text(data.get("status")) or "").lower(),
-        message=_text(data.get("message")),
-        until=_iso_datetime(data.get("until")),
-        location=_location(data.get("location")),
-    )
+def _presence(_event_type: str, _event_id: str, data: dict[str, Any]) -> UserPresence:
+    get = data.get
+    extension = _required_extension(get("extension"))
+    email = _text(get("email"))
+    status = (_text(get("status")) or "").lower()
+    message = _text(get("message"))
+    until = _iso_datetime(get("until"))
+    location = _location(get("location"))
+    return UserPresence(extension, email, status, message, until, location)
 
 
 def _end_cause(data: dict[str, Any]) -> str | None:
-    return _text(data.get("endCauseStr")) or _text(data.get("endCause"))
+    words = data.get("endCauseStr")
+    code = data.get("endCause")
+    if words is None and code is None:  # a call that goes on
+        return None
+    return _text(words) or _text(code)
 
 
 def _party(raw: object) -> Party | None:
     if not isinstance(raw, dict):
         return None
-    phone = _text(raw.get("phone"))
-    name = _text(raw.get("name"))
+    get = raw.get
+    phone = _text(get("phone"))
+    name = _text(get("name"))
     extension = None
-    if _text(raw.get("type")) == "LOCAL":
-        extension = _extension(raw.get("userExtension")) or _extension(phone)
+    if isinstance(kind := get("type"), str) and kind.strip() == "LOCAL":
+        extension = _extension(get("userExtension")) or _extension(phone)
     if extension is None:
         # Only the PBX's users are learnt about: an outside party is a number and a name.
-        return Party(local=False, phone=phone, name=name)
-    return Party(
-        local=True,
-        phone=phone,
-        name=name,
-        extension=extension,
-        email=_text(raw.get("email")),
-        user_id=_text(raw.get("userId")),
-        department=_text(raw.get("userDepartment")),
-        group=_text(raw.get("groupName")),
-    )
+        return Party(False, phone, name)
+    email = _text(get("email"))
+    user_id = _text(get("userId"))
+    department = _text(get("userDepartment"))
+    group = _text(get("groupName"))
+    return Party(True, phone, name, extension, email, user_id, department, group)
 
 
 def _legacy_direction(
@@ -585,26 +608,26 @@ def _remote_phone(caller: Party | None, callee: Party | None) -> str | None:
 def _location(raw: object) -> Location | None:
     if not isinstance(raw, dict):
         return None
-    location = Location(
-        address=_text(raw.get("address")),
-        latitude=_coordinate(raw.get("lat"), 90),
-        longitude=_coordinate(raw.get("lng"), 180),
-    )
-    if location == Location(None, None, None):
+    address = _text(raw.get("address"))
+    latitude = _coordinate(raw.get("lat"), 90)
+    longitude = _coordinate(raw.get("lng"), 180)
+    if address is None and latitude is None and longitude is None:
         return None
-    return location
+    return Location(address, latitude, longitude)
 
 
 def _recordings(raw: dict[str, Any]) -> tuple[str, ...]:
-    names: list[str] = []
     data = raw.get("recordingsData")
+    plain = raw.get("recordings")
+    if not isinstance(data, list) and not isinstance(plain, list):
+        return ()  # most flows have no recording
+    names: list[str] = []
     if isinstance(data, list):
         names.extend(
             name
             for item in data
             if isinstance(item, dict) and (name := _text(item.get("fileName")))
         )
-    plain = raw.get("recordings")
     if not names and isinstance(plain, list):
         names.extend(name for item in plain if (name := _text(item)))
     return tuple(names)
@@ -618,6 +641,13 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
     `type`; `recordingsData[]` lists recordings; the deprecated `attachment` is one
     URL whose kind `attachmentType` names (PBX-API-HISTORY.md §5).
     """
+    get = raw.get
+    if (
+        not isinstance(get("attachments"), list)
+        and not isinstance(get("recordingsData"), list)
+        and not isinstance(get("attachment"), str)
+    ):
+        return ()  # most flows have no file
     found: list[Attachment] = []
 
     def add(item: dict[str, Any], kind: str) -> None:
@@ -625,14 +655,10 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
         name = _text(item.get("fileName")) or _text(item.get("name"))
         if url is None and name is None:
             return
-        attachment = Attachment(
-            type=kind.lower(),
-            url=url,
-            name=name,
-            owner=(_text(item.get("owner")) or "").lower() or None,
-            start_ms=_epoch_ms(item.get("start")),
-            end_ms=_epoch_ms(item.get("end")),
-        )
+        owner = (_text(item.get("owner")) or "").lower() or None
+        start_ms = _epoch_ms(item.get("start"))
+        end_ms = _epoch_ms(item.get("end"))
+        attachment = Attachment(kind.lower(), url, name, owner, start_ms, end_ms)
         if all(url != other.url or name != other.name for other in found):
             found.append(attachment)
 
@@ -663,15 +689,22 @@ def _attachments(raw: dict[str, Any]) -> tuple[Attachment, ...]:
 def _voicemail_flag(raw: dict[str, Any]) -> bool:
     """Tell whether a flow says it ended in voicemail (`flags`, `attachmentType`)."""
     flags = raw.get("flags")
-    if isinstance(flags, list) and any(
-        isinstance(flag, str) and flag.strip().lower() == "voicemail"
-        for flag in flags[:MAX_ATTACHMENTS]
+    if (
+        isinstance(flags, list)
+        and flags
+        and any(
+            isinstance(flag, str) and flag.strip().lower() == "voicemail"
+            for flag in flags[:MAX_ATTACHMENTS]
+        )
     ):
         return True
-    return (_text(raw.get("attachmentType")) or "").lower() == "voicemail"
+    kind = raw.get("attachmentType")
+    return kind is not None and (_text(kind) or "").lower() == "voicemail"
 
 
 def _leg_status(raw: object) -> LegStatus:
+    if isinstance(raw, str) and (status := _LEG_STATUSES.get(raw)) is not None:
+        return status
     text = _text(raw)
     if text is None:
         return LegStatus.UNKNOWN
@@ -679,6 +712,8 @@ def _leg_status(raw: object) -> LegStatus:
 
 
 def _direction(raw: object) -> Direction | None:
+    if isinstance(raw, str) and (direction := _DIRECTION_WORDS.get(raw)) is not None:
+        return direction
     text = _text(raw)
     if text is None:
         return None
@@ -687,6 +722,9 @@ def _direction(raw: object) -> Direction | None:
 
 def is_extension(text: str) -> bool:
     """Tell whether a string can be a Wildix extension."""
+    # Nearly every extension is ASCII letters and digits: no regular expression.
+    if len(text) <= 32 and text.isascii() and text.isalnum():
+        return True
     return _EXTENSION.fullmatch(text) is not None
 
 
@@ -703,6 +741,13 @@ def _required_extension(raw: object) -> str:
 
 
 def _extension(raw: object) -> str | None:
+    if (
+        isinstance(raw, str)
+        and len(raw) <= 32
+        and raw.isascii()
+        and raw.isalnum()  # nothing to strip, and an extension
+    ):
+        return raw
     text = _text(raw)
     if text is None or not is_extension(text):
         return None
@@ -730,6 +775,8 @@ def _url(raw: object) -> str | None:
 
 def _integer(raw: object, maximum: int) -> int | None:
     """Return a whole number from 0 to maximum; None for anything else."""
+    if type(raw) is int:  # what JSON holds nearly always
+        return raw if 0 <= raw <= maximum else None
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
     if not 0 <= raw <= maximum:  # also refuses NaN
@@ -738,6 +785,8 @@ def _integer(raw: object, maximum: int) -> int | None:
 
 
 def _epoch_ms(raw: object) -> int | None:
+    if type(raw) is int and 0 <= raw <= MAX_EPOCH_MS:
+        return raw
     return _integer(raw, MAX_EPOCH_MS)
 
 
@@ -771,3 +820,17 @@ def _iso_ms(raw: object) -> int | None:
     if value is None:
         return None
     return _epoch_ms(round(value.timestamp() * 1000))
+
+
+# One look-up instead of a match over every type; a modelled type is one listed here.
+_BODY_PARSERS: dict[str, Callable[[str, str, dict[str, Any]], EventBody]] = {
+    EventType.CALL_START: _legacy_call,
+    EventType.CALL_UPDATE: _legacy_call,
+    EventType.CALL_END: _legacy_call,
+    EventType.CALL_LIVE_PROGRESS: _live_call,
+    EventType.CALL_LIVE_COMPLETED: _live_call,
+    EventType.CALL_LIVE_INTERRUPTED: _live_call,
+    EventType.CALL_COMPLETED: _stored_call,
+    EventType.PRESENCE_USER: _presence,
+    EventType.PRESENCE_TELEPHONY: _telephony,
+}

@@ -38,6 +38,8 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
     """A user's callbacks: check, rename or delete them; calls complete them too."""
 
     extension: str
+    # The callbacks and the way of showing them that were rendered last.
+    _shown: tuple[object, ...] | None = None
     _attr_supported_features = (
         TodoListEntityFeature.UPDATE_TODO_ITEM | TodoListEntityFeature.DELETE_TODO_ITEM
     )
@@ -106,7 +108,15 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
     @callback
     def _async_update_items(self) -> bool:
         """Render the callbacks; return whether they differ from the ones shown."""
-        render = self.hub.call_history.render()
+        history = self.hub.call_history
+        callbacks = history.callback_list(self.extension).items
+        # Items are replaced, never changed: the same items, shown the same way,
+        # render the same.
+        shown = (tuple(callbacks.values()), history.generation)
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        render = history.render()
         items = [
             TodoItem(
                 summary=render.callback_summary(item),
@@ -116,9 +126,7 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
                 else TodoItemStatus.NEEDS_ACTION,
                 description=render.callback_description(item),
             )
-            for item in self.hub.call_history.callback_list(
-                self.extension
-            ).items.values()
+            for item in callbacks.values()
         ]
         if items == self._attr_todo_items:
             return False

@@ -7,6 +7,8 @@ Home Assistant into recovery mode. Run as a script from the configuration
 directory, so that `custom_components` is the configuration's, not this repository's.
 """
 
+import cProfile
+import os
 import sys
 
 from homeassistant import bootstrap
@@ -17,5 +19,11 @@ KEPT = {"logger", "network", "system_log"}
 bootstrap.DEFAULT_INTEGRATIONS.intersection_update(KEPT)
 bootstrap.CRITICAL_INTEGRATIONS.clear()
 
+# With WILDIX_BENCH_PROFILE set, the event loop's thread (this one) is profiled from
+# the start until the harness asks wildix_bench for the profile ("unprofile").
+PROFILE = cProfile.Profile() if os.environ.get("WILDIX_BENCH_PROFILE") else None
+
 if __name__ == "__main__":
+    if PROFILE is not None:
+        PROFILE.enable()
     sys.exit(main())

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 import cProfile
 import ctypes
+import functools
 import gc
 import hashlib
 import hmac
@@ -17,14 +18,17 @@ import importlib
 import os
 from pathlib import Path
 import re
+import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
+import types
 from typing import TYPE_CHECKING, Any
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
+from homeassistant.components.calendar import CalendarEvent
 from homeassistant.components.http.config import async_get_and_load_store
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
@@ -36,6 +40,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import (
     Event,
+    EventBus,
     EventStateChangedData,
     EventStateReportedData,
     HomeAssistant,
@@ -278,7 +283,11 @@ class Accounting:
 
 
 class GcClock:
-    """The CPU time the garbage collector took, from its callbacks."""
+    """The CPU time the garbage collector took, from its callbacks.
+
+    The thread's CPU clock: a collection holds the interpreter, and the process's
+    clock would add what other threads did outside it meanwhile (file writes).
+    """
 
     def __init__(self) -> None:
         """Initialise at zero."""
@@ -292,9 +301,9 @@ class GcClock:
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         """Time one collection."""
         if phase == "start":
-            self._began = time.process_time()
+            self._began = time.thread_time()
         else:
-            took = time.process_time() - self._began
+            took = time.thread_time() - self._began
             self.seconds += took
             self.collections += 1
             if took > self.longest:
@@ -318,6 +327,9 @@ class HubClock:
         """Initialise at zero, not yet timing."""
         self._gc_clock = gc_clock
         self.seconds: defaultdict[str, float] = defaultdict(float)
+        # How often each part was timed, and what timing one costs (_calibrate).
+        self.calls: defaultdict[str, int] = defaultdict(int)
+        self.probe_outer = self.probe_inner = 0.0
         self.writes = 0
         self.saves = 0
         self.save_times: deque[float] = deque(maxlen=100)
@@ -344,6 +356,11 @@ class HubClock:
         self._wrap(hub_module.PbxModel, "apply", "apply")
         self._wrap(hub_module.WildixHub, "_async_publish", "publish")
         self._wrap(Entity, "async_write_ha_state", "writes")
+        # Home Assistant's own work inside the hub besides the entity writes: bus
+        # events (wildix_webhook, wildix_event) and the calendar's validated events.
+        self._wrap(EventBus, "async_fire", "bus")
+        self._wrap(CalendarEvent, "__post_init__", "calendar_event")
+        self._calibrate()
         storage_module = importlib.import_module(f"custom_components.{WILDIX}.storage")
         self._time_saves(storage_module.ModelStorage)
 
@@ -402,8 +419,14 @@ class HubClock:
     def _wrap(
         self, owner: Any, name: str, part: str, *, outermost: bool = False
     ) -> None:
-        original = getattr(owner, name)
+        setattr(owner, name, self._timed(getattr(owner, name), part, outermost))
 
+    def _timed(
+        self, original: Callable[..., Any], part: str, outermost: bool
+    ) -> Callable[..., Any]:
+        # As the original: Home Assistant runs a function marked @callback in the
+        # event loop, and any other in its executor.
+        @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
             if not (outermost or self._inside):
                 return original(*args, **kwargs)
@@ -415,6 +438,7 @@ class HubClock:
             finally:
                 took = time.thread_time() - began
                 self.seconds[part] += took
+                self.calls[part] += 1
                 if outermost:
                     self._inside = False
                     self.longest_delivery = max(self.longest_delivery, took)
@@ -425,7 +449,37 @@ class HubClock:
                 elif part == "writes":
                     self.writes += 1
 
-        setattr(owner, name, timed)
+        return timed
+
+    def _calibrate(self) -> None:
+        """Price the timing itself: what one timed part adds to what encloses it, and to itself.
+
+        Each part timed within a delivery adds its two clock reads and its wrapper to
+        the hub's time; the report takes that off (`probe_outer`, `probe_inner`).
+        """
+
+        def nothing() -> None:
+            return None
+
+        timed = self._timed(nothing, "calibration", outermost=False)
+        outer: list[float] = []
+        self._inside = True
+        try:
+            for _ in range(7):
+                began = time.thread_time()
+                for _ in range(2000):
+                    timed()
+                wrapped = time.thread_time() - began
+                began = time.thread_time()
+                for _ in range(2000):
+                    nothing()
+                outer.append((wrapped - (time.thread_time() - began)) / 2000)
+        finally:
+            self._inside = False
+        self.probe_outer = statistics.median(outer)
+        self.probe_inner = self.seconds.pop("calibration") / self.calls.pop(
+            "calibration"
+        )
 
 
 class LoopProbe:
@@ -637,6 +691,8 @@ class StatsView(HomeAssistantView):
             "gc_cpu": self.gc_clock.seconds,
             "hub_cpu": dict(self.hub_clock.seconds),
             "hub_writes": self.hub_clock.writes,
+            "hub_calls": dict(self.hub_clock.calls),
+            "probe": [self.hub_clock.probe_outer, self.hub_clock.probe_inner],
             "saves": self.hub_clock.saves,
             "save_ms": list(self.hub_clock.save_times),
             "save_gc_ms": list(self.hub_clock.save_gc_times),
@@ -700,6 +756,9 @@ class StatsView(HomeAssistantView):
             }
         return self.json(data)
 
+    def _profile(self) -> cProfile.Profile | None:
+        return self.profile or _start_profile()
+
     async def post(self, request: Request) -> Response:
         """Switch accounting or the profiler on or off."""
         command: dict[str, Any] = await request.json()
@@ -711,9 +770,9 @@ class StatsView(HomeAssistantView):
             case "profile":
                 self.profile = cProfile.Profile()
                 self.profile.enable()
-            case "unprofile" if self.profile is not None:
-                self.profile.disable()
-                self.profile.dump_stats(command["path"])
+            case "unprofile" if (profile := self._profile()) is not None:
+                profile.disable()
+                profile.dump_stats(command["path"])
                 self.profile = None
             case "trace":
                 tracemalloc.start(command.get("frames", 1))
@@ -726,7 +785,70 @@ class StatsView(HomeAssistantView):
                 tracemalloc.stop()
             case "lateness":
                 return self.json({"ok": True, "lateness": self.probe.reset()})
+            case "heap":
+                return self.json({"ok": True, "heap": _collection(request.app["hass"])})
         return self.json({"ok": True})
+
+
+# What the traversal of wildix's state does not follow: code, and what code holds.
+_NOT_STATE = (
+    type,
+    types.FunctionType,
+    types.MethodType,
+    types.ModuleType,
+    functools.partial,
+)
+
+
+def _start_profile() -> cProfile.Profile | None:
+    """Return the profile the launcher started with Home Assistant (tests/bench/hass.py)."""
+    main = sys.modules.get("__main__")
+    profile: cProfile.Profile | None = getattr(main, "PROFILE", None)
+    if profile is not None:
+        setattr(main, "PROFILE", None)
+    return profile
+
+
+def _collection(hass: HomeAssistant) -> dict[str, Any]:
+    """Time a full collection of the garbage collector, and say whose objects it went through.
+
+    The collector goes through every object that can hold others (tracked); a full
+    collection takes a time about proportional to their number. Wildix's share:
+    the tracked objects reachable from its hub's state (the model, the call logs and
+    callbacks, the inbox, the deliveries seen) without passing through Home
+    Assistant's (the entry, `hass`); its entities and what Home Assistant keeps for
+    them (registry entries, states) are counted as Home Assistant's entity work.
+    """
+    gc.collect()
+    began = time.thread_time()
+    gc.collect()
+    took = time.thread_time() - began
+    tracked = len(gc.get_objects())
+    hub = hass.config_entries.async_entries(WILDIX)[0].runtime_data
+    roots = [hub.model, hub.call_history.logs, hub.call_history.callbacks]
+    roots += [hub.inbox.inbox, hub.seen]
+    stop = {id(hass), id(hub), id(hub.entry), id(hass.loop)}
+    seen: set[int] = set()
+    stack: list[Any] = list(roots)
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or id(item) in stop or not gc.is_tracked(item):
+            continue
+        if isinstance(item, _NOT_STATE):
+            continue
+        seen.add(id(item))
+        stack.extend(gc.get_referents(item))
+    entities = sum(
+        1
+        for platform in hass.data[DATA_ENTITY_PLATFORM].get(WILDIX, [])
+        for _ in platform.entities
+    )
+    return {
+        "full_collection_ms": took * 1000,
+        "tracked": tracked,
+        "wildix_model": len(seen),
+        "wildix_entities": entities,
+    }
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:

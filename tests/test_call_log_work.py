@@ -1,0 +1,245 @@
+"""Following calls costs the call log little: each step is done once, not per entity or per delivery.
+
+Each test drives the bench's mix of calls through the webhook for a few users and
+counts a step the call log repeated before (issue 25), never a time.
+"""
+
+from collections import Counter
+from typing import Any
+
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wildix import calendar, call_log, phone_numbers, todo
+
+from .common import SECRET, START, WEBHOOK_ID, WildixSender, load_event
+from .workload import Workload
+
+USERS = ["201", "202", "203", "204"]
+
+
+async def _add_users(hass: HomeAssistant, wildix: WildixSender) -> None:
+    for extension in USERS:
+        payload = load_event("presence_user_dnd")
+        payload["data"]["extension"] = extension
+        await wildix.post(payload, follow_clock=False)
+    await hass.async_block_till_done()
+
+
+async def _drive(hass: HomeAssistant, wildix: WildixSender, seed: int) -> Counter[str]:
+    """Send 300 deliveries of the mix; return the state changes by entity key."""
+    if not hass.states.async_entity_ids("calendar"):
+        await _add_users(hass, wildix)
+    changes: Counter[str] = Counter()
+
+    @callback
+    def changed(event: Event) -> None:
+        changes[event.data["entity_id"].rsplit("_", 1)[-1]] += 1
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+    workload = Workload(
+        SECRET, USERS, seed=seed, start_ms=int(START.timestamp() * 1000) + 60_000
+    )
+    for delivery in workload.mix(300):
+        response = await wildix.client.post(
+            f"/api/webhook/{WEBHOOK_ID}",
+            data=delivery.body,
+            headers={"x-signature": delivery.signature},
+        )
+        assert response.status == 200
+    await hass.async_block_till_done()
+    return changes
+
+
+async def test_the_calendar_builds_an_event_only_to_show_a_new_one(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calendar looks at every change of its user's phone and call log.
+
+    Home Assistant's `CalendarEvent` validates itself (a deep copy of its fields)
+    when built: the calendar builds one only when what it shows changed. Before, it
+    built one for every look: three to four times per change shown.
+    """
+    built = 0
+    real = calendar.CalendarEvent
+
+    def counted(**fields: Any) -> Any:
+        nonlocal built
+        built += 1
+        return real(**fields)
+
+    monkeypatch.setattr(calendar, "CalendarEvent", counted)
+    changes = await _drive(hass, wildix, seed=7)
+
+    assert changes["log"] > 20  # calendar.*_call_log
+    # One build per change shown (and none for the initial state without calls).
+    assert built <= changes["log"]
+
+
+async def test_a_number_is_parsed_once_however_often_it_calls(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Callbacks compare numbers in E.164: parsing one is the dearest step of a call's end.
+
+    Parsed numbers are remembered, so each distinct number is parsed once; before,
+    once per finished call of each party.
+    """
+    phone_numbers.number_key.cache_clear()
+    parsed: Counter[str] = Counter()
+    real = phone_numbers.phonenumbers.parse
+
+    def counted(number: str, region: str | None = None) -> Any:
+        parsed[number] += 1
+        return real(number, region)
+
+    monkeypatch.setattr(phone_numbers.phonenumbers, "parse", counted)
+    changes = await _drive(hass, wildix, seed=8)
+
+    assert changes["log"] > 20
+    assert parsed, "outside numbers were compared"
+    assert max(parsed.values()) == 1
+
+
+async def test_a_days_totals_are_added_up_once_per_change(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The three daily sensors of a user show the same totals of their call log.
+
+    The log adds them up once per change and hands the same totals to all three;
+    before, each sensor went through the whole log (up to 2,000 calls) by itself.
+    """
+    await _add_users(hass, wildix)
+    added = 0
+    real = call_log.DayTotals
+
+    def counted(*totals: Any) -> Any:
+        nonlocal added
+        added += 1
+        return real(*totals)
+
+    monkeypatch.setattr(call_log, "DayTotals", counted)
+    history = setup_integration.runtime_data.call_history
+    logs_changed = 0
+
+    @callback
+    def log_changed() -> None:
+        nonlocal logs_changed
+        logs_changed += 1
+
+    for extension in USERS:
+        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+    changes = await _drive(hass, wildix, seed=9)
+
+    assert changes["today"] > 20  # sensor.*_calls_today
+    assert 20 < added <= logs_changed
+
+
+async def test_the_latest_call_is_found_once_per_change_of_the_log(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The calendar shows a user's latest call whenever their phone changes.
+
+    The log remembers which call that is until it changes; before, every change of
+    the phone went through the whole log (up to 2,000 calls) to find it.
+    """
+    await _add_users(hass, wildix)
+    scans = 0
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal scans
+        scans += "key" in kwargs  # a search of the log, not a max of two times
+        return max(*args, **kwargs)
+
+    monkeypatch.setattr(call_log, "max", counted, raising=False)
+    history = setup_integration.runtime_data.call_history
+    logs_changed = 0
+
+    @callback
+    def log_changed() -> None:
+        nonlocal logs_changed
+        logs_changed += 1
+
+    for extension in USERS:
+        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+    await _drive(hass, wildix, seed=10)
+
+    assert logs_changed > 20
+    assert scans <= logs_changed
+
+
+async def test_the_callbacks_are_rendered_only_when_they_changed(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every finished call changes its user's call log; few change their callbacks.
+
+    The to-do list renders its items (a summary and a description each) only when
+    the callbacks, or the way they are shown, changed; before, at every change of
+    the call log.
+    """
+    await _add_users(hass, wildix)
+    built = 0
+    real = todo.TodoItem
+
+    def counted(**fields: Any) -> Any:
+        nonlocal built
+        built += 1
+        return real(**fields)
+
+    monkeypatch.setattr(todo, "TodoItem", counted)
+    history = setup_integration.runtime_data.call_history
+    shown: dict[str, tuple[object, ...]] = {}
+    items_changed = 0
+
+    def follow(extension: str) -> None:
+        @callback
+        def log_changed() -> None:
+            nonlocal items_changed
+            items = tuple(history.callback_list(extension).items.values())
+            if items != shown.get(extension, ()):
+                shown[extension] = items
+                items_changed += len(items)
+
+        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+
+    for extension in USERS:
+        follow(extension)
+    changes = await _drive(hass, wildix, seed=11)
+
+    assert changes["log"] > 20
+    assert 0 < built <= items_changed
+
+
+async def test_the_calendar_looks_only_when_the_call_shown_may_have_changed(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most changes of a phone (a call's progress, the line's status) keep its call.
+
+    The hub tells the calendar when the call a phone shows, or its other party,
+    changed, and the call log when a call ended; before, the calendar looked at
+    every change of the phone: more than three looks per change it showed.
+    """
+    looks = 0
+    real = calendar.WildixCallLogCalendar._update_event
+
+    def counted(entity: calendar.WildixCallLogCalendar) -> bool:
+        nonlocal looks
+        looks += 1
+        return real(entity)
+
+    monkeypatch.setattr(calendar.WildixCallLogCalendar, "_update_event", counted)
+    changes = await _drive(hass, wildix, seed=12)
+
+    assert changes["log"] > 20
+    assert looks <= 2 * changes["log"]
