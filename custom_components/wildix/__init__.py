@@ -9,7 +9,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from . import sqs, webhook
-from .call_history import async_remove_call_history
+from .call_log_store import async_remove_call_history
 from .capabilities import async_clear_capability_issues
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, CONF_TRANSPORT, DOMAIN, Transport
@@ -17,8 +17,8 @@ from .coordinator import async_connect_pbx_api
 from .devices import user_extension
 from .hub import TransportConnection, WildixConfigEntry, WildixHub
 from .inbox_api import InboxApi
-from .inbox_hub import async_remove_inbox
 from .inbox_services import async_setup_inbox_services
+from .inbox_store import async_remove_inbox
 from .issues import async_clear_issues
 from .media_proxy import InboxMediaView
 from .services import async_setup_services

@@ -4,22 +4,22 @@ Observes the hub's existing signals: a user's last call changing, and the end of
 each of their calls. Saved in its own store, apart from the model.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.dispatcher import (
     async_dispatcher_connect,
     async_dispatcher_send,
 )
 from homeassistant.helpers.event import async_track_time_change
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
 from .call_log import LoggedCall, UserCallLog
+from .call_log_store import CallLogStore
 from .call_log_texts import ENGLISH, CallLogTexts, async_load_texts
 from .call_names import CallNames
 from .callbacks import CallbackList
@@ -32,18 +32,6 @@ from .phone_numbers import number_key
 if TYPE_CHECKING:
     from .hub import WildixHub
 
-STORAGE_VERSION = 1
-SAVE_DELAY = 30.0
-
-
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.call_log")
-
-
-async def async_remove_call_history(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the call log an entry saved."""
-    await _store(hass, entry_id).async_remove()
-
 
 class CallHistory:
     """The call logs and callback lists of an entry's users."""
@@ -52,9 +40,9 @@ class CallHistory:
         """Initialise empty logs for a hub."""
         self.hass = hub.hass
         self.hub = hub
-        self._store = _store(hub.hass, hub.entry.entry_id)
         self.logs: dict[str, UserCallLog] = {}
         self.callbacks: dict[str, CallbackList] = {}
+        self.store = CallLogStore(self)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._followed: dict[str, list[CALLBACK_TYPE]] = {}
         self.texts = ENGLISH
@@ -109,14 +97,7 @@ class CallHistory:
     async def async_load(self) -> None:
         """Restore the saved logs and callbacks, and read the texts."""
         self.texts = await async_load_texts(self.hass)
-        if (stored := await self._store.async_load()) is None:
-            return
-        now_ms = _now_ms()
-        for extension, calls in _mapping(stored.get("calls")).items():
-            self.log(extension).restore(calls, now_ms)
-        for extension, items in _mapping(stored.get("callbacks")).items():
-            self.callback_list(extension).restore(items)
-            self.callback_list(extension).expire(now_ms)
+        await self.store.async_restore(_now_ms())
 
     @callback
     def async_start(self) -> None:
@@ -146,7 +127,7 @@ class CallHistory:
                 unsubscribe()
         self._unsubscribe.clear()
         self._followed.clear()
-        await self._store.async_save(self._data_to_save())
+        await self.store.async_save()
 
     @callback
     def async_apply_options(self) -> None:
@@ -157,7 +138,7 @@ class CallHistory:
             log.max_days = options.call_log_days
             log.max_calls = options.call_log_calls
             log.prune(now_ms)
-        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        self.store.async_schedule_save()
         # What is shown of outside parties may have changed too.
         self.async_names_changed()
 
@@ -238,26 +219,9 @@ class CallHistory:
 
     @callback
     def _async_changed(self, extension: str) -> None:
-        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        self.store.async_schedule_save()
         async_dispatcher_send(self.hass, self.signal_changed(extension))
-
-    @callback
-    def _data_to_save(self) -> dict[str, Any]:
-        return {
-            "calls": {ext: log.as_list() for ext, log in self.logs.items() if len(log)},
-            "callbacks": {
-                ext: items.as_list()
-                for ext, items in self.callbacks.items()
-                if items.items
-            },
-        }
 
 
 def _now_ms() -> int:
     return int(dt_util.utcnow().timestamp() * 1000)
-
-
-def _mapping(value: Any) -> Mapping[str, list[Any]]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {str(key): item for key, item in value.items() if isinstance(item, list)}

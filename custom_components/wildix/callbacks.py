@@ -6,7 +6,7 @@ from it, completes the item; completed items are forgotten after a week.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any, Self
 from uuid import uuid4
 
@@ -41,13 +41,9 @@ class Callback:
         """Tell whether the item is completed."""
         return self.completed_ms is not None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the item as JSON-serialisable data."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Read what as_dict saved."""
+        """Read an item as saved (orjson writes a dataclass as a dict of its fields)."""
         return cls(
             uid=str(data["uid"]),
             key=str(data["key"]),
@@ -113,12 +109,8 @@ class CallbackList:
         self.items = kept
         return True
 
-    def as_list(self) -> list[dict[str, Any]]:
-        """Return the items as JSON-serialisable data."""
-        return [item.as_dict() for item in self.items.values()]
-
     def restore(self, data: list[Mapping[str, Any]]) -> None:
-        """Load what as_list saved, skipping malformed items."""
+        """Load the items as saved, skipping malformed ones."""
         for entry in data:
             try:
                 item = Callback.from_dict(entry)

@@ -7,7 +7,7 @@ voicemail list; the same message reported twice is one item.
 
 from collections import OrderedDict
 from collections.abc import Container
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 import hashlib
 import re
@@ -67,13 +67,9 @@ class InboxItem:
     # time_ms came from the list as text, perhaps PBX-local (its zone unknown).
     time_zone_free: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the item as JSON-serialisable data."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "InboxItem":
-        """Return an item as_dict saved."""
+        """Return an item saved as JSON (orjson writes a dataclass as a dict of its fields)."""
         return cls(**{**data, "kind": Kind(data["kind"])})
 
 
@@ -263,28 +259,27 @@ class Inbox:
         for old in self.items(extension, kind)[_LIMITS[kind] :]:
             del items[old.id]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the inboxes as JSON-serialisable data."""
-        return {
-            "users": {
-                extension: [item.as_dict() for item in items.values()]
-                for extension, items in self.users.items()
-                if items
-            },
-            "announced": list(self.announced),
-        }
+    def restore_user(
+        self, extension: str, data: list[dict[str, Any]], now_ms: int
+    ) -> None:
+        """Load a user's items as saved, leaving out what is malformed or expired."""
+        oldest = now_ms - self.retention_days * 86_400_000
+        items: dict[str, InboxItem] = {}
+        for raw in data:
+            try:
+                item = InboxItem.from_dict(raw)
+            except (TypeError, ValueError, KeyError):
+                continue
+            if item.extension == extension and item.time_ms >= oldest:
+                items.setdefault(item.id, item)
+        if items:
+            self.users[extension] = items
+            for kind in Kind:
+                self._bound(extension, kind)
 
-    def restore(self, data: dict[str, Any], now_ms: int) -> None:
-        """Load what as_dict saved, leaving out what is malformed or expired."""
-        for extension, items in data.get("users", {}).items():
-            for raw in items:
-                try:
-                    item = InboxItem.from_dict(raw)
-                except (TypeError, ValueError, KeyError):
-                    continue
-                if item.extension == extension:
-                    self.add(item, now_ms)
-        self.announced.update((key, None) for key in data.get("announced", []))
+    def restore_announced(self, keys: list[str]) -> None:
+        """Load the voicemails announced, as saved."""
+        self.announced.update((key, None) for key in keys)
 
 
 def items_of_event(event: CallEvent, time_ms: int) -> list[InboxItem]:

@@ -6,42 +6,29 @@ each change is saved (quietly, after SAVE_DELAY) and signalled to the user's sen
 
 from collections.abc import Container
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
 from .changes import CallMoment, MomentType
-from .const import DOMAIN, SAVE_DELAY
+from .const import DOMAIN
 from .inbox import Inbox, InboxItem, Kind, attachment_item_id, items_of_event
+from .inbox_store import InboxStore
 from .protocol import Attachment, CallEvent, Direction, WildixEvent
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry
     from .inbox_api import InboxApi
 
-STORAGE_VERSION = 1
 MEDIA_SOURCE_SCHEME = "media-source://"
-
-
-def inbox_store_key(entry_id: str) -> str:
-    """Return the storage key of an entry's inbox."""
-    return f"{DOMAIN}.{entry_id}.inbox"
 
 
 def media_content_id(item: InboxItem, entry_id: str) -> str:
     """Return the media source id that plays an item."""
     return f"{MEDIA_SOURCE_SCHEME}{DOMAIN}/{entry_id}/{item.extension}/{item.kind}/{item.id}"
-
-
-async def async_remove_inbox(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete what a removed entry's inbox saved."""
-    await Store[dict[str, Any]](
-        hass, STORAGE_VERSION, inbox_store_key(entry_id)
-    ).async_remove()
 
 
 class WildixInbox:
@@ -56,9 +43,7 @@ class WildixInbox:
         self.inbox = Inbox(retention_days)
         # The PBX API's voicemail feature, with the API connection (inbox_api.py).
         self.api: InboxApi | None = None
-        self._store = Store[dict[str, Any]](
-            hass, STORAGE_VERSION, inbox_store_key(entry.entry_id)
-        )
+        self.store = InboxStore(hass, entry.entry_id, self.inbox)
 
     def signal(self, extension: str) -> SignalType[()]:
         """Return the signal sent when a user's inbox changed."""
@@ -66,12 +51,11 @@ class WildixInbox:
 
     async def async_load(self) -> None:
         """Restore the saved inbox."""
-        if (data := await self._store.async_load()) is not None:
-            self.inbox.restore(data, _now_ms())
+        await self.store.async_restore(_now_ms())
 
     async def async_save(self) -> None:
         """Save now (on unload)."""
-        await self._store.async_save(self.inbox.as_dict())
+        await self.store.async_save()
 
     def file_of(
         self, extension: str, call_id: str, attachment: Attachment
@@ -177,7 +161,7 @@ class WildixInbox:
             return
         for extension in extensions:
             async_dispatcher_send(self.hass, self.signal(extension))
-        self._store.async_delay_save(self.inbox.as_dict, SAVE_DELAY)
+        self.store.async_schedule_save()
 
     def _moment(self, item: InboxItem, time_ms: int) -> CallMoment:
         return CallMoment(

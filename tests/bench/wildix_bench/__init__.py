@@ -368,7 +368,7 @@ class HubClock:
         """Time the model's saves: the event loop's CPU in each slice, and in all.
 
         A save encodes its users a slice at a time between turns of the event loop
-        (storage.py); `save_times` keeps each save's longest slice, `save_total_times`
+        (sliced_store.py); `save_times` keeps each save's longest slice, `save_total_times`
         its slices' sum, `save_gc_times` the garbage collector's share of that sum.
         """
         original_save = storage_class._async_save_in_slices
@@ -394,7 +394,7 @@ class HubClock:
                 )
 
         storage_class._async_save_in_slices = save
-        for name in ("_encode_users", "_data"):
+        for name in ("_encode_slice", "_data"):
             self._time_slice(storage_class, name)
 
     def _time_slice(self, storage_class: Any, name: str) -> None:
