@@ -7,7 +7,7 @@ PBX's call history (backfill); the same call from both is kept once.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from .calls import Call, CallRecord
 from .pbx_history import HistoryRecord
@@ -39,7 +39,13 @@ type Row = tuple[
     bool,
     str,
 ]
-_OUTGOING, _NUMBER, _STARTED, _ENDED, _MISSED, _TALK, _SOURCE = 2, 3, 6, 7, 9, 10, 14
+_OUTGOING: Final = 2
+_NUMBER: Final = 3
+_STARTED: Final = 6
+_ENDED: Final = 7
+_MISSED: Final = 9
+_TALK: Final = 10
+_SOURCE: Final = 14
 
 
 class Source(StrEnum):

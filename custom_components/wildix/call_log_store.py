@@ -14,7 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 import orjson
 
-from .call_log import LoggedCall
+from .call_log import LoggedCall, Row
 from .const import DOMAIN
 from .sliced_store import OFF_THE_LOOP, SlicedStore, encode_all, in_slices, lists_by_key
 
@@ -45,7 +45,7 @@ class _Store(Store[dict[str, Any]]):
             def weight(extension: str) -> int:
                 return len(calls[extension])
 
-            rows: dict[str, list[list[Any]]] = {}
+            rows: dict[str, list[Row]] = {}
             async for extensions in in_slices(list(calls), weight, RESTORE_SLICE):
                 for extension in extensions:
                     rows[extension] = _rows_of_dicts(calls.pop(extension))
@@ -53,7 +53,7 @@ class _Store(Store[dict[str, Any]]):
         return old_data
 
 
-def _rows_of_dicts(calls: list[Any]) -> list[list[Any]]:
+def _rows_of_dicts(calls: list[Any]) -> list[Row]:
     """Return version 1's calls (dicts) as rows, leaving out what is no call."""
     rows = []
     for call in calls:
