@@ -128,3 +128,29 @@ def test_matching_the_history_looks_only_at_calls_with_its_number(
         log.add(call(number, NOW_MS - number * 60_000, source=Source.HISTORY), NOW_MS)
     assert len(log) == 2000
     assert compared <= 100
+
+
+def test_restoring_a_log_builds_no_call_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart restores every user's log (1.3 million calls at the bounds).
+
+    The stored rows are checked and kept as rows; a call object is built only when
+    a call is shown. Before, restoring built one per call and took it apart again.
+    """
+    log = UserCallLog(max_days=90, max_calls=2000)
+    for number in range(2000):
+        log.add(call(number, NOW_MS - number * 60_000), NOW_MS)
+    stored = [list(row) for row in log.as_rows()]
+    built = 0
+    real = LoggedCall.__init__
+
+    def counted(self: LoggedCall, *args: Any, **kwargs: Any) -> None:
+        nonlocal built
+        built += 1
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LoggedCall, "__init__", counted)
+    restored = UserCallLog(max_days=90, max_calls=2000)
+    restored.restore(stored, NOW_MS)
+    assert built == 0
+    assert len(restored) == 2000
+    assert restored.latest() == call(0, NOW_MS)

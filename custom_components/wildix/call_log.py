@@ -39,6 +39,7 @@ type Row = tuple[
     bool,
     str,
 ]
+ROW_LENGTH: Final = 15
 _OUTGOING: Final = 2
 _NUMBER: Final = 3
 _STARTED: Final = 6
@@ -138,43 +139,24 @@ class LoggedCall:
         )
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
-        """Read what as_row stored; raise TypeError or ValueError if it is no call."""
-        if not isinstance(row, list | tuple):
-            raise TypeError("a logged call is stored as a list")
-        (
-            call_id,
-            direction,
-            outgoing,
-            remote_number,
-            remote_name,
-            remote_local,
-            started_ms,
-            ended_ms,
-            answered,
-            missed,
-            talk_seconds,
-            answered_by,
-            voicemail,
-            recording,
-            source,
-        ) = row
+    def of_row(cls, row: Row) -> Self:
+        """Return the call a row the log holds (already checked) stands for."""
         return cls(
-            call_id=str(call_id),
-            direction=Direction(direction),
-            outgoing=bool(outgoing),
-            remote_number=remote_number,
-            remote_name=remote_name,
-            remote_local=bool(remote_local),
-            started_ms=int(started_ms),
-            ended_ms=int(ended_ms),
-            answered=bool(answered),
-            missed=bool(missed),
-            talk_seconds=float(talk_seconds),
-            answered_by=answered_by,
-            voicemail=bool(voicemail),
-            recording=bool(recording),
-            source=Source(source),
+            row[0],
+            Direction(row[1]),
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            row[12],
+            row[13],
+            Source(row[14]),
         )
 
     @classmethod
@@ -208,6 +190,52 @@ class DayTotals:
     talk_seconds: float = 0.0
 
 
+def stored_row(raw: Any) -> Row:
+    """Return a stored call as the log holds it; raise TypeError or ValueError if it is none."""
+    if not isinstance(raw, list | tuple) or len(raw) != ROW_LENGTH:
+        raise TypeError("a logged call is stored as a list of its fields")
+    (
+        call_id,
+        direction,
+        outgoing,
+        remote_number,
+        remote_name,
+        remote_local,
+        started_ms,
+        ended_ms,
+        answered,
+        missed,
+        talk_seconds,
+        answered_by,
+        voicemail,
+        recording,
+        source,
+    ) = raw
+    return (
+        str(call_id),
+        Direction(direction).value,
+        bool(outgoing),
+        _text(remote_number),
+        _text(remote_name),
+        bool(remote_local),
+        int(started_ms),
+        int(ended_ms),
+        bool(answered),
+        bool(missed),
+        float(talk_seconds),
+        _text(answered_by),
+        bool(voicemail),
+        bool(recording),
+        Source(source).value,
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError("a text or nothing was expected")
+    return value
+
+
 class UserCallLog:
     """One user's logged calls by id, oldest first, within the bounds.
 
@@ -239,7 +267,7 @@ class UserCallLog:
 
     def __iter__(self) -> Iterator[LoggedCall]:
         """Iterate over the logged calls, oldest first."""
-        return (LoggedCall.from_row(row) for row in list(self._rows.values()))
+        return (LoggedCall.of_row(row) for row in list(self._rows.values()))
 
     def add(self, call: LoggedCall, now_ms: int) -> bool:
         """Log a call, or update it; return whether the log changed."""
@@ -284,7 +312,7 @@ class UserCallLog:
     def between(self, start_ms: int, end_ms: int) -> list[LoggedCall]:
         """Return the calls overlapping a window, by start."""
         return [
-            LoggedCall.from_row(row)
+            LoggedCall.of_row(row)
             for row in sorted(
                 (
                     row
@@ -298,7 +326,7 @@ class UserCallLog:
     def latest(self) -> LoggedCall | None:
         """Return the call that began last."""
         if self._latest is None and self._rows:
-            self._latest = LoggedCall.from_row(max(self._rows.values(), key=_started))
+            self._latest = LoggedCall.of_row(max(self._rows.values(), key=_started))
         return self._latest
 
     def totals_since(self, start_ms: int) -> DayTotals:
@@ -323,12 +351,12 @@ class UserCallLog:
 
     def restore(self, rows: list[Any], now_ms: int) -> None:
         """Load what as_rows stored, skipping malformed calls, then apply the bounds."""
-        for row in rows:
+        for raw in rows:
             try:
-                call = LoggedCall.from_row(row)
+                row = stored_row(raw)
             except (TypeError, ValueError):
                 continue
-            self._put(call.as_row())
+            self._put(row)
         self.prune(now_ms)
 
     def _put(self, row: Row) -> bool:
@@ -364,7 +392,7 @@ class UserCallLog:
                 and abs(row[_STARTED] - call.started_ms) <= SAME_CALL_WINDOW_MS
                 and row[_OUTGOING] == call.outgoing
             ):
-                return LoggedCall.from_row(row)
+                return LoggedCall.of_row(row)
         return None
 
 
@@ -380,6 +408,9 @@ def _last_digits(number: str | None) -> str | None:
     """Return what identifies a reported number's line: its last nine digits."""
     if number is None:
         return None
+    if (digits := number.removeprefix("+")).isdigit():
+        # As Wildix reports numbers: no need to pick the digits out.
+        return digits[-9:]
     return "".join(ch for ch in number if ch.isdigit())[-9:]
 
 
