@@ -297,6 +297,10 @@ class UserCallLog:
     def prune(self, now_ms: int) -> bool:
         """Drop calls older than the days kept and beyond the count; return whether any went."""
         oldest = now_ms - self.max_days * 86_400_000
+        if len(self._rows) <= self.max_calls and all(
+            row[_STARTED] >= oldest for row in self._rows.values()
+        ):
+            return False
         keep = sorted(
             (row for row in self._rows.values() if row[_STARTED] >= oldest),
             key=_started,

@@ -774,6 +774,10 @@ class StatsView(HomeAssistantView):
                 profile.disable()
                 profile.dump_stats(command["path"])
                 self.profile = None
+                main = sys.modules.get("__main__")
+                return self.json(
+                    {"ok": True, "collections": getattr(main, "COLLECTIONS", None)}
+                )
             case "trace":
                 tracemalloc.start(command.get("frames", 1))
             case "snapshot" if tracemalloc.is_tracing():
