@@ -194,6 +194,10 @@ def stored_row(raw: Any) -> Row:
     """Return a stored call as the log holds it; raise TypeError or ValueError if it is none."""
     if not isinstance(raw, list | tuple) or len(raw) != ROW_LENGTH:
         raise TypeError("a logged call is stored as a list of its fields")
+    row = tuple(raw)
+    if _as_held(row):
+        # As this version stores it (nearly always): nothing to convert.
+        return row
     (
         call_id,
         direction,
@@ -210,7 +214,7 @@ def stored_row(raw: Any) -> Row:
         voicemail,
         recording,
         source,
-    ) = raw
+    ) = row
     return (
         str(call_id),
         Direction(direction).value,
@@ -230,10 +234,35 @@ def stored_row(raw: Any) -> Row:
     )
 
 
+def _as_held(row: tuple[Any, ...]) -> bool:
+    """Tell whether a stored row has exactly the types of the log's rows."""
+    return (
+        type(row[0]) is str
+        and row[1] in _DIRECTIONS
+        and row[14] in _SOURCES
+        and type(row[6]) is int
+        and type(row[7]) is int
+        and type(row[10]) is float
+        and type(row[2]) is bool
+        and type(row[5]) is bool
+        and type(row[8]) is bool
+        and type(row[9]) is bool
+        and type(row[12]) is bool
+        and type(row[13]) is bool
+        and (row[3] is None or type(row[3]) is str)
+        and (row[4] is None or type(row[4]) is str)
+        and (row[11] is None or type(row[11]) is str)
+    )
+
+
 def _text(value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
         raise TypeError("a text or nothing was expected")
     return value
+
+
+_DIRECTIONS = frozenset(direction.value for direction in Direction)
+_SOURCES = frozenset(source.value for source in Source)
 
 
 class UserCallLog:
