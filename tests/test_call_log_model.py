@@ -1,5 +1,6 @@
 """The call log's bounds and deduplication, without Home Assistant."""
 
+from collections import Counter
 from dataclasses import replace
 import gc
 from time import perf_counter
@@ -165,3 +166,55 @@ def test_restoring_a_log_builds_no_call_object(monkeypatch: pytest.MonkeyPatch) 
     assert converted == 0
     assert len(restored) == 2000
     assert restored.latest() == call(0, NOW_MS)
+
+
+def test_restoring_checks_the_rows_in_bulk_and_indexes_numbers_when_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows as this version stores them are checked a field at a time over all rows.
+
+    No function runs per row at restore (before: a check and a number's digits per
+    call); the index of numbers is built when the history is first matched.
+    """
+    log = UserCallLog(max_days=90, max_calls=2000)
+    for number in range(2000):
+        log.add(call(number, NOW_MS - number * 60_000), NOW_MS)
+    stored = [list(row) for row in log.as_rows()]
+    per_row: Counter[str] = Counter()
+
+    def counting(name: str) -> Any:
+        real = getattr(call_log, name)
+
+        def counted(*args: Any) -> Any:
+            per_row[name] += 1
+            return real(*args)
+
+        return counted
+
+    for name in ("stored_row", "_last_digits"):
+        monkeypatch.setattr(call_log, name, counting(name))
+    restored = UserCallLog(max_days=90, max_calls=2000)
+    restored.restore(stored, NOW_MS)
+    assert len(restored) == 2000
+    assert per_row == Counter()
+    # The first call of the history to match builds the index once.
+    assert not restored.add(call(5, NOW_MS - 5 * 60_000, source=Source.HISTORY), NOW_MS)
+    assert per_row["_last_digits"] == 2001
+
+
+def test_a_malformed_stored_call_is_left_out_alone() -> None:
+    """A row this version would not store makes restoring check each row by itself."""
+    good = [
+        list(call(number, NOW_MS - number * 60_000).as_row()) for number in range(3)
+    ]
+    bad: list[Any] = [
+        ["short"],
+        [*good[0][:1], ["not", "a", "direction"], *good[0][2:]],
+        [*good[0][:6], "not a time", *good[0][7:]],
+        "not a row",
+    ]
+    old = [*good[2][:10], 55, *good[2][11:]]  # talk time stored as a whole number
+    log = UserCallLog(max_days=90, max_calls=2000)
+    log.restore([good[0], *bad, good[1], old], NOW_MS)
+    assert [logged.call_id for logged in log] == ["call0", "call1", "call2"]
+    assert log.latest() == call(0, NOW_MS)

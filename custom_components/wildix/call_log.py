@@ -234,6 +234,35 @@ def stored_row(raw: Any) -> Row:
     )
 
 
+def _held_rows(raw: list[Any]) -> list[Row] | None:
+    """Return stored rows as the log holds them, if all have the log's types; else None.
+
+    Checked a field at a time over all the rows, in bulk: a restart restores every
+    user's log (1.3 million calls at the bounds).
+    """
+    if not raw:
+        return []
+    if set(map(type, raw)) != {list} or set(map(len, raw)) != {ROW_LENGTH}:
+        return None
+    columns = list(zip(*raw, strict=True))
+    if not (
+        _types(columns[0]) == {str}
+        and _types(columns[1]) == _types(columns[14]) == {str}
+        and set(columns[1]) <= _DIRECTIONS
+        and set(columns[14]) <= _SOURCES
+        and _types(columns[_STARTED]) == _types(columns[_ENDED]) == {int}
+        and _types(columns[_TALK]) == {float}
+        and all(_types(columns[index]) == {bool} for index in (2, 5, 8, 9, 12, 13))
+        and all(_types(columns[index]) <= _TEXT_TYPES for index in (3, 4, 11))
+    ):
+        return None
+    return list(map(tuple, raw))
+
+
+def _types(column: tuple[Any, ...]) -> set[type]:
+    return set(map(type, column))
+
+
 def _as_held(row: tuple[Any, ...]) -> bool:
     """Tell whether a stored row has exactly the types of the log's rows."""
     return (
@@ -262,6 +291,7 @@ def _text(value: Any) -> str | None:
 
 
 _DIRECTIONS = frozenset(direction.value for direction in Direction)
+_TEXT_TYPES = {str, type(None)}
 _SOURCES = frozenset(source.value for source in Source)
 
 
@@ -280,7 +310,8 @@ class UserCallLog:
         self._rows: dict[str, Row] = {}
         # The calls by the last nine digits of their remote number (None: no number),
         # as tuples of ids, which the garbage collector does not track either.
-        self._by_number: dict[str | None, tuple[str, ...]] = {}
+        # Built when first needed (not at restore: a restart restores every log).
+        self._by_number: dict[str | None, tuple[str, ...]] | None = None
         # The last totals asked for (the daily sensors ask three times a change),
         # and the latest call (the calendar asks at every change of its call).
         self._totals: tuple[int, DayTotals] | None = None
@@ -336,10 +367,9 @@ class UserCallLog:
         )[-self.max_calls :]
         if len(keep) == len(self._rows):
             return False
-        self._rows = {}
-        self._by_number = {}
-        for row in keep:
-            self._put(row)
+        self._rows = {row[0]: row for row in keep}
+        self._by_number = None
+        self._totals = self._latest = None
         return True
 
     def between(self, start_ms: int, end_ms: int) -> list[LoggedCall]:
@@ -384,41 +414,59 @@ class UserCallLog:
 
     def restore(self, rows: list[Any], now_ms: int) -> None:
         """Load what as_rows stored, skipping malformed calls, then apply the bounds."""
-        for raw in rows:
-            try:
-                row = stored_row(raw)
-            except (TypeError, ValueError):
-                continue
-            self._put(row)
+        held = _held_rows(rows)
+        if held is None:
+            # Some row is not as this version stores it: each is checked alone.
+            held = []
+            for raw in rows:
+                try:
+                    held.append(stored_row(raw))
+                except (TypeError, ValueError):
+                    continue
+        self._rows.update((row[0], row) for row in held)
+        self._by_number = None
+        self._totals = self._latest = None
         self.prune(now_ms)
 
     def _put(self, row: Row) -> bool:
         call_id = row[0]
         if (before := self._rows.get(call_id)) == row:
             return False
-        if before is None or _number(before) != _number(row):
+        index = self._by_number
+        if index is not None and (before is None or _number(before) != _number(row)):
             if before is not None:
                 self._unindex(_number(before), call_id)
             number = _number(row)
-            self._by_number[number] = (*self._by_number.get(number, ()), call_id)
+            index[number] = (*index.get(number, ()), call_id)
         self._rows[call_id] = row
         self._totals = self._latest = None
         return True
 
     def _remove(self, call_id: str) -> None:
         row = self._rows.pop(call_id)
-        self._unindex(_number(row), call_id)
+        if self._by_number is not None:
+            self._unindex(_number(row), call_id)
         self._totals = self._latest = None
 
     def _unindex(self, number: str | None, call_id: str) -> None:
-        if ids := tuple(other for other in self._by_number[number] if other != call_id):
-            self._by_number[number] = ids
+        index = self._index()
+        if ids := tuple(other for other in index[number] if other != call_id):
+            index[number] = ids
         else:
-            del self._by_number[number]
+            del index[number]
+
+    def _index(self) -> dict[str | None, tuple[str, ...]]:
+        """Return the calls by number, built the first time it is needed."""
+        if self._by_number is None:
+            index: dict[str | None, list[str]] = {}
+            for call_id, row in self._rows.items():
+                index.setdefault(_number(row), []).append(call_id)
+            self._by_number = {number: tuple(ids) for number, ids in index.items()}
+        return self._by_number
 
     def _match(self, call: LoggedCall, source: Source) -> LoggedCall | None:
         """Return the call of the other source this one is (same party, close start)."""
-        for call_id in self._by_number.get(_last_digits(call.remote_number), ()):
+        for call_id in self._index().get(_last_digits(call.remote_number), ()):
             row = self._rows[call_id]
             if (
                 row[_SOURCE] == source
