@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from custom_components.wildix import call_log
-from custom_components.wildix.call_log import LoggedCall, Source, UserCallLog
+from custom_components.wildix.call_log import LoggedCall, UserCallLog
+from custom_components.wildix.call_log_rows import Source
 from custom_components.wildix.protocol import Direction
 
 DAY_MS = 86_400_000

@@ -6,9 +6,21 @@ PBX's call history (backfill); the same call from both is kept once.
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Any, Final, Self
+from typing import Any, Self
 
+from .call_log_rows import (
+    COL_ENDED,
+    COL_MISSED,
+    COL_NUMBER,
+    COL_OUTGOING,
+    COL_SOURCE,
+    COL_STARTED,
+    COL_TALK,
+    Row,
+    Source,
+    held_rows,
+    stored_row,
+)
 from .calls import Call, CallRecord
 from .pbx_history import HistoryRecord
 from .protocol import Direction, is_internal_number
@@ -17,43 +29,6 @@ DEFAULT_LOG_DAYS = 90
 DEFAULT_LOG_CALLS = 2000
 # A call the PBX's history reports is the live one when it began this close to it.
 SAME_CALL_WINDOW_MS = 90 * 1000
-
-
-# A logged call as a row: call_id, direction, outgoing, remote_number, remote_name,
-# remote_local, started_ms, ended_ms, answered, missed, talk_seconds, answered_by,
-# voicemail, recording, source (LoggedCall.as_row).
-type Row = tuple[
-    str,
-    str,
-    bool,
-    str | None,
-    str | None,
-    bool,
-    int,
-    int,
-    bool,
-    bool,
-    float,
-    str | None,
-    bool,
-    bool,
-    str,
-]
-ROW_LENGTH: Final = 15
-_OUTGOING: Final = 2
-_NUMBER: Final = 3
-_STARTED: Final = 6
-_ENDED: Final = 7
-_MISSED: Final = 9
-_TALK: Final = 10
-_SOURCE: Final = 14
-
-
-class Source(StrEnum):
-    """Where a logged call came from."""
-
-    LIVE = "live"  # the webhook or queue events
-    HISTORY = "history"  # the PBX's call history (API)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,111 +165,6 @@ class DayTotals:
     talk_seconds: float = 0.0
 
 
-def stored_row(raw: Any) -> Row:
-    """Return a stored call as the log holds it; raise TypeError or ValueError if it is none."""
-    if not isinstance(raw, list | tuple) or len(raw) != ROW_LENGTH:
-        raise TypeError("a logged call is stored as a list of its fields")
-    row = tuple(raw)
-    if _as_held(row):
-        # As this version stores it (nearly always): nothing to convert.
-        return row
-    (
-        call_id,
-        direction,
-        outgoing,
-        remote_number,
-        remote_name,
-        remote_local,
-        started_ms,
-        ended_ms,
-        answered,
-        missed,
-        talk_seconds,
-        answered_by,
-        voicemail,
-        recording,
-        source,
-    ) = row
-    return (
-        str(call_id),
-        Direction(direction).value,
-        bool(outgoing),
-        _text(remote_number),
-        _text(remote_name),
-        bool(remote_local),
-        int(started_ms),
-        int(ended_ms),
-        bool(answered),
-        bool(missed),
-        float(talk_seconds),
-        _text(answered_by),
-        bool(voicemail),
-        bool(recording),
-        Source(source).value,
-    )
-
-
-def _held_rows(raw: list[Any]) -> list[Row] | None:
-    """Return stored rows as the log holds them, if all have the log's types; else None.
-
-    Checked a field at a time over all the rows, in bulk: a restart restores every
-    user's log (1.3 million calls at the bounds).
-    """
-    if not raw:
-        return []
-    if set(map(type, raw)) != {list} or set(map(len, raw)) != {ROW_LENGTH}:
-        return None
-    columns = list(zip(*raw, strict=True))
-    if not (
-        _types(columns[0]) == {str}
-        and _types(columns[1]) == _types(columns[14]) == {str}
-        and set(columns[1]) <= _DIRECTIONS
-        and set(columns[14]) <= _SOURCES
-        and _types(columns[_STARTED]) == _types(columns[_ENDED]) == {int}
-        and _types(columns[_TALK]) == {float}
-        and all(_types(columns[index]) == {bool} for index in (2, 5, 8, 9, 12, 13))
-        and all(_types(columns[index]) <= _TEXT_TYPES for index in (3, 4, 11))
-    ):
-        return None
-    return list(map(tuple, raw))
-
-
-def _types(column: tuple[Any, ...]) -> set[type]:
-    return set(map(type, column))
-
-
-def _as_held(row: tuple[Any, ...]) -> bool:
-    """Tell whether a stored row has exactly the types of the log's rows."""
-    return (
-        type(row[0]) is str
-        and row[1] in _DIRECTIONS
-        and row[14] in _SOURCES
-        and type(row[6]) is int
-        and type(row[7]) is int
-        and type(row[10]) is float
-        and type(row[2]) is bool
-        and type(row[5]) is bool
-        and type(row[8]) is bool
-        and type(row[9]) is bool
-        and type(row[12]) is bool
-        and type(row[13]) is bool
-        and (row[3] is None or type(row[3]) is str)
-        and (row[4] is None or type(row[4]) is str)
-        and (row[11] is None or type(row[11]) is str)
-    )
-
-
-def _text(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError("a text or nothing was expected")
-    return value
-
-
-_DIRECTIONS = frozenset(direction.value for direction in Direction)
-_TEXT_TYPES = {str, type(None)}
-_SOURCES = frozenset(source.value for source in Source)
-
-
 class UserCallLog:
     """One user's logged calls by id, oldest first, within the bounds.
 
@@ -358,11 +228,11 @@ class UserCallLog:
         """Drop calls older than the days kept and beyond the count; return whether any went."""
         oldest = now_ms - self.max_days * 86_400_000
         if len(self._rows) <= self.max_calls and all(
-            row[_STARTED] >= oldest for row in self._rows.values()
+            row[COL_STARTED] >= oldest for row in self._rows.values()
         ):
             return False
         keep = sorted(
-            (row for row in self._rows.values() if row[_STARTED] >= oldest),
+            (row for row in self._rows.values() if row[COL_STARTED] >= oldest),
             key=_started,
         )[-self.max_calls :]
         if len(keep) == len(self._rows):
@@ -380,7 +250,7 @@ class UserCallLog:
                 (
                     row
                     for row in self._rows.values()
-                    if row[_STARTED] < end_ms and row[_ENDED] >= start_ms
+                    if row[COL_STARTED] < end_ms and row[COL_ENDED] >= start_ms
                 ),
                 key=_started,
             )
@@ -399,11 +269,11 @@ class UserCallLog:
         calls = missed = 0
         talk = 0.0
         for row in self._rows.values():
-            if row[_STARTED] < start_ms:
+            if row[COL_STARTED] < start_ms:
                 continue
             calls += 1
-            missed += row[_MISSED]
-            talk += row[_TALK]
+            missed += row[COL_MISSED]
+            talk += row[COL_TALK]
         totals = DayTotals(calls, missed, talk)
         self._totals = (start_ms, totals)
         return totals
@@ -414,7 +284,7 @@ class UserCallLog:
 
     def restore(self, rows: list[Any], now_ms: int) -> None:
         """Load what as_rows stored, skipping malformed calls, then apply the bounds."""
-        held = _held_rows(rows)
+        held = held_rows(rows)
         if held is None:
             # Some row is not as this version stores it: each is checked alone.
             held = []
@@ -469,20 +339,20 @@ class UserCallLog:
         for call_id in self._index().get(_last_digits(call.remote_number), ()):
             row = self._rows[call_id]
             if (
-                row[_SOURCE] == source
-                and abs(row[_STARTED] - call.started_ms) <= SAME_CALL_WINDOW_MS
-                and row[_OUTGOING] == call.outgoing
+                row[COL_SOURCE] == source
+                and abs(row[COL_STARTED] - call.started_ms) <= SAME_CALL_WINDOW_MS
+                and row[COL_OUTGOING] == call.outgoing
             ):
                 return LoggedCall.of_row(row)
         return None
 
 
 def _started(row: Row) -> int:
-    return row[_STARTED]
+    return row[COL_STARTED]
 
 
 def _number(row: Row) -> str | None:
-    return _last_digits(row[_NUMBER])
+    return _last_digits(row[COL_NUMBER])
 
 
 def _last_digits(number: str | None) -> str | None:

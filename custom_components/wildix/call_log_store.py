@@ -14,7 +14,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 import orjson
 
-from .call_log import LoggedCall, Row
+from .call_log import LoggedCall
+from .call_log_rows import Row
 from .const import DOMAIN
 from .sliced_store import OFF_THE_LOOP, SlicedStore, encode_all, in_slices, lists_by_key
 
