@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.wildix import call_log
+from custom_components.wildix import call_log, call_log_rows
 from custom_components.wildix.call_log import LoggedCall, UserCallLog
 from custom_components.wildix.call_log_rows import Source
 from custom_components.wildix.protocol import Direction
@@ -159,7 +159,7 @@ def test_restoring_a_log_builds_no_call_object(monkeypatch: pytest.MonkeyPatch) 
         return Direction(value)
 
     monkeypatch.setattr(LoggedCall, "__init__", counted)
-    monkeypatch.setattr(call_log, "Direction", direction)
+    monkeypatch.setattr(call_log_rows, "Direction", direction)
     restored = UserCallLog(max_days=90, max_calls=2000)
     restored.restore(stored, NOW_MS)
     assert built == 0
@@ -183,8 +183,8 @@ def test_restoring_checks_the_rows_in_bulk_and_indexes_numbers_when_needed(
     stored = [list(row) for row in log.as_rows()]
     per_row: Counter[str] = Counter()
 
-    def counting(name: str) -> Any:
-        real = getattr(call_log, name)
+    def counting(module: Any, name: str) -> Any:
+        real = getattr(module, name)
 
         def counted(*args: Any) -> Any:
             per_row[name] += 1
@@ -192,8 +192,8 @@ def test_restoring_checks_the_rows_in_bulk_and_indexes_numbers_when_needed(
 
         return counted
 
-    for name in ("stored_row", "_last_digits"):
-        monkeypatch.setattr(call_log, name, counting(name))
+    for module, name in ((call_log_rows, "stored_row"), (call_log, "_last_digits")):
+        monkeypatch.setattr(module, name, counting(module, name))
     restored = UserCallLog(max_days=90, max_calls=2000)
     restored.restore(stored, NOW_MS)
     assert len(restored) == 2000

@@ -18,8 +18,7 @@ from .call_log_rows import (
     COL_TALK,
     Row,
     Source,
-    held_rows,
-    stored_row,
+    stored_rows,
 )
 from .calls import Call, CallRecord
 from .pbx_history import HistoryRecord
@@ -284,16 +283,7 @@ class UserCallLog:
 
     def restore(self, rows: list[Any], now_ms: int) -> None:
         """Load what as_rows stored, skipping malformed calls, then apply the bounds."""
-        held = held_rows(rows)
-        if held is None:
-            # Some row is not as this version stores it: each is checked alone.
-            held = []
-            for raw in rows:
-                try:
-                    held.append(stored_row(raw))
-                except (TypeError, ValueError):
-                    continue
-        self._rows.update((row[0], row) for row in held)
+        self._rows.update((row[0], row) for row in stored_rows(rows))
         self._by_number = None
         self._totals = self._latest = None
         self.prune(now_ms)

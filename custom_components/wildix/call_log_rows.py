@@ -56,10 +56,6 @@ def stored_row(raw: Any) -> Row:
     """Return a stored call as the log holds it; raise TypeError or ValueError if it is none."""
     if not isinstance(raw, list | tuple) or len(raw) != ROW_LENGTH:
         raise TypeError("a logged call is stored as a list of its fields")
-    row = tuple(raw)
-    if _as_held(row):
-        # As this version stores it (nearly always): nothing to convert.
-        return row
     (
         call_id,
         direction,
@@ -76,7 +72,7 @@ def stored_row(raw: Any) -> Row:
         voicemail,
         recording,
         source,
-    ) = row
+    ) = raw
     return (
         str(call_id),
         Direction(direction).value,
@@ -96,7 +92,21 @@ def stored_row(raw: Any) -> Row:
     )
 
 
-def held_rows(raw: list[Any]) -> list[Row] | None:
+def stored_rows(raw: list[Any]) -> list[Row]:
+    """Return stored calls as the log holds them, leaving out each that is no call."""
+    if (rows := _held_rows(raw)) is not None:
+        return rows
+    # Some row is not as this version stores it: each is checked alone.
+    rows = []
+    for item in raw:
+        try:
+            rows.append(stored_row(item))
+        except (TypeError, ValueError):
+            continue
+    return rows
+
+
+def _held_rows(raw: list[Any]) -> list[Row] | None:
     """Return stored rows as the log holds them, if all have the log's types; else None.
 
     Checked a field at a time over all the rows, in bulk: a restart restores every
@@ -123,27 +133,6 @@ def held_rows(raw: list[Any]) -> list[Row] | None:
 
 def _types(column: tuple[Any, ...]) -> set[type]:
     return set(map(type, column))
-
-
-def _as_held(row: tuple[Any, ...]) -> bool:
-    """Tell whether a stored row has exactly the types of the log's rows."""
-    return (
-        type(row[0]) is str
-        and row[1] in _DIRECTIONS
-        and row[14] in _SOURCES
-        and type(row[6]) is int
-        and type(row[7]) is int
-        and type(row[10]) is float
-        and type(row[2]) is bool
-        and type(row[5]) is bool
-        and type(row[8]) is bool
-        and type(row[9]) is bool
-        and type(row[12]) is bool
-        and type(row[13]) is bool
-        and (row[3] is None or type(row[3]) is str)
-        and (row[4] is None or type(row[4]) is str)
-        and (row[11] is None or type(row[11]) is str)
-    )
 
 
 def _text(value: Any) -> str | None:

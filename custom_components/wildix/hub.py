@@ -322,7 +322,7 @@ class WildixHub:
                         self.hass, self.signal_user(extension, aspect)
                     )
                     if aspect is Aspect.PHONE:
-                        self._async_ringing_on_call(user)
+                        self._async_phone_parts(user)
         for pbx_aspect in changes.pbx:
             if pbx_aspect is PbxAspect.DEVICE:
                 self.devices.async_setup_pbx(self.model.pbx_serial)
@@ -333,7 +333,7 @@ class WildixHub:
         self.storage.async_schedule_save()
 
     @callback
-    def _async_ringing_on_call(self, user: User) -> None:
+    def _async_phone_parts(self, user: User) -> None:
         """Tell the entities that show part of the phone, only when that part changed.
 
         Most changes of a phone (a call's progress, the line's status) leave whether
