@@ -29,6 +29,20 @@ async def _add_users(hass: HomeAssistant, wildix: WildixSender) -> None:
     await hass.async_block_till_done()
 
 
+def _count_log_changes(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[str]:
+    """Count the changes of the users' call logs (under "changes"), as they come."""
+    history = entry.runtime_data.call_history
+    counted: Counter[str] = Counter()
+
+    @callback
+    def log_changed() -> None:
+        counted["changes"] += 1
+
+    for extension in USERS:
+        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+    return counted
+
+
 async def _drive(hass: HomeAssistant, wildix: WildixSender, seed: int) -> Counter[str]:
     """Send 300 deliveries of the mix; return the state changes by entity key."""
     if not hass.states.async_entity_ids("calendar"):
@@ -124,20 +138,11 @@ async def test_a_days_totals_are_added_up_once_per_change(
         return real(*totals)
 
     monkeypatch.setattr(call_log, "DayTotals", counted)
-    history = setup_integration.runtime_data.call_history
-    logs_changed = 0
-
-    @callback
-    def log_changed() -> None:
-        nonlocal logs_changed
-        logs_changed += 1
-
-    for extension in USERS:
-        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+    logs_changed = _count_log_changes(hass, setup_integration)
     changes = await _drive(hass, wildix, seed=9)
 
     assert changes["today"] > 20  # sensor.*_calls_today
-    assert 20 < added <= logs_changed
+    assert 20 < added <= logs_changed["changes"]
 
 
 async def test_the_latest_call_is_found_once_per_change_of_the_log(
@@ -160,20 +165,11 @@ async def test_the_latest_call_is_found_once_per_change_of_the_log(
         return max(*args, **kwargs)
 
     monkeypatch.setattr(call_log, "max", counted, raising=False)
-    history = setup_integration.runtime_data.call_history
-    logs_changed = 0
-
-    @callback
-    def log_changed() -> None:
-        nonlocal logs_changed
-        logs_changed += 1
-
-    for extension in USERS:
-        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+    logs_changed = _count_log_changes(hass, setup_integration)
     await _drive(hass, wildix, seed=10)
 
-    assert logs_changed > 20
-    assert scans <= logs_changed
+    assert logs_changed["changes"] > 20
+    assert scans <= logs_changed["changes"]
 
 
 async def test_the_callbacks_are_rendered_only_when_they_changed(

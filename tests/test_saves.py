@@ -122,22 +122,26 @@ def saved_item(extension: str, number: int) -> dict[str, Any]:
     }
 
 
+def _stored(key: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Return what Home Assistant's storage keeps for a key."""
+    return {"version": version, "minor_version": 1, "key": key, "data": data}
+
+
 @pytest.fixture
 def saved_logs(hass_storage: dict[str, Any]) -> list[str]:
     """Save full call logs of users, enough for a save in several slices."""
     extensions = [str(300 + number) for number in range(LOG_USERS)]
-    hass_storage[CALL_LOG] = {
-        "version": 2,
-        "minor_version": 1,
-        "key": CALL_LOG,
-        "data": {
+    hass_storage[CALL_LOG] = _stored(
+        CALL_LOG,
+        2,
+        {
             "calls": {
                 extension: [saved_call(extension, n) for n in range(LOG_CALLS)]
                 for extension in extensions
             },
             "callbacks": {},
         },
-    }
+    )
     return extensions
 
 
@@ -145,18 +149,17 @@ def saved_logs(hass_storage: dict[str, Any]) -> list[str]:
 def saved_inboxes(hass_storage: dict[str, Any]) -> list[str]:
     """Save full inboxes of users, enough for a save in two slices."""
     extensions = [str(300 + number) for number in range(INBOX_USERS)]
-    hass_storage[INBOX] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": INBOX,
-        "data": {
+    hass_storage[INBOX] = _stored(
+        INBOX,
+        1,
+        {
             "users": {
                 extension: [saved_item(extension, n) for n in range(INBOX_ITEMS)]
                 for extension in extensions
             },
             "announced": ["201_0"],
         },
-    }
+    )
     return extensions
 
 
@@ -400,11 +403,10 @@ def version_1_log(hass_storage: dict[str, Any]) -> None:
         "missed": False,
         "talk_seconds": 42.5,
     }
-    hass_storage[CALL_LOG] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": CALL_LOG,
-        "data": {
+    hass_storage[CALL_LOG] = _stored(
+        CALL_LOG,
+        1,
+        {
             "calls": {
                 "201": [
                     missed,
@@ -430,7 +432,7 @@ def version_1_log(hass_storage: dict[str, Any]) -> None:
                 ]
             },
         },
-    }
+    )
 
 
 @pytest.mark.usefixtures("version_1_log")
@@ -504,18 +506,17 @@ async def test_a_call_log_of_version_1_is_migrated_a_few_users_at_a_time(
 ) -> None:
     """Migrating reads at most RESTORE_SLICE calls before others get a turn."""
     extensions = [str(300 + number) for number in range(LOG_USERS)]
-    hass_storage[CALL_LOG] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": CALL_LOG,
-        "data": {
+    hass_storage[CALL_LOG] = _stored(
+        CALL_LOG,
+        1,
+        {
             "calls": {
                 extension: [version_1_call(extension, n) for n in range(LOG_CALLS)]
                 for extension in extensions
             },
             "callbacks": {},
         },
-    }
+    )
     turns = LoopTurns(hass)
     read_in_turn: Counter[int] = Counter()
     from_dict = LoggedCall.from_dict
@@ -544,12 +545,11 @@ async def test_a_call_log_of_a_newer_version_is_left_alone(
     hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
 ) -> None:
     """A call log stored by a newer version is neither read nor overwritten."""
-    newer = {
-        "version": 3,
-        "minor_version": 1,
-        "key": CALL_LOG,
-        "data": {"calls": {"201": "as a newer version keeps them"}},
-    }
+    newer = _stored(
+        CALL_LOG,
+        3,
+        {"calls": {"201": "as a newer version keeps them"}},
+    )
     hass_storage[CALL_LOG] = newer
     assert await async_setup_component(hass, "webhook", {})
     assert not await hass.config_entries.async_setup(config_entry.entry_id)
