@@ -311,6 +311,28 @@ class GcClock:
                 self.longest_generation = info["generation"]
 
 
+# What `--hub-detail` times within the hub besides the parts always timed: the
+# receivers of its signals and its bookkeeping (module, class, methods).
+DETAIL_PARTS = (
+    (
+        "hub",
+        "WildixHub",
+        ("_async_fire_webhook_event", "_async_phone_parts", "_async_fire_moments"),
+    ),
+    ("deliveries", "DeliveryLog", ("async_verified",)),
+    ("storage", "SeenDeliveries", ("add",)),
+    ("inbox_hub", "WildixInbox", ("async_take",)),
+    ("entity", "WildixModelEntity", ("_async_model_changed",)),
+    ("calendar", "WildixCallLogCalendar", ("_async_changed",)),
+    ("daily_stats", "WildixDailySensor", ("_async_changed",)),
+    ("event", "WildixCallsEvent", ("_async_moment",)),
+    ("todo", "WildixCallbacksTodo", ("_async_changed",)),
+    ("call_history", "CallHistory", ("_async_last_call", "_async_moment")),
+    ("callbacks", "CallbackList", ("take",)),
+    ("call_log", "UserCallLog", ("add",)),
+)
+
+
 class HubClock:
     """The event loop's CPU time in wildix's hub, and in parts of it, while it serves HTTP.
 
@@ -346,6 +368,10 @@ class HubClock:
         # Saves under way (a save lets the event loop run between its slices).
         self.saving = 0
         self._inside = False
+        # Each part's own time, without the timed parts inside it; and the time of
+        # the timed parts inside the one running now (a stack).
+        self.exclusive: defaultdict[str, float] = defaultdict(float)
+        self._inner: list[float] = []
 
     def install(self) -> None:
         """Time every delivery from now on."""
@@ -360,6 +386,8 @@ class HubClock:
         # events (wildix_webhook, wildix_event) and the calendar's validated events.
         self._wrap(EventBus, "async_fire", "bus")
         self._wrap(CalendarEvent, "__post_init__", "calendar_event")
+        if os.environ.get("WILDIX_BENCH_DETAIL"):
+            self._install_detail()
         self._calibrate()
         storage_module = importlib.import_module(f"custom_components.{WILDIX}.storage")
         self._time_saves(storage_module.ModelStorage)
@@ -397,6 +425,16 @@ class HubClock:
         for name in ("_encode_slice", "_data"):
             self._time_slice(storage_class, name)
 
+    def _install_detail(self) -> None:
+        """Time the receivers and bookkeeping within the hub too (`--hub-detail`)."""
+        for module_name, owner_name, names in DETAIL_PARTS:
+            module = importlib.import_module(
+                f"custom_components.{WILDIX}.{module_name}"
+            )
+            owner = getattr(module, owner_name)
+            for name in names:
+                self._wrap(owner, name, f"{module_name}.{owner_name}.{name}")
+
     def _time_slice(self, storage_class: Any, name: str) -> None:
         original = getattr(storage_class, name)
 
@@ -431,6 +469,8 @@ class HubClock:
             if not (outermost or self._inside):
                 return original(*args, **kwargs)
             self._inside = True
+            inner = self._inner
+            inner.append(0.0)
             began = time.thread_time()
             gc_began = self._gc_clock.seconds
             try:
@@ -439,6 +479,9 @@ class HubClock:
                 took = time.thread_time() - began
                 self.seconds[part] += took
                 self.calls[part] += 1
+                self.exclusive[part] += took - inner.pop()
+                if inner:
+                    inner[-1] += took
                 if outermost:
                     self._inside = False
                     self.longest_delivery = max(self.longest_delivery, took)
@@ -692,6 +735,7 @@ class StatsView(HomeAssistantView):
             "hub_cpu": dict(self.hub_clock.seconds),
             "hub_writes": self.hub_clock.writes,
             "hub_calls": dict(self.hub_clock.calls),
+            "hub_exclusive": dict(self.hub_clock.exclusive),
             "probe": [self.hub_clock.probe_outer, self.hub_clock.probe_inner],
             "saves": self.hub_clock.saves,
             "save_ms": list(self.hub_clock.save_times),
