@@ -99,10 +99,11 @@ async def test_the_calendar_builds_an_event_only_to_show_a_new_one(
 async def test_the_calendar_shows_events_home_assistant_accepts_without_checking_each(
     hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Home Assistant's check of a `CalendarEvent` (a copy of each field through a
-    schema) cost more than all else the calendar did for a change. The calendar's
-    events are valid as built, so it skips the check; each event it shows, and each
-    it lists, passes it when run afterwards.
+    """The calendar skips Home Assistant's check of its events, which pass it.
+
+    The check (a copy of each field through a schema) cost more than all else the
+    calendar did for a change. The calendar's events are valid as built; each event
+    it shows, and each it lists, passes the check when run afterwards.
     """
     check = CalendarEvent.__post_init__
     checked = 0
