@@ -5,8 +5,10 @@ counts a step the call log repeated before (issue 25), never a time.
 """
 
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
+from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN, CalendarEvent
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -78,19 +80,64 @@ async def test_the_calendar_builds_an_event_only_to_show_a_new_one(
     built one for every look: three to four times per change shown.
     """
     built = 0
-    real = calendar.CalendarEvent
+    real = calendar.CallEvent
 
     def counted(**fields: Any) -> Any:
         nonlocal built
         built += 1
         return real(**fields)
 
-    monkeypatch.setattr(calendar, "CalendarEvent", counted)
+    monkeypatch.setattr(calendar, "CallEvent", counted)
     changes = await _drive(hass, wildix, seed=7)
 
     assert changes["log"] > 20  # calendar.*_call_log
+    assert built > 0
     # One build per change shown (and none for the initial state without calls).
     assert built <= changes["log"]
+
+
+async def test_the_calendar_shows_events_home_assistant_accepts_without_checking_each(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calendar skips Home Assistant's check of its events, which pass it.
+
+    The check (a copy of each field through a schema) cost more than all else the
+    calendar did for a change. The calendar's events are valid as built; each event
+    it shows, and each it lists, passes the check when run afterwards.
+    """
+    check = CalendarEvent.__post_init__
+    checked = 0
+
+    def counted(event: CalendarEvent) -> None:
+        nonlocal checked
+        checked += 1
+        check(event)
+
+    monkeypatch.setattr(CalendarEvent, "__post_init__", counted)
+    component = hass.data[CALENDAR_DOMAIN]
+    shown: list[CalendarEvent] = []
+
+    @callback
+    def changed(event: Event) -> None:
+        if event.data["entity_id"].startswith("calendar."):
+            calendar_entity = component.get_entity(event.data["entity_id"])
+            if calendar_entity.event is not None:
+                shown.append(calendar_entity.event)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+    changes = await _drive(hass, wildix, seed=9)
+    assert changes["log"] > 20
+    assert checked == 0
+    listed = [
+        event
+        for entity_id in hass.states.async_entity_ids("calendar")
+        for event in await component.get_entity(entity_id).async_get_events(
+            hass, START - timedelta(days=1), START + timedelta(days=1)
+        )
+    ]
+    assert len(listed) > 20
+    for event in [*shown, *listed]:
+        check(event)  # raises what Home Assistant would for an invalid event
 
 
 async def test_a_number_is_parsed_once_however_often_it_calls(

@@ -18,13 +18,14 @@ from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
-from .call_log import LoggedCall, UserCallLog
+from .call_log import DayTotals, LoggedCall, UserCallLog
 from .call_log_store import CallLogStore
 from .call_log_texts import ENGLISH, CallLogTexts, async_load_texts
 from .call_names import CallNames
 from .callbacks import CallbackList
 from .changes import Aspect, CallMoment, MomentType
 from .const import DOMAIN
+from .local_day import LocalDay
 from .options import WildixOptions
 from .pbx_call_log import PbxCallLog
 from .phone_numbers import number_key
@@ -51,6 +52,7 @@ class CallHistory:
         # The PBX's history and phonebooks, with the PBX API (pbx_call_log.py).
         self.pbx: PbxCallLog | None = None
         self.names = CallNames(hub.model, lambda: self.pbx)
+        self._day = LocalDay()
         self.signal_day: SignalType[()] = SignalType(
             f"{DOMAIN}_{hub.entry.entry_id}_call_log_day"
         )
@@ -71,6 +73,10 @@ class CallHistory:
                 options.call_log_days, options.call_log_calls
             )
         return log
+
+    def today(self, extension: str) -> DayTotals:
+        """Return what a user's calls that began today (local time) add up to."""
+        return self.log(extension).totals_since(self._day.start_ms())
 
     def callback_list(self, extension: str) -> CallbackList:
         """Return a user's callbacks, empty if none is kept yet."""

@@ -181,10 +181,14 @@ class UserCallLog:
         # as tuples of ids, which the garbage collector does not track either.
         # Built when first needed (not at restore: a restart restores every log).
         self._by_number: dict[str | None, tuple[str, ...]] | None = None
-        # The last totals asked for (the daily sensors ask three times a change),
-        # and the latest call (the calendar asks at every change of its call).
+        # The last totals asked for (the daily sensors ask at every change), and the
+        # latest call (the calendar asks at every change of its call): kept up to date
+        # as calls are logged, worked out again over the whole log only after a
+        # change that could move them some other way.
         self._totals: tuple[int, DayTotals] | None = None
-        self._latest: LoggedCall | None = None
+        self._latest_row: Row | None = None
+        self._latest_known = False
+        self._latest: tuple[Row, LoggedCall] | None = None  # the latest row, read
 
     def __len__(self) -> int:
         """Return how many calls are logged."""
@@ -238,7 +242,7 @@ class UserCallLog:
             return False
         self._rows = {row[0]: row for row in keep}
         self._by_number = None
-        self._totals = self._latest = None
+        self._forget_aggregates()
         return True
 
     def between(self, start_ms: int, end_ms: int) -> list[LoggedCall]:
@@ -256,10 +260,16 @@ class UserCallLog:
         ]
 
     def latest(self) -> LoggedCall | None:
-        """Return the call that began last."""
-        if self._latest is None and self._rows:
-            self._latest = LoggedCall.of_row(max(self._rows.values(), key=_started))
-        return self._latest
+        """Return the call that began last (the first logged of those, on a tie)."""
+        if not self._latest_known:
+            self._latest_row = max(self._rows.values(), key=_started, default=None)
+            self._latest_known = True
+        row = self._latest_row
+        if row is None:
+            return None
+        if self._latest is None or self._latest[0] is not row:
+            self._latest = (row, LoggedCall.of_row(row))
+        return self._latest[1]
 
     def totals_since(self, start_ms: int) -> DayTotals:
         """Return what the calls that began at or after a time add up to."""
@@ -285,7 +295,7 @@ class UserCallLog:
         """Load what as_rows stored, skipping malformed calls, then apply the bounds."""
         self._rows.update((row[0], row) for row in stored_rows(rows))
         self._by_number = None
-        self._totals = self._latest = None
+        self._forget_aggregates()
         self.prune(now_ms)
 
     def _put(self, row: Row) -> bool:
@@ -299,14 +309,63 @@ class UserCallLog:
             number = _number(row)
             index[number] = (*index.get(number, ()), call_id)
         self._rows[call_id] = row
-        self._totals = self._latest = None
+        self._follow_latest(before, row)
+        self._follow_totals(before, row)
         return True
 
     def _remove(self, call_id: str) -> None:
         row = self._rows.pop(call_id)
         if self._by_number is not None:
             self._unindex(_number(row), call_id)
-        self._totals = self._latest = None
+        if self._latest_row is not None and self._latest_row[0] == call_id:
+            self._latest_known = False
+        if self._totals is not None and row[COL_STARTED] >= self._totals[0]:
+            self._totals = None
+
+    def _follow_latest(self, before: Row | None, row: Row) -> None:
+        """Keep the latest call known through a call logged or updated."""
+        if not self._latest_known:
+            return
+        latest = self._latest_row
+        if latest is None or row[COL_STARTED] > latest[COL_STARTED]:
+            self._latest_row = row  # the only one that began last
+        elif latest[0] == row[0] and latest[COL_STARTED] == row[COL_STARTED]:
+            self._latest_row = row  # the latest, updated: still the first of a tie
+        elif latest[0] == row[0] or (
+            before is not None and row[COL_STARTED] == latest[COL_STARTED]
+        ):
+            # The latest began earlier now, or an older row ties with it: the order
+            # of logging decides, and the whole log is looked at again when asked.
+            self._latest_known = False
+
+    def _follow_totals(self, before: Row | None, row: Row) -> None:
+        """Keep the last totals asked for through a call logged or updated.
+
+        A new call is added on, in the order a sum over the log would add it (it is
+        the last row), so that the sum is the same to the last bit; an update of
+        a counted call has it worked out again.
+        """
+        if self._totals is None:
+            return
+        start_ms, totals = self._totals
+        if before is not None and before[COL_STARTED] >= start_ms:
+            self._totals = None
+        elif row[COL_STARTED] >= start_ms:
+            if before is not None:
+                self._totals = None  # an update that brings a call into the day
+            else:
+                self._totals = (
+                    start_ms,
+                    DayTotals(
+                        totals.calls + 1,
+                        totals.missed + row[COL_MISSED],
+                        totals.talk_seconds + row[COL_TALK],
+                    ),
+                )
+
+    def _forget_aggregates(self) -> None:
+        self._totals = None
+        self._latest_known = False
 
     def _unindex(self, number: str | None, call_id: str) -> None:
         index = self._index()

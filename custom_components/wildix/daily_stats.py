@@ -13,7 +13,6 @@ from homeassistant.const import UnitOfTime
 from homeassistant.core import callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
 from .call_log import DayTotals
 from .entity import WildixEntity, async_add_user_entities
@@ -92,8 +91,5 @@ class WildixDailySensor(WildixEntity, SensorEntity):
 
     @callback
     def _async_update_value(self) -> None:
-        midnight = dt_util.start_of_local_day()
-        totals = self.hub.call_history.log(self.extension).totals_since(
-            int(midnight.timestamp() * 1000)
-        )
+        totals = self.hub.call_history.today(self.extension)
         self._attr_native_value = self.entity_description.value_fn(totals)
