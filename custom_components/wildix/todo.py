@@ -61,15 +61,15 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
         await self._async_check_user()
         history = self.hub.call_history
         items = history.callback_list(self.extension)
-        if item.uid not in items.items:
-            raise self._unknown(item.uid)
-        current = items.items[item.uid]
+        if (uid := item.uid) is None or uid not in items.items:
+            raise self._unknown(uid)
+        current = items.items[uid]
         rendered = history.render().callback_summary(current)
         if item.summary is not None and item.summary != rendered:
-            items.rename(item.uid, item.summary)
+            items.rename(uid, item.summary)
         if item.status is not None:
             items.set_done(
-                item.uid,
+                uid,
                 item.status == TodoItemStatus.COMPLETED,
                 int(dt_util.utcnow().timestamp() * 1000),
             )
