@@ -1,4 +1,4 @@
-"""Following calls costs the call log little: each step is done once, not per entity or per delivery.
+"""Following calls costs little: each step is done once, not per entity or per delivery.
 
 Each test drives the bench's mix of calls through the webhook for a few users and
 counts a step the call log repeated before (issue 25), never a time.
@@ -15,7 +15,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wildix import calendar, call_log, phone_numbers, todo
+from custom_components.wildix import calendar, call_log, call_names, phone_numbers, todo
+from custom_components.wildix.const import EVENT_CALL
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, load_event
 from .workload import Workload
@@ -286,3 +287,28 @@ async def test_the_calendar_looks_only_when_the_call_shown_may_have_changed(
 
     assert changes["log"] > 20
     assert looks <= 2 * changes["log"]
+
+
+async def test_what_automations_see_of_a_moment_is_worked_out_once(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call moment's data (names, privacy, files) is made once for its bus event and entity.
+
+    Before, the calls event entity made it again from the moment: twice per moment.
+    """
+    made = 0
+    real = call_names.moment_data
+
+    def counted(*args: Any) -> Any:
+        nonlocal made
+        made += 1
+        return real(*args)
+
+    monkeypatch.setattr(call_names, "moment_data", counted)
+    fired: list[Event] = []
+    hass.bus.async_listen(EVENT_CALL, fired.append)
+    changes = await _drive(hass, wildix, seed=10)
+
+    assert len(fired) > 20
+    assert changes["calls"] > 20  # the calls event entities (and missed calls sensors)
+    assert made == len(fired)

@@ -4,10 +4,10 @@ Observes the hub's existing signals: a user's last call changing, and the end of
 each of their calls. Saved in its own store, apart from the model.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.dispatcher import (
@@ -200,7 +200,7 @@ class CallHistory:
             self.async_add(extension, logged)
 
     @callback
-    def _async_moment(self, moment: CallMoment) -> None:
+    def _async_moment(self, moment: CallMoment, _data: Mapping[str, Any]) -> None:
         """Log a call that ended while it was not the user's last (overlapping calls)."""
         if moment.type is not MomentType.CALL_ENDED:
             return

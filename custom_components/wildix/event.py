@@ -1,5 +1,8 @@
 """Event entities: the moments of each user's calls (incoming, answered, missed...)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -49,10 +52,8 @@ class WildixCallsEvent(WildixEntity, EventEntity):
         )
 
     @callback
-    def _async_moment(self, moment: CallMoment) -> None:
-        data = self.hub.call_history.names.moment_data(
-            moment, self.hub.show_remote, self.hub.inbox.file_of
+    def _async_moment(self, moment: CallMoment, data: Mapping[str, Any]) -> None:
+        self._trigger_event(
+            data["type"], {key: value for key, value in data.items() if key != "type"}
         )
-        kind = data.pop("type")
-        self._trigger_event(kind, data)
         self.async_write_ha_state()

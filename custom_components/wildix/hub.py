@@ -1,5 +1,6 @@
 """Per config entry: receive verified events, deduplicate, apply them, publish what changed."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
@@ -117,8 +118,14 @@ class WildixHub:
         """Return the signal sent when an aspect of the PBX changes."""
         return SignalType(f"{DOMAIN}_{self.entry.entry_id}_pbx_{aspect}")
 
-    def signal_moment(self, extension: str) -> SignalType[CallMoment]:
-        """Return the signal sent when something happens in a user's call."""
+    def signal_moment(
+        self, extension: str
+    ) -> SignalType[CallMoment, Mapping[str, Any]]:
+        """Return the signal sent when something happens in a user's call, with its data.
+
+        The data is what automations see of the moment (`wildix_event`'s, besides
+        the device and entry): worked out once for the event and its entities.
+        """
         return SignalType(f"{DOMAIN}_{self.entry.entry_id}_moment_{extension}")
 
     async def async_load(self) -> None:
@@ -375,8 +382,11 @@ class WildixHub:
             if moment.time_ms < oldest_ms:
                 continue
             device_id = self.devices.user_device_id(moment.extension)
+            data = self.call_history.names.moment_data(
+                moment, self.show_remote, self.inbox.file_of
+            )
             async_dispatcher_send(
-                self.hass, self.signal_moment(moment.extension), moment
+                self.hass, self.signal_moment(moment.extension), moment, data
             )
             self.hass.bus.async_fire(
                 EVENT_CALL,
@@ -384,9 +394,7 @@ class WildixHub:
                     "device_id": device_id,
                     "config_entry_id": self.entry.entry_id,
                     "extension": moment.extension,
-                    **self.call_history.names.moment_data(
-                        moment, self.show_remote, self.inbox.file_of
-                    ),
+                    **data,
                 },
             )
 
