@@ -46,6 +46,25 @@ def _count_log_changes(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[s
     return counted
 
 
+class _Calls:
+    """How often a function replaced by `_count_calls` was called."""
+
+    count = 0
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> _Calls:
+    """Replace `owner.name` by a wrapper that counts its calls; return the count."""
+    real = getattr(owner, name)
+    calls = _Calls()
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.count += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
 async def _drive(hass: HomeAssistant, wildix: WildixSender, seed: int) -> Counter[str]:
     """Send 300 deliveries of the mix; return the state changes by entity key."""
     if not hass.states.async_entity_ids("calendar"):
@@ -80,21 +99,13 @@ async def test_the_calendar_builds_an_event_only_to_show_a_new_one(
     when built: the calendar builds one only when what it shows changed. Before, it
     built one for every look: three to four times per change shown.
     """
-    built = 0
-    real = calendar.CallEvent
-
-    def counted(**fields: Any) -> Any:
-        nonlocal built
-        built += 1
-        return real(**fields)
-
-    monkeypatch.setattr(calendar, "CallEvent", counted)
+    built = _count_calls(monkeypatch, calendar, "CallEvent")
     changes = await _drive(hass, wildix, seed=7)
 
     assert changes["log"] > 20  # calendar.*_call_log
-    assert built > 0
+    assert built.count > 0
     # One build per change shown (and none for the initial state without calls).
-    assert built <= changes["log"]
+    assert built.count <= changes["log"]
 
 
 async def test_the_calendar_shows_events_home_assistant_accepts_without_checking_each(
@@ -107,14 +118,7 @@ async def test_the_calendar_shows_events_home_assistant_accepts_without_checking
     it shows, and each it lists, passes the check when run afterwards.
     """
     check = CalendarEvent.__post_init__
-    checked = 0
-
-    def counted(event: CalendarEvent) -> None:
-        nonlocal checked
-        checked += 1
-        check(event)
-
-    monkeypatch.setattr(CalendarEvent, "__post_init__", counted)
+    checked = _count_calls(monkeypatch, CalendarEvent, "__post_init__")
     component = hass.data[CALENDAR_DOMAIN]
     shown: list[CalendarEvent] = []
 
@@ -128,7 +132,7 @@ async def test_the_calendar_shows_events_home_assistant_accepts_without_checking
     hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
     changes = await _drive(hass, wildix, seed=9)
     assert changes["log"] > 20
-    assert checked == 0
+    assert checked.count == 0
     listed = [
         event
         for entity_id in hass.states.async_entity_ids("calendar")
@@ -177,20 +181,12 @@ async def test_a_days_totals_are_added_up_once_per_change(
     before, each sensor went through the whole log (up to 2,000 calls) by itself.
     """
     await _add_users(hass, wildix)
-    added = 0
-    real = call_log.DayTotals
-
-    def counted(*totals: Any) -> Any:
-        nonlocal added
-        added += 1
-        return real(*totals)
-
-    monkeypatch.setattr(call_log, "DayTotals", counted)
+    added = _count_calls(monkeypatch, call_log, "DayTotals")
     logs_changed = _count_log_changes(hass, setup_integration)
     changes = await _drive(hass, wildix, seed=9)
 
     assert changes["today"] > 20  # sensor.*_calls_today
-    assert 20 < added <= logs_changed["changes"]
+    assert 20 < added.count <= logs_changed["changes"]
 
 
 async def test_the_latest_call_is_found_once_per_change_of_the_log(
@@ -233,15 +229,7 @@ async def test_the_callbacks_are_rendered_only_when_they_changed(
     the call log.
     """
     await _add_users(hass, wildix)
-    built = 0
-    real = todo.TodoItem
-
-    def counted(**fields: Any) -> Any:
-        nonlocal built
-        built += 1
-        return real(**fields)
-
-    monkeypatch.setattr(todo, "TodoItem", counted)
+    built = _count_calls(monkeypatch, todo, "TodoItem")
     history = setup_integration.runtime_data.call_history
     shown: dict[str, tuple[object, ...]] = {}
     items_changed = 0
@@ -262,7 +250,7 @@ async def test_the_callbacks_are_rendered_only_when_they_changed(
     changes = await _drive(hass, wildix, seed=11)
 
     assert changes["log"] > 20
-    assert 0 < built <= items_changed
+    assert 0 < built.count <= items_changed
 
 
 async def test_the_calendar_looks_only_when_the_call_shown_may_have_changed(
@@ -274,19 +262,11 @@ async def test_the_calendar_looks_only_when_the_call_shown_may_have_changed(
     changed, and the call log when a call ended; before, the calendar looked at
     every change of the phone: more than three looks per change it showed.
     """
-    looks = 0
-    real = calendar.WildixCallLogCalendar._update_event
-
-    def counted(entity: calendar.WildixCallLogCalendar) -> bool:
-        nonlocal looks
-        looks += 1
-        return real(entity)
-
-    monkeypatch.setattr(calendar.WildixCallLogCalendar, "_update_event", counted)
+    looks = _count_calls(monkeypatch, calendar.WildixCallLogCalendar, "_update_event")
     changes = await _drive(hass, wildix, seed=12)
 
     assert changes["log"] > 20
-    assert looks <= 2 * changes["log"]
+    assert looks.count <= 2 * changes["log"]
 
 
 async def test_what_automations_see_of_a_moment_is_worked_out_once(
@@ -296,19 +276,11 @@ async def test_what_automations_see_of_a_moment_is_worked_out_once(
 
     Before, the calls event entity made it again from the moment: twice per moment.
     """
-    made = 0
-    real = call_names.moment_data
-
-    def counted(*args: Any) -> Any:
-        nonlocal made
-        made += 1
-        return real(*args)
-
-    monkeypatch.setattr(call_names, "moment_data", counted)
+    made = _count_calls(monkeypatch, call_names, "moment_data")
     fired: list[Event] = []
     hass.bus.async_listen(EVENT_CALL, fired.append)
     changes = await _drive(hass, wildix, seed=10)
 
     assert len(fired) > 20
     assert changes["calls"] > 20  # the calls event entities (and missed calls sensors)
-    assert made == len(fired)
+    assert made.count == len(fired)
