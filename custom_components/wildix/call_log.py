@@ -329,14 +329,15 @@ class UserCallLog:
         latest = self._latest_row
         if latest is None or row[COL_STARTED] > latest[COL_STARTED]:
             self._latest_row = row  # the only one that began last
-        elif latest[0] == row[0] and latest[COL_STARTED] == row[COL_STARTED]:
-            self._latest_row = row  # the latest, updated: still the first of a tie
-        elif latest[0] == row[0] or (
-            before is not None and row[COL_STARTED] == latest[COL_STARTED]
-        ):
-            # The latest began earlier now, or an older row ties with it: the order
-            # of logging decides, and the whole log is looked at again when asked.
-            self._latest_known = False
+        elif row[COL_STARTED] == latest[COL_STARTED]:
+            if row[0] == latest[0]:
+                self._latest_row = row  # the latest, updated: still the first of a tie
+            elif before is not None:
+                # An older row ties with it: the order of logging decides, and the
+                # whole log is looked at again when asked (a new row comes last).
+                self._latest_known = False
+        elif row[0] == latest[0]:
+            self._latest_known = False  # the latest began earlier now
 
     def _follow_totals(self, before: Row | None, row: Row) -> None:
         """Keep the last totals asked for through a call logged or updated.
@@ -348,20 +349,18 @@ class UserCallLog:
         if self._totals is None:
             return
         start_ms, totals = self._totals
-        if before is not None and before[COL_STARTED] >= start_ms:
-            self._totals = None
+        if before is not None:
+            if before[COL_STARTED] >= start_ms or row[COL_STARTED] >= start_ms:
+                self._totals = None
         elif row[COL_STARTED] >= start_ms:
-            if before is not None:
-                self._totals = None  # an update that brings a call into the day
-            else:
-                self._totals = (
-                    start_ms,
-                    DayTotals(
-                        totals.calls + 1,
-                        totals.missed + row[COL_MISSED],
-                        totals.talk_seconds + row[COL_TALK],
-                    ),
-                )
+            self._totals = (
+                start_ms,
+                DayTotals(
+                    totals.calls + 1,
+                    totals.missed + row[COL_MISSED],
+                    totals.talk_seconds + row[COL_TALK],
+                ),
+            )
 
     def _forget_aggregates(self) -> None:
         self._totals = None
