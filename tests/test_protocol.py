@@ -1,7 +1,9 @@
 """The Wildix wire format: every fixture parses, signatures follow the published vectors."""
 
 from datetime import UTC, datetime
+import hmac
 import json
+import random
 
 import pytest
 
@@ -259,6 +261,24 @@ def test_signature_vectors(vector: dict) -> None:
     assert verify_signature(vector["secret"], body, f" {vector['signature'].upper()} ")
     assert not verify_signature(vector["secret"] + "x", body, vector["signature"])
     assert not verify_signature(vector["secret"], body + b" ", vector["signature"])
+
+
+@pytest.mark.parametrize("key_bytes", [0, 1, 30, 63, 64, 65, 200])
+def test_signatures_are_rfc_2104_hmac_sha256_for_any_secret(key_bytes: int) -> None:
+    """The signature with the key hashed once per secret is HMAC-SHA256 itself.
+
+    Secrets shorter than, as long as and longer than SHA-256's block (64 bytes, a
+    longer key is hashed first), with non-ASCII characters; bodies empty to large;
+    each secret verifies many bodies, as an entry does.
+    """
+    rng = random.Random(key_bytes)
+    secret = "".join(rng.choice("aZ09é-_€") for _ in range(key_bytes))
+    for size in (0, 1, 55, 64, 65, 700, 5000):
+        body = rng.randbytes(size)
+        expected = hmac.digest(secret.encode(), body, "sha256").hex()
+        assert compute_signature(secret, body) == expected
+        assert verify_signature(secret, body, expected)
+        assert not verify_signature(secret + "x", body, expected)
 
 
 def test_reserialised_non_ascii_body_does_not_verify() -> None:

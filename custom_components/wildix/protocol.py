@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
+import hashlib
 import hmac
 from operator import attrgetter
 import re
@@ -238,10 +240,34 @@ class WildixEvent:
     problem: str | None = None
 
 
+# HMAC's key, padded to SHA-256's block and XORed in and out (RFC 2104).
+_BLOCK = hashlib.sha256().block_size
+_INNER = bytes(byte ^ 0x36 for byte in range(256))
+_OUTER = bytes(byte ^ 0x5C for byte in range(256))
+
+
 def compute_signature(secret: str, body: bytes) -> str:
     """Return the lowercase hex HMAC-SHA256 Wildix sends for a body."""
-    # The one-shot digest: no HMAC object per delivery.
-    return hmac.digest(secret.encode(), body, "sha256").hex()
+    inner_pad, outer_pad = _keyed(secret)
+    inner = inner_pad.copy()
+    inner.update(body)
+    outer = outer_pad.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _keyed(secret: str) -> tuple[Any, Any]:
+    """Return SHA-256 already fed with a secret's inner and outer padded key.
+
+    HMAC hashes the same two padded keys for every message: an entry signs every
+    delivery with one secret, so they are hashed once per secret, not per delivery.
+    """
+    key = secret.encode()
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return hashlib.sha256(key.translate(_INNER)), hashlib.sha256(key.translate(_OUTER))
 
 
 def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
