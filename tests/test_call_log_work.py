@@ -284,3 +284,29 @@ async def test_what_automations_see_of_a_moment_is_worked_out_once(
     assert len(fired) > 20
     assert changes["calls"] > 20  # the calls event entities (and missed calls sensors)
     assert made.count == len(fired)
+
+
+async def test_a_finished_call_is_logged_once_at_its_end(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that ends as its user's last call is logged through the last call alone.
+
+    Its end is also a moment, which logs the calls that ended while another was the
+    user's last (overlapping calls); before, it logged the last call again: two
+    entries made for each call that ended.
+    """
+    made = _count_calls(monkeypatch, call_log.LoggedCall, "from_record")
+    ended: list[Event] = []
+
+    @callback
+    def fired(event: Event) -> None:
+        if event.data["type"] == "call_ended":
+            ended.append(event)
+
+    hass.bus.async_listen(EVENT_CALL, fired)
+    await _drive(hass, wildix, seed=13)
+
+    assert len(ended) > 20
+    # Some calls are logged again later (refined by the history, or ended while
+    # another was the user's last): 67 for 52 ends, against 105 before.
+    assert made.count < 1.5 * len(ended)

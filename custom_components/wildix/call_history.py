@@ -208,7 +208,16 @@ class CallHistory:
             return
         if (leg := call.legs.get(moment.extension)) is None:
             return
-        logged = LoggedCall.from_record(moment.extension, leg.record, call)
+        record = leg.record
+        user = self.hub.model.users.get(moment.extension)
+        if (
+            user is not None
+            and user.last_call is record
+            and self.hub.model.ended_calls.get(record.call_id) is call
+        ):
+            # Its end changed the user's last call too, which logged the same.
+            return
+        logged = LoggedCall.from_record(moment.extension, record, call)
         if logged is not None:
             self.async_add(moment.extension, logged)
 
