@@ -5,6 +5,7 @@ counts a step the call log repeated before (issue 25), never a time.
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,14 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wildix import calendar, call_log, call_names, phone_numbers, todo
+from custom_components.wildix import (
+    calendar,
+    call_log,
+    call_names,
+    callbacks,
+    phone_numbers,
+    todo,
+)
 from custom_components.wildix.const import EVENT_CALL
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, load_event
@@ -310,3 +318,28 @@ async def test_a_finished_call_is_logged_once_at_its_end(
     # Some calls are logged again later (refined by the history, or ended while
     # another was the user's last): 67 for 52 ends, against 105 before.
     assert made.count < 1.5 * len(ended)
+
+
+async def test_the_to_do_list_reads_its_callbacks_only_when_they_changed(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The to-do list hears of every change of its user's call log; few change the callbacks.
+
+    It tells by the callbacks' version whether they changed; before, it read every
+    item (up to 500) to compare them with the ones shown, at every change of the log.
+    """
+    reads = 0
+    items = callbacks.CallbackList.items
+
+    def counted(callback_list: callbacks.CallbackList) -> Mapping[str, Any]:
+        nonlocal reads
+        reads += 1
+        return items.fget(callback_list)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(callbacks.CallbackList, "items", property(counted))
+    changes = await _drive(hass, wildix, seed=14)
+
+    assert changes["log"] > 20  # calendar.*_call_log
+    assert changes["callbacks"] > 0  # todo.*_callbacks
+    # The items are read once per change shown, and once as each list is first shown.
+    assert reads <= changes["callbacks"] + len(USERS)

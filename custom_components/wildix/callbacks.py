@@ -89,6 +89,8 @@ class CallbackList:
         # (last_ms, joined, uid) of the items, a heap with stale entries left in it,
         # built when the list is first full.
         self._by_age: list[tuple[int, int, str]] | None = None
+        # Counts the changes of the items: the same version, the same items.
+        self.version = 0
 
     @property
     def items(self) -> Mapping[str, Callback]:
@@ -184,6 +186,7 @@ class CallbackList:
 
     def _put(self, item: Callback) -> None:
         """Add an item, or replace the one with its uid in its place."""
+        self.version += 1
         uid = item.uid
         old = self._items.get(uid)
         self._items[uid] = item
@@ -210,6 +213,7 @@ class CallbackList:
                 self._by_age = None  # mostly stale: built anew when needed
 
     def _drop(self, uid: str) -> None:
+        self.version += 1
         item = self._items.pop(uid)
         del self._joined[uid]
         self._uncount(item.calls)

@@ -109,13 +109,13 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
     def _async_update_items(self) -> bool:
         """Render the callbacks; return whether they differ from the ones shown."""
         history = self.hub.call_history
-        callbacks = history.callback_list(self.extension).items
-        # Items are replaced, never changed: the same items, shown the same way,
-        # render the same.
-        shown = (tuple(callbacks.values()), history.generation)
+        callback_list = history.callback_list(self.extension)
+        # The same version of the same list, shown the same way, renders the same.
+        shown = (callback_list, callback_list.version, history.generation)
         if shown == self._shown:
             return False
         self._shown = shown
+        callbacks = callback_list.items
         render = history.render()
         items = [
             TodoItem(
