@@ -12,9 +12,12 @@ import hashlib
 import hmac
 from operator import attrgetter
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 SIGNATURE_HEADER = "x-signature"
 SQS_SIGNATURE_ATTRIBUTE = "X-SIGNATURE"
@@ -257,7 +260,7 @@ def compute_signature(secret: str, body: bytes) -> str:
 
 
 @lru_cache(maxsize=4)
-def _keyed(secret: str) -> tuple[Any, Any]:
+def _keyed(secret: str) -> tuple["HASH", "HASH"]:
     """Return SHA-256 already fed with a secret's inner and outer padded key.
 
     HMAC hashes the same two padded keys for every message: an entry signs every
