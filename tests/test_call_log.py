@@ -7,8 +7,14 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
-from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
+from homeassistant.core import (
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -124,6 +130,31 @@ async def test_the_calendar_is_on_during_a_call(
     assert state.attributes["message"] == "Call with +4930555010203"
     await wildix.post_all(*INBOUND_ANSWERED[3:])
     assert hass.states.get(_calendar(hass)).state == STATE_OFF  # type: ignore[union-attr]
+
+
+async def test_the_calendar_shows_a_call_over_in_one_change(
+    hass: HomeAssistant, wildix: WildixSender
+) -> None:
+    """As Alice's call ends, her call log goes from the call in progress to it, over.
+
+    The hub tells the last call before the phone: the call is logged when the
+    calendar sees the phone let go of it. Before, the order depended on the
+    process's hash seed, and in one of two orders the calendar first showed no call
+    (or the one before) and then this one: two writes.
+    """
+    await wildix.post_all(*INBOUND_ANSWERED[:3])
+    calendar = _calendar(hass)
+    shown: list[tuple[str, Any]] = []
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        if event.data["entity_id"] == calendar and (new := event.data["new_state"]):
+            shown.append((new.state, new.attributes.get("message")))
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+    await wildix.post_all(*INBOUND_ANSWERED[3:])
+
+    assert shown == [(STATE_OFF, "Call with +4930555010203")]
 
 
 async def test_a_missed_call_is_a_callback_until_alice_calls_back(

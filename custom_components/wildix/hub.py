@@ -47,6 +47,19 @@ _LOGGER = logging.getLogger(__name__)
 
 type WildixConfigEntry = ConfigEntry[WildixHub]
 
+# The order a user's changes are told in, whatever order a set holds them in: the
+# last call before the phone, so that as a call ends, the call log has it when
+# the calendar sees the phone let go of it (one look, one write).
+_USER_ASPECTS = (
+    Aspect.IDENTITY,
+    Aspect.PRESENCE,
+    Aspect.MISSED_CALLS,
+    Aspect.LAST_CALL,
+    Aspect.PHONE,
+    Aspect.RINGING_ON_CALL,
+    Aspect.CURRENT_CALL,
+)
+
 
 class TransportConnection(Protocol):
     """A transport connected for an entry: started once set up, stopped on unload.
@@ -321,7 +334,9 @@ class WildixHub:
         for extension, aspects in changes.users.items():
             if (user := self.model.users.get(extension)) is None:
                 continue
-            for aspect in aspects:
+            for aspect in _USER_ASPECTS:
+                if aspect not in aspects:
+                    continue
                 if aspect is Aspect.IDENTITY:
                     self.devices.async_user_device(user)
                 else:
