@@ -12,7 +12,6 @@ from typing import Any
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN, CalendarEvent
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -50,7 +49,7 @@ def _count_log_changes(hass: HomeAssistant, entry: MockConfigEntry) -> Counter[s
         counted["changes"] += 1
 
     for extension in USERS:
-        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+        history.hub.signals.connect(history.signal_changed(extension), log_changed)
     return counted
 
 
@@ -251,7 +250,7 @@ async def test_the_callbacks_are_rendered_only_when_they_changed(
                 shown[extension] = items
                 items_changed += len(items)
 
-        async_dispatcher_connect(hass, history.signal_changed(extension), log_changed)
+        history.hub.signals.connect(history.signal_changed(extension), log_changed)
 
     for extension in USERS:
         follow(extension)

@@ -8,7 +8,6 @@ from homeassistant.components.calendar import (
     CalendarEvent,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -109,9 +108,7 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
             self.hub.signal_user(self.extension, Aspect.CURRENT_CALL),
             self.hub.call_history.signal_changed(self.extension),
         ):
-            self.async_on_remove(
-                async_dispatcher_connect(self.hass, signal, self._async_changed)
-            )
+            self.async_on_remove(self.hub.signals.connect(signal, self._async_changed))
 
     @callback
     def _async_changed(self) -> None:

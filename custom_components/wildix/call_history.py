@@ -10,10 +10,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.dispatcher import (
-    async_dispatcher_connect,
-    async_dispatcher_send,
-)
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
@@ -98,7 +94,7 @@ class CallHistory:
         """Show calls and callbacks again: the phonebooks changed."""
         self.generation += 1
         for extension in {*self.logs, *self.callbacks}:
-            async_dispatcher_send(self.hass, self.signal_changed(extension))
+            self.hub.signals.send(self.signal_changed(extension))
 
     async def async_load(self) -> None:
         """Restore the saved logs and callbacks, and read the texts."""
@@ -116,7 +112,7 @@ class CallHistory:
             )
             self.pbx.async_start()
         self._unsubscribe += [
-            async_dispatcher_connect(self.hass, self.hub.signal_new_user, self._follow),
+            self.hub.signals.connect(self.hub.signal_new_user, self._follow),
             async_track_time_change(
                 self.hass, self._async_new_day, hour=0, minute=0, second=0
             ),
@@ -178,14 +174,11 @@ class CallHistory:
             return
         hub = self.hub
         self._followed[extension] = [
-            async_dispatcher_connect(
-                self.hass,
+            hub.signals.connect(
                 hub.signal_user(extension, Aspect.LAST_CALL),
                 partial(self._async_last_call, extension),
             ),
-            async_dispatcher_connect(
-                self.hass, hub.signal_moment(extension), self._async_moment
-            ),
+            hub.signals.connect(hub.signal_moment(extension), self._async_moment),
         ]
 
     @callback
@@ -230,12 +223,12 @@ class CallHistory:
         for extension, items in self.callbacks.items():
             if items.expire(now_ms):
                 self._async_changed(extension)
-        async_dispatcher_send(self.hass, self.signal_day)
+        self.hub.signals.send(self.signal_day)
 
     @callback
     def _async_changed(self, extension: str) -> None:
         self.store.async_schedule_save()
-        async_dispatcher_send(self.hass, self.signal_changed(extension))
+        self.hub.signals.send(self.signal_changed(extension))
 
 
 def _now_ms() -> int:

@@ -11,7 +11,6 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import UnitOfTime
 from homeassistant.core import callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .call_log import DayTotals
@@ -77,9 +76,7 @@ class WildixDailySensor(WildixEntity, SensorEntity):
         await super().async_added_to_hass()
         history = self.hub.call_history
         for signal in (history.signal_changed(self.extension), history.signal_day):
-            self.async_on_remove(
-                async_dispatcher_connect(self.hass, signal, self._async_changed)
-            )
+            self.async_on_remove(self.hub.signals.connect(signal, self._async_changed))
         self._async_update_value()
 
     @callback

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.core import callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util.signal_type import SignalType
@@ -63,8 +62,8 @@ class WildixEntity(Entity):
         """Follow the transport's availability."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.hub.signal_available, self.async_write_ha_state
+            self.hub.signals.connect(
+                self.hub.signal_available, self.async_write_ha_state
             )
         )
 
@@ -91,7 +90,7 @@ class WildixModelEntity(WildixEntity):
         await super().async_added_to_hass()
         for signal in self._signals():
             self.async_on_remove(
-                async_dispatcher_connect(self.hass, signal, self._async_model_changed)
+                self.hub.signals.connect(signal, self._async_model_changed)
             )
         # The model may have changed between creation and now.
         self._async_update_attrs()
@@ -134,6 +133,4 @@ def async_add_user_entities(
         )
 
     add_users(*hub.model.users)
-    hub.entry.async_on_unload(
-        async_dispatcher_connect(hub.hass, hub.signal_new_user, add_users)
-    )
+    hub.entry.async_on_unload(hub.signals.connect(hub.signal_new_user, add_users))

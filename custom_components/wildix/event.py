@@ -5,7 +5,6 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import WildixEntity, async_add_user_entities
@@ -46,8 +45,8 @@ class WildixCallsEvent(WildixEntity, EventEntity):
         """Listen for the user's call moments."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.hub.signal_moment(self.extension), self._async_moment
+            self.hub.signals.connect(
+                self.hub.signal_moment(self.extension), self._async_moment
             )
         )
 

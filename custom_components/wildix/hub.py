@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
@@ -38,6 +37,7 @@ from .protocol import (
     verify_signature,
     without_file_urls,
 )
+from .signals import EntrySignals
 from .storage import ModelStorage, SeenDeliveries
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ class WildixHub:
         """Initialise the hub of a config entry."""
         self.hass = hass
         self.entry = entry
+        # How the hub tells its entities and call log what changed (signals.py).
+        self.signals = EntrySignals()
         options = WildixOptions.from_options(entry.options)
         self.model = PbxModel(
             stale_call_timeout=options.stale_call_timeout,
@@ -96,7 +98,7 @@ class WildixHub:
         self.seen = SeenDeliveries()
         self.storage = ModelStorage(hass, entry.entry_id, self.model, self.seen)
         # Voicemails and recordings, in a store of their own (inbox_hub.py).
-        self.inbox = WildixInbox(hass, entry, options.inbox_days)
+        self.inbox = WildixInbox(hass, entry, self.signals, options.inbox_days)
         self.available = True
         self._transport_data = _transport_data(entry)
         self.pass_through = options.pass_through
@@ -199,9 +201,7 @@ class WildixHub:
             # Callers are shown in the phone's current call and in the last call.
             for extension in self.model.users:
                 for aspect in (Aspect.PHONE, Aspect.CURRENT_CALL, Aspect.LAST_CALL):
-                    async_dispatcher_send(
-                        self.hass, self.signal_user(extension, aspect)
-                    )
+                    self.signals.send(self.signal_user(extension, aspect))
         self._async_expire()
         return True
 
@@ -216,7 +216,7 @@ class WildixHub:
     def async_set_available(self, available: bool) -> None:
         """Tell entities whether the transport can currently receive events."""
         self.available = available
-        async_dispatcher_send(self.hass, self.signal_available)
+        self.signals.send(self.signal_available)
 
     @callback
     def async_deliver(self, body: bytes, signature: str | None) -> Outcome | Rejection:
@@ -330,7 +330,7 @@ class WildixHub:
             return
         for extension in changes.new_users:
             self.devices.async_user_device(self.model.users[extension])
-            async_dispatcher_send(self.hass, self.signal_new_user, extension)
+            self.signals.send(self.signal_new_user, extension)
         for extension, aspects in changes.users.items():
             if (user := self.model.users.get(extension)) is None:
                 continue
@@ -340,16 +340,14 @@ class WildixHub:
                 if aspect is Aspect.IDENTITY:
                     self.devices.async_user_device(user)
                 else:
-                    async_dispatcher_send(
-                        self.hass, self.signal_user(extension, aspect)
-                    )
+                    self.signals.send(self.signal_user(extension, aspect))
                     if aspect is Aspect.PHONE:
                         self._async_phone_parts(user)
         for pbx_aspect in changes.pbx:
             if pbx_aspect is PbxAspect.DEVICE:
                 self.devices.async_setup_pbx(self.model.pbx_serial)
             else:
-                async_dispatcher_send(self.hass, self.signal_pbx(pbx_aspect))
+                self.signals.send(self.signal_pbx(pbx_aspect))
         if changes.moments:
             self._async_fire_moments(changes.moments)
         self.storage.async_schedule_save()
@@ -382,13 +380,9 @@ class WildixHub:
             return
         self._phone_parts[user.extension] = shown
         if before is None or before[:2] != shown[:2]:
-            async_dispatcher_send(
-                self.hass, self.signal_user(user.extension, Aspect.RINGING_ON_CALL)
-            )
+            self.signals.send(self.signal_user(user.extension, Aspect.RINGING_ON_CALL))
         if before is None or before[2] != shown[2]:
-            async_dispatcher_send(
-                self.hass, self.signal_user(user.extension, Aspect.CURRENT_CALL)
-            )
+            self.signals.send(self.signal_user(user.extension, Aspect.CURRENT_CALL))
 
     @callback
     def _async_fire_moments(self, moments: list[CallMoment]) -> None:
@@ -400,9 +394,7 @@ class WildixHub:
             data = self.call_history.names.moment_data(
                 moment, self.show_remote, self.inbox.file_of
             )
-            async_dispatcher_send(
-                self.hass, self.signal_moment(moment.extension), moment, data
-            )
+            self.signals.send(self.signal_moment(moment.extension), moment, data)
             self.hass.bus.async_fire(
                 EVENT_CALL,
                 {

@@ -9,7 +9,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
@@ -55,9 +54,7 @@ class InboxApi:
         )
         entry.async_on_unload(self._async_stop)
         entry.async_on_unload(
-            async_dispatcher_connect(
-                self.hub.hass, self.hub.signal_new_user, self._async_new_user
-            )
+            self.hub.signals.connect(self.hub.signal_new_user, self._async_new_user)
         )
 
     @callback

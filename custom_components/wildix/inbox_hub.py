@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
@@ -18,6 +17,7 @@ from .const import DOMAIN
 from .inbox import Inbox, InboxItem, Kind, attachment_item_id, items_of_event
 from .inbox_store import InboxStore
 from .protocol import Attachment, CallEvent, Direction, WildixEvent
+from .signals import EntrySignals
 
 if TYPE_CHECKING:
     from .hub import WildixConfigEntry
@@ -35,10 +35,15 @@ class WildixInbox:
     """The voicemails and recordings of one entry's users."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: "WildixConfigEntry", retention_days: float
+        self,
+        hass: HomeAssistant,
+        entry: "WildixConfigEntry",
+        signals: EntrySignals,
+        retention_days: float,
     ) -> None:
-        """Prepare an empty inbox; async_load fills it."""
+        """Prepare an empty inbox, telling changes through the entry's signals; async_load fills it."""
         self.hass = hass
+        self._signals = signals
         self.entry_id = entry.entry_id
         self.inbox = Inbox(retention_days)
         # The PBX API's voicemail feature, with the API connection (inbox_api.py).
@@ -160,7 +165,7 @@ class WildixInbox:
         if not extensions:
             return
         for extension in extensions:
-            async_dispatcher_send(self.hass, self.signal(extension))
+            self._signals.send(self.signal(extension))
         self.store.async_schedule_save()
 
     def _moment(self, item: InboxItem, time_ms: int) -> CallMoment:

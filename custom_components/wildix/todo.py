@@ -5,7 +5,6 @@ from homeassistant.components.todo import TodoItem, TodoListEntity  # type: igno
 from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -48,8 +47,7 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
         """Follow the user's callbacks."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
+            self.hub.signals.connect(
                 self.hub.call_history.signal_changed(self.extension),
                 self._async_changed,
             )

@@ -4,7 +4,6 @@ from typing import Any
 
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.core import callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .entity import WildixEntity
 from .inbox import Kind
@@ -23,8 +22,8 @@ class WildixVoicemailSensor(WildixEntity, SensorEntity):
         """Follow the user's inbox."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.hub.inbox.signal(self.extension), self._async_changed
+            self.hub.signals.connect(
+                self.hub.inbox.signal(self.extension), self._async_changed
             )
         )
         self._async_update_attrs()

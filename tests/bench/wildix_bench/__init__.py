@@ -52,7 +52,6 @@ from homeassistant.helpers import (
     discovery,
     entity_registry as er,
 )
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import DATA_ENTITY_PLATFORM
 from homeassistant.helpers.http import HomeAssistantView
@@ -197,9 +196,7 @@ class Accounting:
             # What the PBX's Last event sensor writes when it is enabled (it is
             # disabled by default): the hub signals it when the second changed.
             self._unsubscribe.append(
-                async_dispatcher_connect(
-                    self.hass, hub.signal_pbx("last_event"), self._last_event
-                )
+                hub.signals.connect(hub.signal_pbx("last_event"), self._last_event)
             )
 
     def stop(self) -> None:
