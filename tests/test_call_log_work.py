@@ -342,3 +342,44 @@ async def test_the_to_do_list_reads_its_callbacks_only_when_they_changed(
     assert changes["callbacks"] > 0  # todo.*_callbacks
     # The items are read once per change shown, and once as each list is first shown.
     assert reads <= changes["callbacks"] + len(USERS)
+
+
+async def test_a_change_of_the_callbacks_renders_only_the_items_that_changed(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A missed call opens or counts on one item; the others keep their rendering.
+
+    Items are replaced, never changed: the to-do list renders an item (a summary and
+    a description, with a local time) only when it is new or was replaced; before,
+    it rendered every item of the list at each change (up to 500).
+    """
+    await _add_users(hass, wildix)
+    built = _count_calls(monkeypatch, todo, "TodoItem")
+    history = setup_integration.runtime_data.call_history
+    known: dict[str, dict[str, object]] = {extension: {} for extension in USERS}
+    replaced = 0
+    listed = 0
+
+    def follow(extension: str) -> None:
+        @callback
+        def log_changed() -> None:
+            nonlocal replaced, listed
+            items = dict(history.callback_list(extension).items)
+            if items != known[extension]:
+                replaced += sum(
+                    item is not known[extension].get(uid) for uid, item in items.items()
+                )
+                listed += len(items)
+                known[extension] = items
+
+        history.hub.signals.connect(history.signal_changed(extension), log_changed)
+
+    for extension in USERS:
+        follow(extension)
+    changes = await _drive(hass, wildix, seed=16)
+
+    assert changes["callbacks"] > 5
+    assert 0 < built.count <= replaced < listed

@@ -1,5 +1,8 @@
 """To-do lists: each user's callbacks, missed calls not returned yet; they complete themselves."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 # Defined in todo/entity.py since 2025.x and only re-exported by the package.
 from homeassistant.components.todo import TodoItem, TodoListEntity  # type: ignore[attr-defined]
 from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
@@ -9,6 +12,8 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .call_log_texts import CallLogTexts
+from .callbacks import Callback
 from .const import DOMAIN
 from .entity import WildixEntity, async_add_user_entities
 from .hub import WildixConfigEntry
@@ -39,6 +44,9 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
     extension: str
     # The callbacks and the way of showing them that were rendered last.
     _shown: tuple[object, ...] | None = None
+    # Each item as rendered last, by uid, and the way it was rendered.
+    _rendered: Mapping[str, tuple[Callback, TodoItem]] = MappingProxyType({})
+    _rendered_way: tuple[object, ...] | None = None
     _attr_supported_features = (
         TodoListEntityFeature.UPDATE_TODO_ITEM | TodoListEntityFeature.DELETE_TODO_ITEM
     )
@@ -113,20 +121,31 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
         if shown == self._shown:
             return False
         self._shown = shown
-        callbacks = callback_list.items
+        # Items are replaced, never changed: an item rendered the same way before
+        # (the same texts, privacy and time zone) keeps its rendering.
+        way = (history.generation, dt_util.get_default_time_zone())
+        if way != self._rendered_way:
+            self._rendered_way = way
+            self._rendered = {}
         render = history.render()
-        items = [
-            TodoItem(
-                summary=render.callback_summary(item),
-                uid=item.uid,
-                status=TodoItemStatus.COMPLETED
-                if item.done
-                else TodoItemStatus.NEEDS_ACTION,
-                description=render.callback_description(item),
-            )
-            for item in callbacks.values()
-        ]
+        rendered: dict[str, tuple[Callback, TodoItem]] = {}
+        for uid, item in callback_list.items.items():
+            if (before := self._rendered.get(uid)) is None or before[0] is not item:
+                before = (item, _todo_item(render, item))
+            rendered[uid] = before
+        self._rendered = rendered
+        items = [todo_item for _, todo_item in rendered.values()]
         if items == self._attr_todo_items:
             return False
         self._attr_todo_items = items
         return True
+
+
+def _todo_item(render: CallLogTexts, item: Callback) -> TodoItem:
+    """Return a callback as a to-do item."""
+    return TodoItem(
+        summary=render.callback_summary(item),
+        uid=item.uid,
+        status=TodoItemStatus.COMPLETED if item.done else TodoItemStatus.NEEDS_ACTION,
+        description=render.callback_description(item),
+    )
