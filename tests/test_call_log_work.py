@@ -383,3 +383,34 @@ async def test_a_change_of_the_callbacks_renders_only_the_items_that_changed(
 
     assert changes["callbacks"] > 5
     assert 0 < built.count <= replaced < listed
+
+
+async def test_the_calendar_renders_the_latest_call_once_per_change_of_it(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call's end is seen twice by its calendar: as the phone lets go, as the log takes it.
+
+    The latest finished call is rendered (summary, description, names) once for
+    each call that becomes the latest; before, at each look without a call in
+    progress: about twice per call.
+    """
+    rendered = _count_calls(monkeypatch, calendar.WildixCallLogCalendar, "_shown_call")
+    latest: dict[str, object] = {}
+    became_latest = 0
+
+    @callback
+    def changed(event: Event) -> None:
+        nonlocal became_latest
+        entity_id = event.data["entity_id"]
+        if entity_id.startswith("calendar.") and (state := event.data["new_state"]):
+            shown = (state.attributes.get("message"), state.attributes.get("end_time"))
+            if state.state == "off" and shown != latest.get(entity_id):
+                latest[entity_id] = shown
+                became_latest += 1
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+    changes = await _drive(hass, wildix, seed=17)
+
+    assert changes["log"] > 20
+    # 43 renders for 59 calls shown as the latest, against 62 before.
+    assert 0 < rendered.count <= became_latest

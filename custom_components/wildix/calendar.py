@@ -46,6 +46,9 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
     # The event shown and what it was made of: a change that leaves it alone writes nothing.
     _current: CalendarEvent | None = None
     _shown: tuple[object, ...] | None = None
+    # The latest finished call as shown, and the way it was shown (the call itself,
+    # names and privacy).
+    _latest: tuple[tuple[object, ...], Shown] | None = None
 
     @property
     def event(self) -> CalendarEvent | None:
@@ -88,7 +91,15 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
                 record.call_id,
             )
         latest = history.log(self.extension).latest()
-        return None if latest is None else self._shown_call(latest)
+        if latest is None:
+            return None
+        # The log gives the same call back while its latest call stays (call_log.py):
+        # rendered once, not at each look (a call's end is seen twice: as the phone
+        # lets go of it and as the log takes it).
+        way = (latest, history.generation, self.hub.show_remote)
+        if self._latest is None or self._latest[0] != way:
+            self._latest = (way, self._shown_call(latest))
+        return self._latest[1]
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
