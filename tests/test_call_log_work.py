@@ -20,6 +20,7 @@ from custom_components.wildix import (
     call_log,
     call_names,
     callbacks,
+    inbox_hub,
     phone_numbers,
     todo,
 )
@@ -414,3 +415,18 @@ async def test_the_calendar_renders_the_latest_call_once_per_change_of_it(
     assert changes["log"] > 20
     # 43 renders for 59 calls shown as the latest, against 62 before.
     assert 0 < rendered.count <= became_latest
+
+
+async def test_call_events_without_files_pass_the_inbox_by(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most call events carry no voicemail and no recording: the inbox only looks.
+
+    Before, it read the clock and went through its bookkeeping for every call event.
+    """
+    bookkept = _count_calls(monkeypatch, inbox_hub.WildixInbox, "_async_changed")
+    changes = await _drive(hass, wildix, seed=18)
+
+    assert changes["calls"] > 20
+    # Only the events with a file (voicemails: the voicemail sensors' changes).
+    assert bookkept.count <= 2 * changes["voicemail"] + 2

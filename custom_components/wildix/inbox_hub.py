@@ -82,10 +82,13 @@ class WildixInbox:
         """Keep the files of a call event for known users; return voicemails to announce."""
         if not isinstance(event.body, CallEvent):
             return []
+        event_ms = event.time or _now_ms()
+        if not (items := items_of_event(event.body, event_ms)):
+            return []  # most call events carry no file
+        now_ms = _now_ms()
         moments: list[CallMoment] = []
         changed: set[str] = set()
-        now_ms = _now_ms()
-        for item in items_of_event(event.body, event.time or now_ms):
+        for item in items:
             if item.extension not in users:
                 continue
             known = self.inbox.get(item.extension, item.id)
@@ -105,7 +108,7 @@ class WildixInbox:
                 and known.kind is Kind.VOICEMAIL
                 and self.inbox.announce(known)
             ):
-                moments.append(self._moment(known, event.time or now_ms))
+                moments.append(self._moment(known, event_ms))
         self._async_changed(changed)
         return moments
 
