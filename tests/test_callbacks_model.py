@@ -320,3 +320,39 @@ def test_the_indexes_keep_the_list_as_searched_in_order(
 
     assert seen["evicted"] and seen["expired"] and seen["restored"], seen
     assert seen["restored over"] and seen["reopened beside an open one"], seen
+
+
+def test_a_call_from_a_number_without_an_open_callback_is_not_read() -> None:
+    """Most finished calls are answered or made, from and to numbers with no callback.
+
+    Reading a number (libphonenumber) is the dearest step of following a call; the
+    list reads one only when it is missed, or when an open item's number ends with
+    the same digits. Before, it read every call's number.
+    """
+    read: Counter[str] = Counter()
+
+    def counted(number: str) -> str:
+        read[number] += 1
+        return german(number)
+
+    items = CallbackList(counted)
+    now_ms = NOW_MS
+    for number in range(20):  # missed: each opens an item, its number read
+        missed = finished(f"m{number}", f"+49 30 555 1{number:03}", now_ms, missed=True)
+        assert items.take(missed, now_ms)
+    for number in range(200):  # answered and made, from and to other numbers
+        call = finished(
+            f"a{number}",
+            f"0049 89 777 2{number:03}",
+            now_ms,
+            missed=False,
+            answered=number % 2 == 0,
+            outgoing=number % 2 == 1,
+        )
+        assert not items.take(call, now_ms)
+    # Calling back one of the missed numbers, written otherwise, completes its item.
+    back = finished("b", "030 5551007", now_ms + 1, missed=False, outgoing=True)
+    assert items.take(back, now_ms + 1)
+
+    assert sum(read.values()) == 21  # 221 before
+    assert sum(item.done for item in items.items.values()) == 1

@@ -14,6 +14,7 @@ from typing import Any, Self
 from uuid import uuid4
 
 from .call_log import LoggedCall
+from .phone_numbers import key_tail, number_tail
 
 COMPLETED_MEMORY_MS = 7 * 86_400_000
 MAX_CALLBACKS = 500
@@ -82,8 +83,10 @@ class CallbackList:
         # When each item joined the list: its place in the order of the items.
         self._joined: dict[str, int] = {}
         self._joins = 0
-        # The uids of the open items by number, in the order of the items.
+        # The uids of the open items by number, in the order of the items; and how
+        # many open items each number's last digits have (phone_numbers.number_tail).
         self._open: dict[str, list[str]] = {}
+        self._open_tails: dict[str, int] = {}
         # How many items count each call id.
         self._counted: dict[str, int] = {}
         # (last_ms, joined, uid) of the items, a heap with stale entries left in it,
@@ -99,12 +102,21 @@ class CallbackList:
 
     def take(self, call: LoggedCall, now_ms: int) -> bool:
         """Follow a finished call of the user; return whether the list changed."""
-        if not call.remote_number:
+        if not (number := call.remote_number):
             return False
-        key = self._key(call.remote_number)
+        missed = call.missed and not call.outgoing
+        if (
+            not missed
+            and (tail := number_tail(number)) is not None
+            and tail not in self._open_tails
+        ):
+            # No open item's number ends so: nothing to complete, and no need to
+            # read the number (most calls come from numbers without a callback).
+            return False
+        key = self._key(number)
         opened = self._open.get(key)
         item = None if opened is None else self._items[opened[0]]
-        if call.missed and not call.outgoing:
+        if missed:
             return self._missed(item, key, call)
         returned = call.outgoing or call.answered
         if item is None or not returned or call.started_ms < item.last_ms:
@@ -207,6 +219,8 @@ class CallbackList:
                     uid,
                     key=self._joined.__getitem__,
                 )
+                tail = key_tail(item.key)
+                self._open_tails[tail] = self._open_tails.get(tail, 0) + 1
         if self._by_age is not None and (old is None or old.last_ms != item.last_ms):
             heappush(self._by_age, (item.last_ms, self._joined[uid], uid))
             if len(self._by_age) > 2 * len(self._items) + 16:
@@ -232,6 +246,11 @@ class CallbackList:
         opened.remove(item.uid)
         if not opened:
             del self._open[item.key]
+        tail = key_tail(item.key)
+        if (count := self._open_tails[tail]) > 1:
+            self._open_tails[tail] = count - 1
+        else:
+            del self._open_tails[tail]
 
     def _oldest(self) -> str:
         """Return the uid of the item called last the longest ago, first of equals."""

@@ -5,12 +5,16 @@ call history the dialled string (`0049…`, `030…`), phonebooks whatever was t
 """
 
 from functools import lru_cache
+import re
 
 import phonenumbers
 
 from .protocol import is_internal_number
 
 _SEPARATORS = str.maketrans("", "", " ()-./\u00a0")
+# A number written with digits alone (separators aside), long enough to be a line's.
+_PLAIN = re.compile(r"\+?[0-9]{7,}")
+TAIL_DIGITS = 4
 
 
 # Parsing a number is the dearest step of following a call (callbacks, phonebook
@@ -35,3 +39,26 @@ def number_key(number: str, region: str | None) -> str:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     digits = "".join(ch for ch in raw if ch.isdigit())
     return f"+{digits}" if raw.startswith("+") else digits
+
+
+def number_tail(number: str) -> str | None:
+    """Return the last digits of a number written with digits alone, else None.
+
+    Reading a number (`number_key`) takes off or adds only what comes first: an
+    international or trunk prefix, a country code, a carrier code. The last four
+    digits stay as written (tested against every example number of every region
+    libphonenumber knows, in every format, and adversarial random numbers), so two
+    numbers whose last four digits differ are different lines, without reading
+    either. Letters, extensions and other digits than ASCII ones give None.
+    """
+    raw = number.strip().translate(_SEPARATORS)
+    if _PLAIN.fullmatch(raw) is None:
+        return None
+    return raw[-TAIL_DIGITS:]
+
+
+def key_tail(key: str) -> str:
+    """Return the last digits of a number as `number_key` returns it."""
+    if (tail := key[-TAIL_DIGITS:]).isdigit():
+        return tail
+    return "".join(ch for ch in key if ch.isdigit())[-TAIL_DIGITS:]
