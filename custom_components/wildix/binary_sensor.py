@@ -28,18 +28,19 @@ class WildixBinarySensorDescription(
     """Describes a binary sensor of a PBX user."""
 
     is_on_fn: Callable[[User], bool]
-    aspects: frozenset[Aspect] = frozenset({Aspect.RINGING_ON_CALL})
 
 
 BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
     WildixBinarySensorDescription(
         key="ringing",
         translation_key="ringing",
+        aspects=frozenset({Aspect.RINGING}),
         is_on_fn=lambda user: user.phone().ringing,
     ),
     WildixBinarySensorDescription(
         key="on_call",
         translation_key="on_call",
+        aspects=frozenset({Aspect.ON_CALL}),
         is_on_fn=lambda user: user.phone().state in _ON_CALL,
     ),
 )

@@ -56,7 +56,8 @@ _USER_ASPECTS = (
     Aspect.MISSED_CALLS,
     Aspect.LAST_CALL,
     Aspect.PHONE,
-    Aspect.RINGING_ON_CALL,
+    Aspect.RINGING,
+    Aspect.ON_CALL,
     Aspect.CURRENT_CALL,
 )
 
@@ -379,8 +380,10 @@ class WildixHub:
         if before == shown:
             return
         self._phone_parts[user.extension] = shown
-        if before is None or before[:2] != shown[:2]:
-            self.signals.send(self.signal_user(user.extension, Aspect.RINGING_ON_CALL))
+        if before is None or before[0] != shown[0]:
+            self.signals.send(self.signal_user(user.extension, Aspect.RINGING))
+        if before is None or before[1] != shown[1]:
+            self.signals.send(self.signal_user(user.extension, Aspect.ON_CALL))
         if before is None or before[2] != shown[2]:
             self.signals.send(self.signal_user(user.extension, Aspect.CURRENT_CALL))
 
