@@ -26,7 +26,7 @@ def number_key(number: str, region: str | None) -> str:
     `region` is the country (ISO 3166 alpha-2) a number without a country code is
     read in. Internal extensions stay as they are.
     """
-    raw = number.strip().translate(_SEPARATORS)
+    raw = _as_written(number)
     if not raw or is_internal_number(raw):
         return raw
     if raw.startswith("00"):
@@ -51,7 +51,7 @@ def number_tail(number: str) -> str | None:
     numbers whose last four digits differ are different lines, without reading
     either. Letters, extensions and other digits than ASCII ones give None.
     """
-    raw = number.strip().translate(_SEPARATORS)
+    raw = _as_written(number)
     if _PLAIN.fullmatch(raw) is None:
         return None
     return raw[-TAIL_DIGITS:]
@@ -62,3 +62,8 @@ def key_tail(key: str) -> str:
     if (tail := key[-TAIL_DIGITS:]).isdigit():
         return tail
     return "".join(ch for ch in key if ch.isdigit())[-TAIL_DIGITS:]
+
+
+def _as_written(number: str) -> str:
+    """Return a number as written, without the spaces and separators around its digits."""
+    return number.strip().translate(_SEPARATORS)
