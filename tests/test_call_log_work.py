@@ -7,24 +7,29 @@ counts a step the call log repeated before (issue 25), never a time.
 from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN, CalendarEvent
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util.signal_type import SignalType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wildix import (
     calendar,
+    call_history,
     call_log,
     call_names,
     callbacks,
+    hub as hub_module,
     inbox_hub,
     phone_numbers,
     todo,
 )
 from custom_components.wildix.const import EVENT_CALL
+from custom_components.wildix.model import Aspect, User
 
 from .common import SECRET, START, WEBHOOK_ID, WildixSender, load_event
 from .workload import Workload
@@ -430,3 +435,61 @@ async def test_call_events_without_files_pass_the_inbox_by(
     assert changes["calls"] > 20
     # Only the events with a file (voicemails: the voicemail sensors' changes).
     assert bookkept.count <= 2 * changes["voicemail"] + 2
+
+
+async def test_a_phone_is_worked_out_once_per_change_of_it(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a user's phone shows is worked out once for all who show part of it.
+
+    The phone sensor, the ringing and on-call sensors, the calendar and the hub
+    look at it when it changed. Before, each worked it out for itself, the phone
+    sensor twice: about four times per change.
+    """
+    await _add_users(hass, wildix)
+    hub = setup_integration.runtime_data
+    told: Counter[str] = Counter()
+    for extension in USERS:
+        hub.signals.connect(
+            hub.signal_user(extension, Aspect.PHONE),
+            partial(told.update, ("phone",)),
+        )
+    looks = _count_calls(monkeypatch, User, "phone")
+    changes = await _drive(hass, wildix, seed=19)
+
+    assert changes["phone"] > 20  # the phone sensors' state changes
+    assert told["phone"] >= changes["phone"]
+    assert looks.count <= told["phone"]
+
+
+async def test_the_signals_of_a_user_are_made_once(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A delivery tells a few entities what changed, by signals made once per user.
+
+    Before, each signal's name was put together again at every change it told.
+    """
+    made = 0
+
+    def counted(name: str) -> SignalType[()]:
+        nonlocal made
+        made += 1
+        return SignalType(name)
+
+    for module in (hub_module, call_history):
+        monkeypatch.setattr(module, "SignalType", counted)
+    await _add_users(hass, wildix)
+    # Made as the users' entities start following them: a signal per user and
+    # aspect at most, and their call log's and call moments'.
+    assert 0 < made <= len(USERS) * (len(Aspect) + 2)
+    made = 0
+    changes = await _drive(hass, wildix, seed=20)
+
+    assert sum(changes.values()) > 300
+    assert made == 0

@@ -14,7 +14,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api_entities import async_add_registration_sensors
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry
-from .model import Aspect, PhoneState, User
+from .model import Aspect, Phone, PhoneState
 
 PARALLEL_UPDATES = 0
 
@@ -27,7 +27,7 @@ class WildixBinarySensorDescription(
 ):
     """Describes a binary sensor of a PBX user."""
 
-    is_on_fn: Callable[[User], bool]
+    is_on_fn: Callable[[Phone], bool]
 
 
 BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
@@ -35,13 +35,13 @@ BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
         key="ringing",
         translation_key="ringing",
         aspects=frozenset({Aspect.RINGING}),
-        is_on_fn=lambda user: user.phone().ringing,
+        is_on_fn=lambda phone: phone.ringing,
     ),
     WildixBinarySensorDescription(
         key="on_call",
         translation_key="on_call",
         aspects=frozenset({Aspect.ON_CALL}),
-        is_on_fn=lambda user: user.phone().state in _ON_CALL,
+        is_on_fn=lambda phone: phone.state in _ON_CALL,
     ),
 )
 
@@ -74,5 +74,7 @@ class WildixBinarySensor(WildixModelEntity, BinarySensorEntity):
     def _async_update_attrs(self) -> None:
         user = self.user
         self._attr_is_on = (
-            None if user is None else self.entity_description.is_on_fn(user)
+            None
+            if user is None
+            else self.entity_description.is_on_fn(self.hub.phone(user))
         )

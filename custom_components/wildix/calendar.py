@@ -75,7 +75,9 @@ class WildixCallLogCalendar(WildixEntity, CalendarEntity):
     def _shown_now(self) -> Shown | None:
         """Return the call in progress, else the last finished call, as shown."""
         history = self.hub.call_history
-        if (user := self.user) is not None and (leg := user.phone().leg) is not None:
+        if (user := self.user) is not None and (
+            leg := self.hub.phone(user).leg
+        ) is not None:
             record = leg.record
             start = record.started_ms
             # Calls without news end at the stale-call timeout: so does the event.

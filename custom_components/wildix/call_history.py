@@ -49,13 +49,18 @@ class CallHistory:
         self.pbx: PbxCallLog | None = None
         self.names = CallNames(hub.model, lambda: self.pbx)
         self._day = LocalDay()
+        self._signals: dict[str, SignalType[()]] = {}
         self.signal_day: SignalType[()] = SignalType(
             f"{DOMAIN}_{hub.entry.entry_id}_call_log_day"
         )
 
     def signal_changed(self, extension: str) -> SignalType[()]:
-        """Return the signal sent when a user's call log or callbacks changed."""
-        return SignalType(f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_{extension}")
+        """Return the signal sent when a user's call log or callbacks changed (made once)."""
+        if (signal := self._signals.get(extension)) is None:
+            signal = self._signals[extension] = SignalType(
+                f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_{extension}"
+            )
+        return signal
 
     def number_key(self, number: str) -> str:
         """Return a number normalised in Home Assistant's country."""

@@ -26,7 +26,16 @@ from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .inbox_hub import WildixInbox
 from .issues import Issue
-from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel, PhoneState, User
+from .model import (
+    Aspect,
+    CallMoment,
+    Changes,
+    PbxAspect,
+    PbxModel,
+    Phone,
+    PhoneState,
+    User,
+)
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
@@ -110,7 +119,14 @@ class WildixHub:
         self._phone_parts: dict[
             str, tuple[bool, PhoneState, tuple[object, ...] | None]
         ] = {}
+        # What each user's phone shows (User.phone), worked out once per change
+        # told, however many entities show part of it.
+        self._phones: dict[str, Phone] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        # The signals of users' aspects and call moments, made once each.
+        self._user_signals: dict[tuple[str, Aspect], SignalType[()]] = {}
+        self._pbx_signals: dict[PbxAspect, SignalType[()]] = {}
+        self._moment_signals: dict[str, SignalType[CallMoment, Mapping[str, Any]]] = {}
         prefix = f"{DOMAIN}_{entry.entry_id}"
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
         self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
@@ -126,13 +142,36 @@ class WildixHub:
         secret: str = self.entry.data[key]
         return secret
 
+    def phone(self, user: User) -> Phone:
+        """Return what a user's phone shows, worked out once per change of it.
+
+        The phone sensor, the ringing and on-call sensors, the calendar and the hub
+        all look at it when the phone changed; each change of it is told with
+        `Aspect.PHONE`, which starts a new look.
+        """
+        if (phone := self._phones.get(user.extension)) is None:
+            phone = self._phones[user.extension] = user.phone()
+        return phone
+
     def signal_user(self, extension: str, aspect: Aspect) -> SignalType[()]:
-        """Return the signal sent when an aspect of a user changes."""
-        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}")
+        """Return the signal sent when an aspect of a user changes.
+
+        Made once per user and aspect: a delivery sends a few, and the same object
+        each time is also found by identity among the signals' targets.
+        """
+        if (signal := self._user_signals.get((extension, aspect))) is None:
+            signal = self._user_signals[extension, aspect] = SignalType(
+                f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}"
+            )
+        return signal
 
     def signal_pbx(self, aspect: PbxAspect) -> SignalType[()]:
         """Return the signal sent when an aspect of the PBX changes."""
-        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_pbx_{aspect}")
+        if (signal := self._pbx_signals.get(aspect)) is None:
+            signal = self._pbx_signals[aspect] = SignalType(
+                f"{DOMAIN}_{self.entry.entry_id}_pbx_{aspect}"
+            )
+        return signal
 
     def signal_moment(
         self, extension: str
@@ -142,7 +181,11 @@ class WildixHub:
         The data is what automations see of the moment (`wildix_event`'s, besides
         the device and entry): worked out once for the event and its entities.
         """
-        return SignalType(f"{DOMAIN}_{self.entry.entry_id}_moment_{extension}")
+        if (signal := self._moment_signals.get(extension)) is None:
+            signal = self._moment_signals[extension] = SignalType(
+                f"{DOMAIN}_{self.entry.entry_id}_moment_{extension}"
+            )
+        return signal
 
     async def async_load(self) -> None:
         """Restore the saved model and register the devices it knows."""
@@ -269,8 +312,7 @@ class WildixHub:
     @callback
     def async_forget_user(self, extension: str) -> None:
         """Forget a user whose device was deleted."""
-        self.model.forget_user(extension)
-        self._phone_parts.pop(extension, None)
+        self._async_forget(extension)
         self.inbox.async_forget([extension])
         self.devices.async_forget(extension)
         self.storage.async_schedule_save()
@@ -303,11 +345,20 @@ class WildixHub:
         if not extensions:
             return
         for extension in extensions:
-            self.model.forget_user(extension)
-            self._phone_parts.pop(extension, None)
+            self._async_forget(extension)
         self.inbox.async_forget(extensions)
         self.devices.async_remove(extensions)
         self.storage.async_schedule_save()
+
+    @callback
+    def _async_forget(self, extension: str) -> None:
+        """Forget a user in the model and what the hub keeps of them."""
+        self.model.forget_user(extension)
+        self._phone_parts.pop(extension, None)
+        self._phones.pop(extension, None)
+        self._moment_signals.pop(extension, None)
+        for aspect in Aspect:
+            self._user_signals.pop((extension, aspect), None)
 
     @callback
     def _async_expire(self, _now: Any = None) -> None:
@@ -333,6 +384,8 @@ class WildixHub:
             self.devices.async_user_device(self.model.users[extension])
             self.signals.send(self.signal_new_user, extension)
         for extension, aspects in changes.users.items():
+            if Aspect.PHONE in aspects:
+                self._phones.pop(extension, None)
             if (user := self.model.users.get(extension)) is None:
                 continue
             for aspect in _USER_ASPECTS:
@@ -361,7 +414,7 @@ class WildixHub:
         it rings, its state and the call it shows as they were: the ringing and
         on-call sensors and the call log calendar need not look.
         """
-        phone = user.phone()
+        phone = self.phone(user)
         record = None if phone.leg is None else phone.leg.record
         shown = (
             phone.ringing,

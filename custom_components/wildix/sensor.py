@@ -40,7 +40,7 @@ type Value = str | int | datetime | None
 class WildixUserSensorDescription(WildixEntityDescription, SensorEntityDescription):
     """Describes a sensor of a PBX user."""
 
-    value_fn: Callable[[User], Value]
+    value_fn: Callable[[WildixHub, User], Value]
     attributes_fn: Callable[[WildixHub, User], dict[str, Any] | None] = (
         lambda hub, user: None
     )
@@ -53,13 +53,13 @@ class WildixPbxSensorDescription(WildixEntityDescription, SensorEntityDescriptio
     value_fn: Callable[[WildixHub], Value]
 
 
-def _presence(user: User) -> str | None:
+def _presence(_hub: WildixHub, user: User) -> str | None:
     if user.presence is None or (state := user.presence.state) is None:
         return None
     return state.value
 
 
-def _last_call(user: User) -> datetime | None:
+def _last_call(_hub: WildixHub, user: User) -> datetime | None:
     if user.last_call is None:
         return None
     return timestamp(user.last_call.started_ms)
@@ -89,9 +89,9 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         aspects=frozenset({Aspect.PHONE}),
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in PhoneState],
-        value_fn=lambda user: user.phone().state.value,
+        value_fn=lambda hub, user: hub.phone(user).state.value,
         attributes_fn=lambda hub, user: hub.call_history.names.with_remote_name(
-            call_attributes(user, hub.show_remote)
+            call_attributes(user, hub.show_remote, hub.phone(user))
         ),
     ),
     WildixUserSensorDescription(
@@ -109,7 +109,7 @@ USER_SENSORS: tuple[WildixUserSensorDescription, ...] = (
         translation_key="missed_calls",
         aspects=frozenset({Aspect.MISSED_CALLS}),
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda user: user.missed_calls,
+        value_fn=lambda _hub, user: user.missed_calls,
     ),
 )
 
@@ -173,7 +173,7 @@ class WildixUserSensor(WildixModelEntity, SensorEntity):
             self._attr_extra_state_attributes = {}
             return
         description = self.entity_description
-        self._attr_native_value = description.value_fn(user)
+        self._attr_native_value = description.value_fn(self.hub, user)
         # No attributes and empty attributes write the same state.
         self._attr_extra_state_attributes = (
             description.attributes_fn(self.hub, user) or {}

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .model import CallMoment, CallRecord, User
+from .model import CallMoment, CallRecord, Phone, User
 from .protocol import Attachment
 
 # Attributes new with every call (its id, start, duration and files): the recorder
@@ -80,10 +80,12 @@ def presence_attributes(user: User) -> dict[str, Any] | None:
     }
 
 
-def call_attributes(user: User, show_remote: bool) -> dict[str, Any]:
-    """Return the attributes of a user's phone sensor."""
+def call_attributes(
+    user: User, show_remote: bool, phone: Phone | None = None
+) -> dict[str, Any]:
+    """Return the attributes of a user's phone sensor (`phone`: what it shows, if known)."""
     attributes: dict[str, Any] = {"telephony_status": user.telephony}
-    if (leg := user.phone().leg) is not None:
+    if (leg := (user.phone() if phone is None else phone).leg) is not None:
         record = leg.record
         attributes |= {
             "call_id": record.call_id,
