@@ -486,10 +486,30 @@ async def test_the_signals_of_a_user_are_made_once(
         monkeypatch.setattr(module, "SignalType", counted)
     await _add_users(hass, wildix)
     # Made as the users' entities start following them: a signal per user and
-    # aspect at most, and their call log's and call moments'.
-    assert 0 < made <= len(USERS) * (len(Aspect) + 2)
+    # aspect at most, and their call log's, today's totals' and call moments'.
+    assert 0 < made <= len(USERS) * (len(Aspect) + 3)
     made = 0
     changes = await _drive(hass, wildix, seed=20)
 
     assert sum(changes.values()) > 300
     assert made == 0
+
+
+async def test_the_daily_sensors_are_told_todays_totals_once_when_they_changed(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A user's three daily sensors get the totals worked out once, when they changed.
+
+    Before, each sensor worked them out for itself at every change of the call log
+    (three looks per change), also when a change left today's totals as they were.
+    """
+    await _add_users(hass, wildix)
+    looks = _count_calls(monkeypatch, call_history.CallHistory, "today")
+    logs_changed = _count_log_changes(hass, setup_integration)
+    changes = await _drive(hass, wildix, seed=21)
+
+    assert changes["today"] > 20  # sensor.*_calls_today
+    assert looks.count <= logs_changed["changes"]

@@ -50,15 +50,24 @@ class CallHistory:
         self.names = CallNames(hub.model, lambda: self.pbx)
         self._day = LocalDay()
         self._signals: dict[str, SignalType[()]] = {}
-        self.signal_day: SignalType[()] = SignalType(
-            f"{DOMAIN}_{hub.entry.entry_id}_call_log_day"
-        )
+        self._today_signals: dict[str, SignalType[DayTotals]] = {}
+        # What each user's calls of today added up to when the daily sensors were
+        # last told: they are told only when that changed.
+        self._told_today: dict[str, DayTotals] = {}
 
     def signal_changed(self, extension: str) -> SignalType[()]:
         """Return the signal sent when a user's call log or callbacks changed (made once)."""
         if (signal := self._signals.get(extension)) is None:
             signal = self._signals[extension] = SignalType(
                 f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_{extension}"
+            )
+        return signal
+
+    def signal_today(self, extension: str) -> SignalType[DayTotals]:
+        """Return the signal sent with what a user's calls of today add up to, when that changed."""
+        if (signal := self._today_signals.get(extension)) is None:
+            signal = self._today_signals[extension] = SignalType(
+                f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_today_{extension}"
             )
         return signal
 
@@ -148,6 +157,8 @@ class CallHistory:
         self.store.async_schedule_save()
         # What is shown of outside parties may have changed too.
         self.async_names_changed()
+        for extension in self.logs:
+            self._async_tell_today(extension)
 
     @callback
     def async_add(self, extension: str, call: LoggedCall) -> None:
@@ -228,12 +239,27 @@ class CallHistory:
         for extension, items in self.callbacks.items():
             if items.expire(now_ms):
                 self._async_changed(extension)
-        self.hub.signals.send(self.signal_day)
+        # A new day: today's totals start again from zero.
+        for extension in self.logs:
+            self._async_tell_today(extension)
 
     @callback
     def _async_changed(self, extension: str) -> None:
         self.store.async_schedule_save()
         self.hub.signals.send(self.signal_changed(extension))
+        self._async_tell_today(extension)
+
+    @callback
+    def _async_tell_today(self, extension: str) -> None:
+        """Tell a user's daily sensors what their calls of today add up to, if that changed.
+
+        Worked out once for the three sensors, and not told when a change of the
+        log (a call refined, a callback edited) leaves today's totals as they were.
+        """
+        totals = self.today(extension)
+        if self._told_today.get(extension) != totals:
+            self._told_today[extension] = totals
+            self.hub.signals.send(self.signal_today(extension), totals)
 
 
 def _now_ms() -> int:

@@ -72,21 +72,21 @@ class WildixDailySensor(WildixEntity, SensorEntity):
     extension: str
 
     async def async_added_to_hass(self) -> None:
-        """Follow the user's call log and the turn of the day."""
+        """Follow what the user's calls of today add up to."""
         await super().async_added_to_hass()
         history = self.hub.call_history
-        for signal in (history.signal_changed(self.extension), history.signal_day):
-            self.async_on_remove(self.hub.signals.connect(signal, self._async_changed))
-        self._async_update_value()
+        self.async_on_remove(
+            self.hub.signals.connect(
+                history.signal_today(self.extension), self._async_totals
+            )
+        )
+        self._attr_native_value = self.entity_description.value_fn(
+            history.today(self.extension)
+        )
 
     @callback
-    def _async_changed(self) -> None:
-        value = self._attr_native_value
-        self._async_update_value()
-        if self._attr_native_value != value:
+    def _async_totals(self, totals: DayTotals) -> None:
+        value = self.entity_description.value_fn(totals)
+        if value != self._attr_native_value:
+            self._attr_native_value = value
             self.async_write_ha_state()
-
-    @callback
-    def _async_update_value(self) -> None:
-        totals = self.hub.call_history.today(self.extension)
-        self._attr_native_value = self.entity_description.value_fn(totals)
