@@ -321,10 +321,14 @@ DETAIL_PARTS = (
     ("inbox_hub", "WildixInbox", ("async_take",)),
     ("entity", "WildixModelEntity", ("_async_model_changed",)),
     ("calendar", "WildixCallLogCalendar", ("_async_changed",)),
-    ("daily_stats", "WildixDailySensor", ("_async_changed",)),
+    ("daily_stats", "WildixDailySensor", ("_async_totals",)),
     ("event", "WildixCallsEvent", ("_async_moment",)),
     ("todo", "WildixCallbacksTodo", ("_async_changed",)),
-    ("call_history", "CallHistory", ("_async_last_call", "_async_moment")),
+    (
+        "call_history",
+        "CallHistory",
+        ("_async_last_call", "_async_moment", "_async_tell_today"),
+    ),
     ("callbacks", "CallbackList", ("take",)),
     ("call_log", "UserCallLog", ("add",)),
 )
