@@ -255,6 +255,41 @@ def test_the_latest_call_and_todays_totals_follow_new_calls_without_a_scan() -> 
     assert (totals.calls, totals.talk_seconds) == (540, 540 * 55.0)
 
 
+def test_todays_totals_follow_calls_refined_or_evicted_without_a_scan() -> None:
+    """A logged call that changes, or leaves the log, changes today's totals without a scan.
+
+    Calls are refined after they are logged (their length, whether they were
+    missed, as later events tell). Before, each such change had the next look at
+    the totals go through the whole log again.
+    """
+    log = UserCallLog(max_days=90, max_calls=2000)
+    for number in range(2000):
+        log.add(call(number, NOW_MS - (3000 - number) * 60_000), NOW_MS)
+    day_ms = NOW_MS - DAY_MS
+    log.totals_since(day_ms)
+    log._rows = _CountedRows(log._rows)
+    _CountedRows.scans = 0
+    for number in range(1900, 2000):
+        refined = call(
+            number,
+            NOW_MS - (3000 - number) * 60_000,
+            missed=number % 2 == 0,
+            talk_seconds=number / 1000,
+        )
+        log.add(refined, NOW_MS)
+        log.totals_since(day_ms)
+    log.add(call(2000, NOW_MS), NOW_MS)  # one over the bound: the oldest goes
+    totals = log.totals_since(day_ms)
+    assert _CountedRows.scans == 1  # the search for the oldest call to evict
+    today = [logged for logged in log if logged.started_ms >= day_ms]
+    assert totals == call_log.DayTotals(
+        len(today),
+        sum(logged.missed for logged in today),
+        sum(round(logged.talk_seconds * 1000) for logged in today) / 1000,
+    )
+    assert (totals.calls, totals.missed) == (441, 50)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_the_latest_call_and_todays_totals_are_those_of_the_whole_log(
     seed: int,
@@ -294,9 +329,8 @@ def test_the_latest_call_and_todays_totals_are_those_of_the_whole_log(
                 calls, key=lambda logged: logged.started_ms, default=None
             )
             today = [logged for logged in calls if logged.started_ms >= day_ms]
-            talk = 0.0
-            for logged in today:
-                talk += logged.talk_seconds
+            # To the millisecond, in whatever order the calls came and went.
+            talk_ms = sum(round(logged.talk_seconds * 1000) for logged in today)
             assert log.totals_since(day_ms) == call_log.DayTotals(
-                len(today), sum(logged.missed for logged in today), talk
+                len(today), sum(logged.missed for logged in today), talk_ms / 1000
             )

@@ -185,7 +185,8 @@ class UserCallLog:
         # latest call (the calendar asks at every change of its call): kept up to date
         # as calls are logged, worked out again over the whole log only after a
         # change that could move them some other way.
-        self._totals: tuple[int, DayTotals] | None = None
+        # The last totals asked for: since when, the totals, their talk time in ms.
+        self._totals: tuple[int, DayTotals, int] | None = None
         self._latest_row: Row | None = None
         self._latest_known = False
         self._latest: tuple[Row, LoggedCall] | None = None  # the latest row, read
@@ -272,19 +273,22 @@ class UserCallLog:
         return self._latest[1]
 
     def totals_since(self, start_ms: int) -> DayTotals:
-        """Return what the calls that began at or after a time add up to."""
+        """Return what the calls that began at or after a time add up to.
+
+        The talk time is added up in whole milliseconds: the same sum whatever
+        order the calls came and went in, so that it can follow each call exactly.
+        """
         if self._totals is not None and self._totals[0] == start_ms:
             return self._totals[1]
-        calls = missed = 0
-        talk = 0.0
+        calls = missed = talk_ms = 0
         for row in self._rows.values():
             if row[COL_STARTED] < start_ms:
                 continue
             calls += 1
             missed += row[COL_MISSED]
-            talk += row[COL_TALK]
-        totals = DayTotals(calls, missed, talk)
-        self._totals = (start_ms, totals)
+            talk_ms += _ms(row[COL_TALK])
+        totals = DayTotals(calls, missed, talk_ms / 1000)
+        self._totals = (start_ms, totals, talk_ms)
         return totals
 
     def as_rows(self) -> list[Row]:
@@ -319,8 +323,7 @@ class UserCallLog:
             self._unindex(_number(row), call_id)
         if self._latest_row is not None and self._latest_row[0] == call_id:
             self._latest_known = False
-        if self._totals is not None and row[COL_STARTED] >= self._totals[0]:
-            self._totals = None
+        self._follow_totals(row, None)
 
     def _follow_latest(self, before: Row | None, row: Row) -> None:
         """Keep the latest call known through a call logged or updated."""
@@ -339,28 +342,23 @@ class UserCallLog:
         elif row[0] == latest[0]:
             self._latest_known = False  # the latest began earlier now
 
-    def _follow_totals(self, before: Row | None, row: Row) -> None:
-        """Keep the last totals asked for through a call logged or updated.
+    def _follow_totals(self, before: Row | None, row: Row | None) -> None:
+        """Keep the last totals asked for through a call logged, updated or removed.
 
-        A new call is added on, in the order a sum over the log would add it (it is
-        the last row), so that the sum is the same to the last bit; an update of
-        a counted call has it worked out again.
+        The call as it was is taken off and as it is now added on: whole numbers,
+        so the totals stay what adding up the log gives, without going through it.
         """
         if self._totals is None:
             return
-        start_ms, totals = self._totals
-        if before is not None:
-            if before[COL_STARTED] >= start_ms or row[COL_STARTED] >= start_ms:
-                self._totals = None
-        elif row[COL_STARTED] >= start_ms:
-            self._totals = (
-                start_ms,
-                DayTotals(
-                    totals.calls + 1,
-                    totals.missed + row[COL_MISSED],
-                    totals.talk_seconds + row[COL_TALK],
-                ),
-            )
+        start_ms, totals, talk_ms = self._totals
+        calls, missed, talk = totals.calls, totals.missed, talk_ms
+        for sign, counted in ((-1, before), (1, row)):
+            if counted is not None and counted[COL_STARTED] >= start_ms:
+                calls += sign
+                missed += sign * counted[COL_MISSED]
+                talk += sign * _ms(counted[COL_TALK])
+        if (calls, missed, talk) != (totals.calls, totals.missed, talk_ms):
+            self._totals = (start_ms, DayTotals(calls, missed, talk / 1000), talk)
 
     def _forget_aggregates(self) -> None:
         self._totals = None
@@ -393,6 +391,11 @@ class UserCallLog:
             ):
                 return LoggedCall.of_row(row)
         return None
+
+
+def _ms(seconds: float) -> int:
+    """Return a talk time in whole milliseconds."""
+    return round(seconds * 1000)
 
 
 def _started(row: Row) -> int:
