@@ -23,6 +23,7 @@ from custom_components.wildix import (
     call_log,
     call_names,
     callbacks,
+    deliveries,
     hub as hub_module,
     inbox_hub,
     phone_numbers,
@@ -513,3 +514,17 @@ async def test_the_daily_sensors_are_told_todays_totals_once_when_they_changed(
 
     assert changes["today"] > 20  # sensor.*_calls_today
     assert looks.count <= logs_changed["changes"]
+
+
+async def test_a_delivery_touches_no_repair_issue_when_none_is_open(
+    hass: HomeAssistant, wildix: WildixSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A good delivery clears the issues bad deliveries raised, when there are any.
+
+    Before, every delivery went through clearing two issues that were not open.
+    """
+    cleared = _count_calls(monkeypatch, deliveries.DeliveryLog, "async_clear")
+    changes = await _drive(hass, wildix, seed=22)
+
+    assert sum(changes.values()) > 300
+    assert cleared.count == 0

@@ -37,9 +37,13 @@ class Rejection(StrEnum):
     UNDECODABLE = "undecodable"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
-    """One delivery as diagnostics show it: what, when and what became of it."""
+    """One delivery as diagnostics show it: what, when and what became of it.
+
+    Not changed once made (not frozen: a frozen dataclass costs a call per field,
+    and one is made for every delivery).
+    """
 
     received: datetime
     type: str | None
@@ -84,9 +88,11 @@ class DeliveryLog:
         self.counters["received"] += 1
         self.counters[outcome] += 1
         self.recent.append(Delivery(received, event_type, outcome))
-        self._async_signature_accepted()
-        if outcome is Outcome.ACCEPTED:
-            self.async_clear(Issue.NO_EVENTS)
+        # Nearly always nothing to forget or clear: a look, not a call per delivery.
+        if self._rejections or self._issues:
+            self._async_signature_accepted()
+            if outcome is Outcome.ACCEPTED:
+                self.async_clear(Issue.NO_EVENTS)
 
     @callback
     def async_secret_changed(self) -> None:
