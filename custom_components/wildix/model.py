@@ -88,22 +88,22 @@ _LINE = {
 _IN_CALL = (PhoneState.DIALING, PhoneState.TALKING, PhoneState.ON_HOLD)
 
 
+# Reported statuses by their text: a look-up, not an enum's call (a lookup by
+# value that costs more than all else a line status event does to the model).
+_PRESENCE_STATES = {state.value: state for state in PresenceStatus}
+_LINE_STATES = {status.value: status for status in TelephonyStatus}
+
+
 def presence_state(status: str) -> PresenceStatus | None:
     """Return the presence a reported status means, None for an unrecognised one."""
     if not status:
         return PresenceStatus.AVAILABLE
-    try:
-        return PresenceStatus(status)
-    except ValueError:
-        return None
+    return _PRESENCE_STATES.get(status)
 
 
 def line_state(status: str | None) -> TelephonyStatus | None:
     """Return the documented line status a reported one is, None for others."""
-    try:
-        return None if status is None else TelephonyStatus(status)
-    except ValueError:
-        return None
+    return None if status is None else _LINE_STATES.get(status)
 
 
 @dataclass(slots=True)
