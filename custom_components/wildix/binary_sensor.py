@@ -14,11 +14,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api_entities import async_add_registration_sensors
 from .entity import WildixEntityDescription, WildixModelEntity, async_add_user_entities
 from .hub import WildixConfigEntry
-from .model import Aspect, Phone, PhoneState
+from .model import Aspect, Phone
 
 PARALLEL_UPDATES = 0
-
-_ON_CALL = (PhoneState.DIALING, PhoneState.TALKING, PhoneState.ON_HOLD)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +39,7 @@ BINARY_SENSORS: tuple[WildixBinarySensorDescription, ...] = (
         key="on_call",
         translation_key="on_call",
         aspects=frozenset({Aspect.ON_CALL}),
-        is_on_fn=lambda phone: phone.state in _ON_CALL,
+        is_on_fn=lambda phone: phone.on_call,
     ),
 )
 

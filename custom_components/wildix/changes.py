@@ -15,9 +15,9 @@ class Aspect(StrEnum):
     IDENTITY = "identity"  # name, email, department, group, user_id (device data)
     PRESENCE = "presence"  # presence status, message, until, location
     PHONE = "phone"  # phone state, ringing, the call shown, telephony status
-    # Whether the phone rings, and the phone's state (whether the user is on a
-    # call): the parts of PHONE the ringing and on-call sensors show, each signalled
-    # by the hub only when it changed.
+    # Whether the phone rings, and whether the user is on a call: the parts of
+    # PHONE the ringing and on-call sensors show, each signalled by the hub only
+    # when it changed.
     RINGING = "ringing"
     ON_CALL = "on_call"
     # The call the phone shows and its other party: the part of PHONE the call log

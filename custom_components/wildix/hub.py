@@ -26,16 +26,7 @@ from .deliveries import DeliveryLog, Outcome, Rejection
 from .devices import WildixDevices
 from .inbox_hub import WildixInbox
 from .issues import Issue
-from .model import (
-    Aspect,
-    CallMoment,
-    Changes,
-    PbxAspect,
-    PbxModel,
-    Phone,
-    PhoneState,
-    User,
-)
+from .model import Aspect, CallMoment, Changes, PbxAspect, PbxModel, Phone, User
 from .options import WildixOptions
 from .protocol import (
     ProtocolError,
@@ -115,10 +106,8 @@ class WildixHub:
         self._secret = self.secret
         self._clock_ahead_logged = False
         # What the ringing and on-call sensors and the call log calendar of each
-        # user were last told: ringing, the phone's state, the call shown.
-        self._phone_parts: dict[
-            str, tuple[bool, PhoneState, tuple[object, ...] | None]
-        ] = {}
+        # user were last told: ringing, on a call, the call shown.
+        self._phone_parts: dict[str, tuple[bool, bool, tuple[object, ...] | None]] = {}
         # What each user's phone shows (User.phone), worked out once per change
         # told, however many entities show part of it.
         self._phones: dict[str, Phone] = {}
@@ -411,14 +400,14 @@ class WildixHub:
         """Tell the entities that show part of the phone, only when that part changed.
 
         Most changes of a phone (a call's progress, the line's status) leave whether
-        it rings, its state and the call it shows as they were: the ringing and
-        on-call sensors and the call log calendar need not look.
+        it rings, whether its user is on a call and the call it shows as they were:
+        the ringing and on-call sensors and the call log calendar need not look.
         """
         phone = self.phone(user)
         record = None if phone.leg is None else phone.leg.record
         shown = (
             phone.ringing,
-            phone.state,
+            phone.on_call,
             None
             if record is None
             else (

@@ -129,6 +129,11 @@ class Phone:
     ringing: bool
     leg: Leg | None
 
+    @property
+    def on_call(self) -> bool:
+        """Return whether the user is on a call: dialing, talking or holding one."""
+        return self.state in _IN_CALL
+
 
 @dataclass(slots=True)
 class User:
