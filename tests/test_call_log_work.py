@@ -488,8 +488,9 @@ async def test_the_signals_of_a_user_are_made_once(
         monkeypatch.setattr(module, "SignalType", counted)
     await _add_users(hass, wildix)
     # Made as the users' entities start following them: a signal per user and
-    # aspect at most, and their call log's, today's totals' and call moments'.
-    assert 0 < made <= len(USERS) * (len(Aspect) + 3)
+    # aspect at most, and their call log's, callbacks', today's totals' and call
+    # moments'.
+    assert 0 < made <= len(USERS) * (len(Aspect) + 4)
     made = 0
     changes = await _drive(hass, wildix, seed=20)
 
@@ -552,3 +553,24 @@ async def test_a_reported_status_is_read_by_a_look_up(
 
     assert changes["phone"] > 20 and changes["presence"] > 5
     assert called.total() == 0
+
+
+async def test_the_to_do_list_looks_only_when_the_callbacks_changed(
+    hass: HomeAssistant,
+    wildix: WildixSender,
+    setup_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most changes of a call log leave the callbacks as they were: the list need not look.
+
+    The call log tells its calendar when the log changed and its to-do list when
+    the callbacks did; before, both looked at every change of either.
+    """
+    await _add_users(hass, wildix)
+    logs_changed = _count_log_changes(hass, setup_integration)
+    looks = _count_calls(monkeypatch, todo.WildixCallbacksTodo, "_async_update_items")
+    changes = await _drive(hass, wildix, seed=24)
+
+    assert changes["callbacks"] > 0  # todo.*_callbacks
+    # A look per change of the callbacks: far fewer than the changes of the log.
+    assert 0 < looks.count < logs_changed["changes"] / 2

@@ -51,15 +51,24 @@ class CallHistory:
         self._day = LocalDay()
         self._signals: dict[str, SignalType[()]] = {}
         self._today_signals: dict[str, SignalType[DayTotals]] = {}
+        self._callback_signals: dict[str, SignalType[()]] = {}
         # What each user's calls of today added up to when the daily sensors were
         # last told: they are told only when that changed.
         self._told_today: dict[str, DayTotals] = {}
 
     def signal_changed(self, extension: str) -> SignalType[()]:
-        """Return the signal sent when a user's call log or callbacks changed (made once)."""
+        """Return the signal sent when a user's call log changed (made once)."""
         if (signal := self._signals.get(extension)) is None:
             signal = self._signals[extension] = SignalType(
                 f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_{extension}"
+            )
+        return signal
+
+    def signal_callbacks(self, extension: str) -> SignalType[()]:
+        """Return the signal sent when a user's callbacks changed (made once)."""
+        if (signal := self._callback_signals.get(extension)) is None:
+            signal = self._callback_signals[extension] = SignalType(
+                f"{DOMAIN}_{self.hub.entry.entry_id}_callbacks_{extension}"
             )
         return signal
 
@@ -107,8 +116,10 @@ class CallHistory:
     def async_names_changed(self) -> None:
         """Show calls and callbacks again: the phonebooks changed."""
         self.generation += 1
-        for extension in {*self.logs, *self.callbacks}:
+        for extension in self.logs:
             self.hub.signals.send(self.signal_changed(extension))
+        for extension in self.callbacks:
+            self.hub.signals.send(self.signal_callbacks(extension))
 
     async def async_load(self) -> None:
         """Restore the saved logs and callbacks, and read the texts."""
@@ -171,18 +182,17 @@ class CallHistory:
         now_ms = _now_ms()
         log = self.log(extension)
         items = self.callback_list(extension)
-        changed = False
+        logged = followed = False
         for call in calls:
-            changed |= log.add(call, now_ms)
+            logged |= log.add(call, now_ms)
             if call.call_id in log:
-                changed |= items.take(call, now_ms)
-        if changed:
-            self._async_changed(extension)
+                followed |= items.take(call, now_ms)
+        self._async_changed(extension, log=logged, callbacks=followed)
 
     @callback
     def async_callbacks_edited(self, extension: str) -> None:
         """Save and show callbacks a user edited."""
-        self._async_changed(extension)
+        self._async_changed(extension, log=False, callbacks=True)
 
     @callback
     def _follow(self, extension: str) -> None:
@@ -234,20 +244,24 @@ class CallHistory:
     def _async_new_day(self, _now: datetime) -> None:
         now_ms = _now_ms()
         for extension, log in self.logs.items():
-            if log.prune(now_ms):
-                self._async_changed(extension)
+            self._async_changed(extension, log=log.prune(now_ms), callbacks=False)
         for extension, items in self.callbacks.items():
-            if items.expire(now_ms):
-                self._async_changed(extension)
+            self._async_changed(extension, log=False, callbacks=items.expire(now_ms))
         # A new day: today's totals start again from zero.
         for extension in self.logs:
             self._async_tell_today(extension)
 
     @callback
-    def _async_changed(self, extension: str) -> None:
+    def _async_changed(self, extension: str, *, log: bool, callbacks: bool) -> None:
+        """Save, and tell those who show a user's call log or callbacks, what changed."""
+        if not (log or callbacks):
+            return
         self.store.async_schedule_save()
-        self.hub.signals.send(self.signal_changed(extension))
-        self._async_tell_today(extension)
+        if log:
+            self.hub.signals.send(self.signal_changed(extension))
+            self._async_tell_today(extension)
+        if callbacks:
+            self.hub.signals.send(self.signal_callbacks(extension))
 
     @callback
     def _async_tell_today(self, extension: str) -> None:

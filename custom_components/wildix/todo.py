@@ -56,7 +56,7 @@ class WildixCallbacksTodo(WildixEntity, TodoListEntity):
         await super().async_added_to_hass()
         self.async_on_remove(
             self.hub.signals.connect(
-                self.hub.call_history.signal_changed(self.extension),
+                self.hub.call_history.signal_callbacks(self.extension),
                 self._async_changed,
             )
         )
