@@ -28,6 +28,7 @@ from custom_components.wildix import (
     inbox_hub,
     model,
     phone_numbers,
+    signals,
     todo,
 )
 from custom_components.wildix.const import EVENT_CALL
@@ -484,7 +485,7 @@ async def test_the_signals_of_a_user_are_made_once(
         made += 1
         return SignalType(name)
 
-    for module in (hub_module, call_history):
+    for module in (hub_module, call_history, signals):
         monkeypatch.setattr(module, "SignalType", counted)
     await _add_users(hass, wildix)
     # Made as the users' entities start following them: a signal per user and

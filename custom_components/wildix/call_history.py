@@ -25,6 +25,7 @@ from .local_day import LocalDay
 from .options import WildixOptions
 from .pbx_call_log import PbxCallLog
 from .phone_numbers import number_key
+from .signals import SignalsByKey
 
 if TYPE_CHECKING:
     from .hub import WildixHub
@@ -49,36 +50,29 @@ class CallHistory:
         self.pbx: PbxCallLog | None = None
         self.names = CallNames(hub.model, lambda: self.pbx)
         self._day = LocalDay()
-        self._signals: dict[str, SignalType[()]] = {}
-        self._today_signals: dict[str, SignalType[DayTotals]] = {}
-        self._callback_signals: dict[str, SignalType[()]] = {}
+        prefix = f"{DOMAIN}_{hub.entry.entry_id}"
+        self._log_signals = SignalsByKey[str](lambda key: f"{prefix}_call_log_{key}")
+        self._callback_signals = SignalsByKey[str](
+            lambda key: f"{prefix}_callbacks_{key}"
+        )
+        self._today_signals = SignalsByKey[str, DayTotals](
+            lambda key: f"{prefix}_call_log_today_{key}"
+        )
         # What each user's calls of today added up to when the daily sensors were
         # last told: they are told only when that changed.
         self._told_today: dict[str, DayTotals] = {}
 
     def signal_changed(self, extension: str) -> SignalType[()]:
-        """Return the signal sent when a user's call log changed (made once)."""
-        if (signal := self._signals.get(extension)) is None:
-            signal = self._signals[extension] = SignalType(
-                f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_{extension}"
-            )
-        return signal
+        """Return the signal sent when a user's call log changed."""
+        return self._log_signals(extension)
 
     def signal_callbacks(self, extension: str) -> SignalType[()]:
-        """Return the signal sent when a user's callbacks changed (made once)."""
-        if (signal := self._callback_signals.get(extension)) is None:
-            signal = self._callback_signals[extension] = SignalType(
-                f"{DOMAIN}_{self.hub.entry.entry_id}_callbacks_{extension}"
-            )
-        return signal
+        """Return the signal sent when a user's callbacks changed."""
+        return self._callback_signals(extension)
 
     def signal_today(self, extension: str) -> SignalType[DayTotals]:
         """Return the signal sent with what a user's calls of today add up to, when that changed."""
-        if (signal := self._today_signals.get(extension)) is None:
-            signal = self._today_signals[extension] = SignalType(
-                f"{DOMAIN}_{self.hub.entry.entry_id}_call_log_today_{extension}"
-            )
-        return signal
+        return self._today_signals(extension)
 
     def number_key(self, number: str) -> str:
         """Return a number normalised in Home Assistant's country."""

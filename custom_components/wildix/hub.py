@@ -37,7 +37,7 @@ from .protocol import (
     verify_signature,
     without_file_urls,
 )
-from .signals import EntrySignals
+from .signals import EntrySignals, SignalsByKey
 from .storage import ModelStorage, SeenDeliveries
 
 if TYPE_CHECKING:
@@ -112,11 +112,14 @@ class WildixHub:
         # told, however many entities show part of it.
         self._phones: dict[str, Phone] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        # The signals of users' aspects and call moments, made once each.
-        self._user_signals: dict[tuple[str, Aspect], SignalType[()]] = {}
-        self._pbx_signals: dict[PbxAspect, SignalType[()]] = {}
-        self._moment_signals: dict[str, SignalType[CallMoment, Mapping[str, Any]]] = {}
         prefix = f"{DOMAIN}_{entry.entry_id}"
+        self._user_signals = SignalsByKey[tuple[str, Aspect]](
+            lambda key: f"{prefix}_{key[1]}_{key[0]}"
+        )
+        self._pbx_signals = SignalsByKey[PbxAspect](lambda key: f"{prefix}_pbx_{key}")
+        self._moment_signals = SignalsByKey[str, CallMoment, Mapping[str, Any]](
+            lambda key: f"{prefix}_moment_{key}"
+        )
         self.signal_new_user: SignalType[str] = SignalType(f"{prefix}_new_user")
         self.signal_available: SignalType[()] = SignalType(f"{prefix}_available")
         # The optional connection to the PBX API (coordinator.py).
@@ -143,24 +146,12 @@ class WildixHub:
         return phone
 
     def signal_user(self, extension: str, aspect: Aspect) -> SignalType[()]:
-        """Return the signal sent when an aspect of a user changes.
-
-        Made once per user and aspect: a delivery sends a few, and the same object
-        each time is also found by identity among the signals' targets.
-        """
-        if (signal := self._user_signals.get((extension, aspect))) is None:
-            signal = self._user_signals[extension, aspect] = SignalType(
-                f"{DOMAIN}_{self.entry.entry_id}_{aspect}_{extension}"
-            )
-        return signal
+        """Return the signal sent when an aspect of a user changes."""
+        return self._user_signals((extension, aspect))
 
     def signal_pbx(self, aspect: PbxAspect) -> SignalType[()]:
         """Return the signal sent when an aspect of the PBX changes."""
-        if (signal := self._pbx_signals.get(aspect)) is None:
-            signal = self._pbx_signals[aspect] = SignalType(
-                f"{DOMAIN}_{self.entry.entry_id}_pbx_{aspect}"
-            )
-        return signal
+        return self._pbx_signals(aspect)
 
     def signal_moment(
         self, extension: str
@@ -170,11 +161,7 @@ class WildixHub:
         The data is what automations see of the moment (`wildix_event`'s, besides
         the device and entry): worked out once for the event and its entities.
         """
-        if (signal := self._moment_signals.get(extension)) is None:
-            signal = self._moment_signals[extension] = SignalType(
-                f"{DOMAIN}_{self.entry.entry_id}_moment_{extension}"
-            )
-        return signal
+        return self._moment_signals(extension)
 
     async def async_load(self) -> None:
         """Restore the saved model and register the devices it knows."""
@@ -345,9 +332,9 @@ class WildixHub:
         self.model.forget_user(extension)
         self._phone_parts.pop(extension, None)
         self._phones.pop(extension, None)
-        self._moment_signals.pop(extension, None)
+        self._moment_signals.forget(extension)
         for aspect in Aspect:
-            self._user_signals.pop((extension, aspect), None)
+            self._user_signals.forget((extension, aspect))
 
     @callback
     def _async_expire(self, _now: Any = None) -> None:

@@ -51,3 +51,26 @@ class EntrySignals:
                 target(*args)
             except Exception:
                 _LOGGER.exception("Error in %s, which follows %s", target, signal)
+
+
+class SignalsByKey[K, *Ts]:
+    """Signals of one kind, one per key (a user, an aspect), each made once.
+
+    A delivery sends a few signals: their names are put together once per key,
+    and the same object each time is found by identity among the targets.
+    """
+
+    def __init__(self, name: Callable[[K], str]) -> None:
+        """Make each key's signal with the name `name` gives it."""
+        self._name = name
+        self._made: dict[K, SignalType[*Ts]] = {}
+
+    def __call__(self, key: K) -> SignalType[*Ts]:
+        """Return the signal of a key."""
+        if (signal := self._made.get(key)) is None:
+            signal = self._made[key] = SignalType(self._name(key))
+        return signal
+
+    def forget(self, key: K) -> None:
+        """Forget a key's signal (a user who is gone)."""
+        self._made.pop(key, None)
