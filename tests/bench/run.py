@@ -846,8 +846,8 @@ class Bench:
         """
         args = self.args
         runs: dict[bool, list[Run]] = {False: [], True: []}
-        replays: list[float] = []
-        flushed: list[float] = []
+        replays: list[tuple[float, float]] = []
+        flushed: list[tuple[float, float]] = []
         for number in range(args.rounds):
             for parts in (False, True) if number % 2 == 0 else (True, False):
                 await self.hass.command(self.session, action="parts", on=parts)
@@ -883,8 +883,12 @@ class Bench:
         result = {
             "own_us": statistics.median(own(run) for run in runs[False]),
             "own_with_parts_us": statistics.median(own(run) for run in runs[True]),
-            "back_to_back_us": statistics.median(replays),
-            "back_to_back_flushed_us": statistics.median(flushed),
+            "back_to_back_us": statistics.median(own for own, _ in replays),
+            "back_to_back_flushed_us": statistics.median(own for own, _ in flushed),
+            "back_to_back_writes": statistics.median(writes for _, writes in replays),
+            "writes": statistics.median(
+                run.hub_writes / run.events for run in runs[False]
+            ),
             "cpu_us": statistics.median(r.cpu_per_event for r in runs[False]) * 1e6,
             "cpu_with_parts_us": statistics.median(r.cpu_per_event for r in runs[True])
             * 1e6,
@@ -897,7 +901,8 @@ class Bench:
         )
         self.say(
             "  the same work handed to the hub back to back, no HTTP request between"
-            " deliveries: {back_to_back_us:.0f} µs a delivery; with only {flush} MiB of"
+            " deliveries: {back_to_back_us:.0f} µs a delivery ({back_to_back_writes:.2f}"
+            " state writes each, against {writes:.2f} through HTTP); with only {flush} MiB of"
             " other memory written between them: {back_to_back_flushed_us:.0f} µs. What"
             " runs between two requests (Home Assistant's HTTP path, a no-op webhook's"
             " CPU) leaves the hub's code and data cold in the caches".format(
@@ -906,9 +911,14 @@ class Bench:
         )
         return result
 
-    async def replay(self, deliveries: Sequence[Delivery], flush: int = 0) -> float:
-        """Have the hub take deliveries back to back in Home Assistant; its own work, µs."""
-        own = 0.0
+    async def replay(
+        self, deliveries: Sequence[Delivery], flush: int = 0
+    ) -> tuple[float, float]:
+        """Have the hub take deliveries back to back in Home Assistant.
+
+        Return its own work, µs, and its state writes, per delivery.
+        """
+        own = writes = 0.0
         # In requests of a few hundred: one of all would be megabytes to parse.
         for start in range(0, len(deliveries), REPLAYED):
             chunk = deliveries[start : start + REPLAYED]
@@ -919,8 +929,9 @@ class Bench:
                 flush=flush,
             )
             own += answer["own_us"] * len(chunk)
+            writes += answer["writes"] * len(chunk)
         self.sent += len(deliveries)
-        return own / len(deliveries)
+        return own / len(deliveries), writes / len(deliveries)
 
     def _hub_detail(self, runs: list[Run], inner: float) -> dict[str, float]:
         """Say what each part costs on its own, the timed parts inside it taken off.

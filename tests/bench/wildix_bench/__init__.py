@@ -542,7 +542,10 @@ class HubClock:
             - timed["writes"] * self.probe_outer
             - (took["writes"] - timed["writes"] * self.probe_inner)
         )
-        return {"own_us": own / len(deliveries) * 1e6, "deliveries": len(deliveries)}
+        return {
+            "own_us": own / len(deliveries) * 1e6,
+            "writes": timed["writes"] / len(deliveries),
+        }
 
     def _calibrate(self) -> None:
         """Price the timing itself: what one timed part adds to what encloses it, and to itself.
