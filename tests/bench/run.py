@@ -508,7 +508,7 @@ class Bench:
             self.results["steady_latency"] = self._steady(steady, args.rate)
             await self._lateness(f"{args.users} users", key="few")
             await self._account(main)
-            self.results["hub_own"] = await self._hub_own(main)
+            self.results["hub_own"] = await self._hub_own(main, baselines[MINIMAL])
             self.results["efficiency"] = self._efficiency(runs)
             if args.profile:
                 await self._profile(main, Path(args.profile))
@@ -834,7 +834,7 @@ class Bench:
             self.results["hub_detail"] = detail
         return parts
 
-    async def _hub_own(self, workload: Workload) -> dict[str, float]:
+    async def _hub_own(self, workload: Workload, minimal: Workload) -> dict[str, float]:
         """Read the hub's own work with only the hub and its entity writes timed (issue 25).
 
         Each part timed inside the hub costs its price, calibrated in a tight loop,
@@ -848,6 +848,7 @@ class Bench:
         runs: dict[bool, list[Run]] = {False: [], True: []}
         replays: list[tuple[float, float]] = []
         flushed: list[tuple[float, float]] = []
+        controls: list[tuple[float, float]] = []
         for number in range(args.rounds):
             for parts in (False, True) if number % 2 == 0 else (True, False):
                 await self.hass.command(self.session, action="parts", on=parts)
@@ -862,6 +863,8 @@ class Bench:
             replayed = max(100, args.events // 5)
             replays.append(await self.replay(workload.mix(replayed)))
             flushed.append(await self.replay(workload.mix(replayed), flush=FLUSH_BYTES))
+            # The control: a receiver that is not wildix, read the same two ways.
+            controls.append(await self._minimal_both_ways(minimal.mix(replayed)))
         await self.hass.command(self.session, action="parts", on=False)
         self._parts_runs = runs[True]
 
@@ -886,6 +889,8 @@ class Bench:
             "back_to_back_us": statistics.median(own for own, _ in replays),
             "back_to_back_flushed_us": statistics.median(own for own, _ in flushed),
             "back_to_back_writes": statistics.median(writes for _, writes in replays),
+            "minimal_http_us": statistics.median(http for http, _ in controls),
+            "minimal_back_to_back_us": statistics.median(back for _, back in controls),
             "writes": statistics.median(
                 run.hub_writes / run.events for run in runs[False]
             ),
@@ -909,7 +914,35 @@ class Bench:
                 **result, flush=FLUSH_BYTES // MIB
             )
         )
+        self.say(
+            "  the control, the minimal receiver's work once it has read the body"
+            " (verify, parse, one state write), timed alike both ways: through HTTP"
+            " {minimal_http_us:.1f} µs a delivery, back to back"
+            " {minimal_back_to_back_us:.1f} µs".format(**result)
+        )
         return result
+
+    async def _minimal_both_ways(
+        self, deliveries: Sequence[Delivery]
+    ) -> tuple[float, float]:
+        """Return the minimal receiver's work a delivery, µs: through HTTP, back to back."""
+        half = len(deliveries) // 2
+        before = await self.hass.stats(self.session)
+        await self.drive(MINIMAL, deliveries[:half], self.args.concurrency)
+        after = await self.hass.stats(self.session)
+        (seconds, calls), (seconds_after, calls_after) = (
+            before["minimal_work"],
+            after["minimal_work"],
+        )
+        answer = await self.hass.command(
+            self.session,
+            action="replay_minimal",
+            deliveries=[[d.body.decode(), d.signature] for d in deliveries[half:]],
+        )
+        return (
+            (seconds_after - seconds) / (calls_after - calls) * 1e6,
+            answer["seconds"] * 1e6,
+        )
 
     async def replay(
         self, deliveries: Sequence[Delivery], flush: int = 0

@@ -94,7 +94,10 @@ async def _noop(hass: HomeAssistant, webhook_id: str, request: Request) -> Respo
 async def _verified_payload(secret: bytes, request: Request) -> dict[str, Any] | None:
     """Read, verify and parse a delivery: the least any receiver does before its writes."""
     body = await request.read()
-    given = request.headers.get("x-signature", "").encode()
+    return _verified(secret, body, request.headers.get("x-signature", "").encode())
+
+
+def _verified(secret: bytes, body: bytes, given: bytes) -> dict[str, Any] | None:
     expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
     if not hmac.compare_digest(expected, given):
         return None
@@ -102,19 +105,61 @@ async def _verified_payload(secret: bytes, request: Request) -> dict[str, Any] |
     return payload if isinstance(payload, dict) else None
 
 
-def _receiver(secret: bytes, entities: tuple[str, ...], *, fire: bool) -> Handler:
+# What a receiver does with a delivery's body and signature; whether it took it.
+type Work = Callable[[HomeAssistant, bytes, bytes], bool]
+
+
+class WorkClock:
+    """The CPU time of a receiver's work once it has read the body, per delivery.
+
+    Read for the minimal receiver while it serves HTTP, and for the same work
+    handed the same bodies back to back (`replay`): the control of the hub's
+    replay (HubClock.replay), for a receiver that is not wildix. Both time each
+    delivery alike (two reads of the thread's CPU clock), so the two compare as read.
+    """
+
+    def __init__(self) -> None:
+        """Initialise at zero, with no work to time yet."""
+        self.seconds = 0.0
+        self.calls = 0
+        self.work: Work | None = None
+
+    def timed(self, hass: HomeAssistant, body: bytes, given: bytes) -> bool:
+        """Do the work on one delivery, timed."""
+        assert self.work is not None
+        began = time.thread_time()
+        try:
+            return self.work(hass, body, given)
+        finally:
+            self.seconds += time.thread_time() - began
+            self.calls += 1
+
+    def replay(self, hass: HomeAssistant, deliveries: list[list[str]]) -> float:
+        """Do the work on deliveries back to back; return its CPU time a delivery."""
+        seconds, calls = self.seconds, self.calls
+        for body, signature in deliveries:
+            self.timed(hass, body.encode(), signature.encode())
+        return (self.seconds - seconds) / (self.calls - calls)
+
+
+def _receiver(
+    secret: bytes,
+    entities: tuple[str, ...],
+    *,
+    fire: bool,
+    clock: WorkClock | None = None,
+) -> Handler:
     """Return a receiver that verifies, parses, writes `entities` and maybe fires an event.
 
     Every write is a real change: the state carries the delivery's id. The minimal
     receiver writes one state; the calibration receivers, which price a state write
-    and a bus event, write three states, or one state and one event.
+    and a bus event, write three states, or one state and one event. With a
+    `clock`, what it does after reading the body is timed.
     """
 
-    async def handle(
-        hass: HomeAssistant, webhook_id: str, request: Request
-    ) -> Response:
-        if (payload := await _verified_payload(secret, request)) is None:
-            return Response(status=HTTPStatus.BAD_REQUEST)
+    def work(hass: HomeAssistant, body: bytes, given: bytes) -> bool:
+        if (payload := _verified(secret, body, given)) is None:
+            return False
         for entity_id in entities:
             hass.states.async_set(
                 entity_id, str(payload.get("type")), {"id": payload.get("id")}
@@ -128,6 +173,20 @@ def _receiver(secret: bytes, entities: tuple[str, ...], *, fire: bool) -> Handle
                     "data": payload.get("data"),
                 },
             )
+        return True
+
+    take = work
+    if clock is not None:
+        clock.work = work
+        take = clock.timed
+
+    async def handle(
+        hass: HomeAssistant, webhook_id: str, request: Request
+    ) -> Response:
+        body = await request.read()
+        given = request.headers.get("x-signature", "").encode()
+        if not take(hass, body, given):
+            return Response(status=HTTPStatus.BAD_REQUEST)
         return Response(status=HTTPStatus.OK)
 
     return handle
@@ -768,9 +827,11 @@ class StatsView(HomeAssistantView):
         gc_clock: GcClock,
         hub_clock: HubClock,
         probe: LoopProbe,
+        minimal_clock: WorkClock,
     ) -> None:
         """Initialise."""
         self.accounting = accounting
+        self.minimal_clock = minimal_clock
         self.probe = probe
         self.gc_clock = gc_clock
         self.hub_clock = hub_clock
@@ -785,6 +846,7 @@ class StatsView(HomeAssistantView):
             # Views run in the event loop's thread.
             "loop_cpu": time.thread_time(),
             "gc_cpu": self.gc_clock.seconds,
+            "minimal_work": [self.minimal_clock.seconds, self.minimal_clock.calls],
             "hub_cpu": dict(self.hub_clock.seconds),
             "hub_writes": self.hub_clock.writes,
             "hub_calls": dict(self.hub_clock.calls),
@@ -890,6 +952,11 @@ class StatsView(HomeAssistantView):
                 return self.json({"ok": True, "heap": _collection(request.app["hass"])})
             case "parts":
                 self.hub_clock.parts = bool(command["on"])
+            case "replay_minimal":
+                seconds = self.minimal_clock.replay(
+                    request.app["hass"], command["deliveries"]
+                )
+                return self.json({"ok": True, "seconds": seconds})
             case "replay":
                 hass: HomeAssistant = request.app["hass"]
                 hub = hass.config_entries.async_entries(WILDIX)[0].runtime_data
@@ -971,11 +1038,17 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     http_store = await async_get_and_load_store(hass)
     if http_store.pending is not None:
         await http_store.async_promote_pending()
+    minimal_clock = WorkClock()
     receivers: dict[str, tuple[str, Handler]] = {
         NOOP_WEBHOOK: ("No-op", _noop),
         MINIMAL_WEBHOOK: (
             "Minimal receiver",
-            _receiver(secret.encode(), ("sensor.bench_minimal",), fire=False),
+            _receiver(
+                secret.encode(),
+                ("sensor.bench_minimal",),
+                fire=False,
+                clock=minimal_clock,
+            ),
         ),
         WRITES3_WEBHOOK: (
             "Three state writes",
@@ -1013,7 +1086,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hub_clock.install()
     probe = LoopProbe(hub_clock, gc_clock)
     hass.async_create_background_task(probe.run(), "wildix_bench loop probe")
-    hass.http.register_view(StatsView(Accounting(hass), gc_clock, hub_clock, probe))
+    hass.http.register_view(
+        StatsView(Accounting(hass), gc_clock, hub_clock, probe, minimal_clock)
+    )
 
     async def add_entry(_event: Event) -> None:
         if hass.config_entries.async_entries(WILDIX):
