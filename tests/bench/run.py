@@ -43,9 +43,6 @@ ENTITY = "bench_entity"
 WILDIX = "wildix"
 RECEIVERS = (NOOP, MINIMAL, WRITES3, EVENT, ENTITY, WILDIX)
 MIB = 1024 * 1024
-# What the hub's replay writes between deliveries: twice the L2 cache of a core of
-# the bench's machine (`lscpu`), as a request's path through Home Assistant may.
-FLUSH_BYTES = 4 * MIB
 # Deliveries the hub replays per request.
 REPLAYED = 500
 # Issue 15's targets, and the startup target kept from before. "Flat" memory is this
@@ -834,7 +831,7 @@ class Bench:
             self.results["hub_detail"] = detail
         return parts
 
-    async def _hub_own(self, workload: Workload, minimal: Workload) -> dict[str, float]:
+    async def _hub_own(self, workload: Workload, minimal: Workload) -> dict[str, Any]:
         """Read the hub's own work with only the hub and its entity writes timed (issue 25).
 
         Each part timed inside the hub costs its price, calibrated in a tight loop,
@@ -843,12 +840,22 @@ class Bench:
         part, and the hub's own work (and every other figure) in rounds that time
         none but the writes. This pass alternates the two: their difference says
         whether the calibration holds.
+
+        After each round, the same kind of work is handed to the hub back to back
+        in Home Assistant, no request between deliveries: what is left of the
+        figure through HTTP is what the caches cost after Home Assistant's HTTP
+        path ran between two deliveries. The minimal receiver, timed both ways
+        alike, is the control: a receiver that is not wildix.
         """
         args = self.args
         runs: dict[bool, list[Run]] = {False: [], True: []}
         replays: list[tuple[float, float]] = []
-        flushed: list[tuple[float, float]] = []
         controls: list[tuple[float, float]] = []
+        # After each round through HTTP, the same work handed to the hub back to
+        # back (no request between deliveries), and the control: a receiver that
+        # is not wildix, read both ways. A fifth of a round each: the traffic's
+        # clock has room for little more.
+        replayed = max(100, args.events // 5)
         for number in range(args.rounds):
             for parts in (False, True) if number % 2 == 0 else (True, False):
                 await self.hass.command(self.session, action="parts", on=parts)
@@ -857,14 +864,8 @@ class Bench:
                         WILDIX, workload.mix(args.events), args.concurrency
                     )
                 )
-            # The same work handed to the hub back to back, no request between;
-            # then with only other memory written between deliveries. A fifth of
-            # a round each: the traffic's clock has room for little more.
-            replayed = max(100, args.events // 5)
-            replays.append(await self.replay(workload.mix(replayed)))
-            flushed.append(await self.replay(workload.mix(replayed), flush=FLUSH_BYTES))
-            # The control: a receiver that is not wildix, read the same two ways.
-            controls.append(await self._minimal_both_ways(minimal.mix(replayed)))
+                replays.append(await self.replay(workload.mix(replayed)))
+                controls.append(await self._minimal_both_ways(minimal.mix(replayed)))
         await self.hass.command(self.session, action="parts", on=False)
         self._parts_runs = runs[True]
 
@@ -883,14 +884,17 @@ class Bench:
             )
             return (hub - writes) * 1e6
 
-        result = {
+        result: dict[str, Any] = {
             "own_us": statistics.median(own(run) for run in runs[False]),
             "own_with_parts_us": statistics.median(own(run) for run in runs[True]),
             "back_to_back_us": statistics.median(own for own, _ in replays),
-            "back_to_back_flushed_us": statistics.median(own for own, _ in flushed),
             "back_to_back_writes": statistics.median(writes for _, writes in replays),
             "minimal_http_us": statistics.median(http for http, _ in controls),
             "minimal_back_to_back_us": statistics.median(back for _, back in controls),
+            "back_to_back_rounds_us": [round(own, 1) for own, _ in replays],
+            "minimal_rounds_us": [
+                [round(http, 1), round(back, 1)] for http, back in controls
+            ],
             "writes": statistics.median(
                 run.hub_writes / run.events for run in runs[False]
             ),
@@ -907,18 +911,15 @@ class Bench:
         self.say(
             "  the same work handed to the hub back to back, no HTTP request between"
             " deliveries: {back_to_back_us:.0f} µs a delivery ({back_to_back_writes:.2f}"
-            " state writes each, against {writes:.2f} through HTTP); with only {flush} MiB of"
-            " other memory written between them: {back_to_back_flushed_us:.0f} µs. What"
-            " runs between two requests (Home Assistant's HTTP path, a no-op webhook's"
-            " CPU) leaves the hub's code and data cold in the caches".format(
-                **result, flush=FLUSH_BYTES // MIB
-            )
+            " state writes each, against {writes:.2f} through HTTP)".format(**result)
         )
         self.say(
-            "  the control, the minimal receiver's work once it has read the body"
-            " (verify, parse, one state write), timed alike both ways: through HTTP"
-            " {minimal_http_us:.1f} µs a delivery, back to back"
-            " {minimal_back_to_back_us:.1f} µs".format(**result)
+            "  the control, a receiver that is not wildix: the minimal receiver's work"
+            " once it has read the body (verify, parse, one state write), timed alike"
+            " both ways: through HTTP {minimal_http_us:.1f} µs a delivery, back to back"
+            " {minimal_back_to_back_us:.1f} µs. What runs between two requests (Home"
+            " Assistant's HTTP path, the no-op webhook's CPU) makes any receiver's work"
+            " dearer".format(**result)
         )
         return result
 
@@ -944,9 +945,7 @@ class Bench:
             answer["seconds"] * 1e6,
         )
 
-    async def replay(
-        self, deliveries: Sequence[Delivery], flush: int = 0
-    ) -> tuple[float, float]:
+    async def replay(self, deliveries: Sequence[Delivery]) -> tuple[float, float]:
         """Have the hub take deliveries back to back in Home Assistant.
 
         Return its own work, µs, and its state writes, per delivery.
@@ -959,7 +958,6 @@ class Bench:
                 self.session,
                 action="replay",
                 deliveries=[[d.body.decode(), d.signature] for d in chunk],
-                flush=flush,
             )
             own += answer["own_us"] * len(chunk)
             writes += answer["writes"] * len(chunk)

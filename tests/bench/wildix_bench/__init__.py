@@ -565,26 +565,19 @@ class HubClock:
 
         return timed
 
-    def replay(
-        self, hub: Any, deliveries: list[list[str]], flush: int
-    ) -> dict[str, float]:
+    def replay(self, hub: Any, deliveries: list[list[str]]) -> dict[str, float]:
         """Hand deliveries to the hub back to back, as no HTTP request comes between them.
 
         Between two requests, Home Assistant's HTTP path (the no-op webhook's CPU)
         runs through code and data of its own, which leaves the hub's colder. Here
-        the same work runs with nothing between deliveries, or with only `flush`
-        bytes of other memory written between them (a cache line in every 64
-        bytes, untimed); the hub's own work is read as for the requests (only the
-        hub and its entity writes timed, the timing's price taken off).
+        the same work runs with nothing between deliveries; the hub's own work is
+        read as for the requests (only the hub and its entity writes timed, the
+        timing's price taken off).
         """
-        other = bytearray(flush)
-        lines = bytes(len(other[::64]))
         parts, self.parts = self.parts, False
         seconds, calls = dict(self.seconds), dict(self.calls)
         try:
             for body, signature in deliveries:
-                if flush:
-                    other[::64] = lines
                 hub.async_deliver(body.encode(), signature)
         finally:
             self.parts = parts
@@ -961,10 +954,7 @@ class StatsView(HomeAssistantView):
                 hass: HomeAssistant = request.app["hass"]
                 hub = hass.config_entries.async_entries(WILDIX)[0].runtime_data
                 return self.json(
-                    {"ok": True}
-                    | self.hub_clock.replay(
-                        hub, command["deliveries"], command.get("flush", 0)
-                    )
+                    {"ok": True} | self.hub_clock.replay(hub, command["deliveries"])
                 )
         return self.json({"ok": True})
 
