@@ -118,7 +118,7 @@ def shown_aspects(model: PbxModel) -> dict[tuple[str, Aspect], Any]:
         shown[extension, Aspect.PHONE] = (
             phone.state,
             phone.ringing,
-            call_attributes(user, show_remote=True),
+            call_attributes(user, show_remote=True, phone=phone),
         )
         shown[extension, Aspect.MISSED_CALLS] = user.missed_calls
         shown[extension, Aspect.LAST_CALL] = (

@@ -80,12 +80,10 @@ def presence_attributes(user: User) -> dict[str, Any] | None:
     }
 
 
-def call_attributes(
-    user: User, show_remote: bool, phone: Phone | None = None
-) -> dict[str, Any]:
-    """Return the attributes of a user's phone sensor (`phone`: what it shows, if known)."""
+def call_attributes(user: User, show_remote: bool, phone: Phone) -> dict[str, Any]:
+    """Return the attributes of a user's phone sensor, from what the phone shows."""
     attributes: dict[str, Any] = {"telephony_status": user.telephony}
-    if (leg := (user.phone() if phone is None else phone).leg) is not None:
+    if (leg := phone.leg) is not None:
         record = leg.record
         attributes |= {
             "call_id": record.call_id,
